@@ -1,0 +1,23 @@
+# Build, test, lint, bench. Every target runs on the project's own Node 24 (node_modules/.bin).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+.PHONY: all install build test lint bench clean
+all: build
+
+install:
+	npm ci
+
+build:
+	npm run build
+
+test:
+	npm test
+
+lint:
+	npm run lint
+
+bench: build
+	node dist/bench/run.js
+
+clean:
+	rm -rf dist

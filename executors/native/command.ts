@@ -1,0 +1,103 @@
+// Runs one command of a generic-worker payload: a direct exec (no shell) in its own process
+// group, output into the task log in order, the whole group killed when the run is aborted.
+
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import type { TaskLog } from '../../src/task-log.js'
+import type { CommandResult } from './log.js'
+
+export interface RunCommandOptions {
+  argv: string[]
+  cwd: string
+  env: Record<string, string>
+  log: TaskLog
+  signal: AbortSignal
+  /** Seconds between SIGTERM and SIGKILL for the process group. */
+  graceSecs: number
+}
+
+/**
+ * CPU time of reaped children of this process, from /proc/self/stat (cutime, cstime), in ms.
+ * Node does not expose a child's rusage; the difference around one command is that command's
+ * time (when commands of several tasks overlap, it is their sum: an approximation).
+ */
+function childCpuMs(): { user: number; kernel: number } {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticksToMs = 1000 / 100 // USER_HZ is 100 on Linux
+    return { user: Number(fields[13]) * ticksToMs, kernel: Number(fields[14]) * ticksToMs }
+  } catch {
+    return { user: 0, kernel: 0 }
+  }
+}
+
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig)
+  } catch {
+    // already gone
+  }
+}
+
+export async function runCommand(options: RunCommandOptions): Promise<CommandResult> {
+  const { argv, log, signal } = options
+  const cpuBefore = childCpuMs()
+  const started = performance.now()
+  const finish = (partial: Partial<CommandResult> & { exitCode: number }): CommandResult => {
+    const cpuAfter = childCpuMs()
+    return {
+      aborted: false,
+      userMs: cpuAfter.user - cpuBefore.user,
+      kernelMs: cpuAfter.kernel - cpuBefore.kernel,
+      wallMs: performance.now() - started,
+      ...partial,
+    }
+  }
+  if (signal.aborted) return finish({ exitCode: -4, aborted: true })
+
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: options.cwd,
+    env: options.env,
+    detached: true, // own process group, so an abort reaches every descendant
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout.on('data', (chunk: Buffer) => log.write(chunk))
+  child.stderr.on('data', (chunk: Buffer) => log.write(chunk))
+
+  let killTimer: NodeJS.Timeout | undefined
+  const onAbort = () => {
+    if (child.pid === undefined) return
+    killGroup(child.pid, 'SIGTERM')
+    killTimer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), options.graceSecs * 1000)
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+
+  try {
+    const outcome = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, error }))
+      child.once('exit', (code) => resolve({ code }))
+    })
+    if (outcome.error) return finish({ exitCode: -2, systemError: outcome.error.message })
+    // Output still in the pipes belongs before the result block; a background process that
+    // keeps the pipes open must not hold the task, so wait only briefly.
+    await streamsClosed(child.stdout, child.stderr, 1000)
+    if (signal.aborted) return finish({ exitCode: -4, aborted: true })
+    // Go reports -1 for a process killed by a signal.
+    return finish({ exitCode: outcome.code ?? -1 })
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    if (killTimer) clearTimeout(killTimer)
+    // After an abort nothing of the group may outlive the command, even what ignored SIGTERM.
+    if (signal.aborted && child.pid !== undefined) killGroup(child.pid, 'SIGKILL')
+  }
+}
+
+async function streamsClosed(a: NodeJS.ReadableStream & { destroy(): void; closed?: boolean }, b: typeof a, timeoutMs: number): Promise<void> {
+  const closed = (s: typeof a) => (s.closed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())))
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([Promise.all([closed(a), closed(b)]), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
+  clearTimeout(timer)
+  a.destroy()
+  b.destroy()
+}

@@ -1,0 +1,87 @@
+// The native executor: generic-worker payloads run as processes of the worker's own user
+// (generic-worker's "insecure" engine) in a fresh task directory.
+
+import { quote } from 'shell-quote'
+import type { TaskContext, TaskExecutor } from '../types.js'
+import { collectArtifacts } from './artifacts.js'
+import { runCommand } from './command.js'
+import { taskEnv } from './env.js'
+import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
+import { validateNativePayload, type NativePayload } from './payload.js'
+
+interface NativePrepared {
+  payload: NativePayload
+}
+
+/** Runs the commands in order, stopping at the first that fails or is aborted; returns the last exit code. */
+async function runCommands(ctx: TaskContext, commands: string[][], env: Record<string, string>): Promise<number> {
+  let exitCode = 0
+  for (const [i, argv] of commands.entries()) {
+    ctx.log.info(`Executing command ${i}: ${quote(argv)}`)
+    const result = await runCommand({ argv, cwd: ctx.taskDir, env, log: ctx.log, signal: ctx.signal, graceSecs: ctx.config.abortGraceSecs })
+    writeCommandResult(ctx.log, result)
+    exitCode = result.exitCode
+    if (result.aborted) {
+      ctx.log.error('Aborting task...')
+      break
+    }
+    if (exitCode !== 0) break
+  }
+  return exitCode
+}
+
+export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
+  name: 'native',
+  family: 'generic',
+  logFormat: genericWorkerLogFormat,
+
+  // docker-worker payloads name an `image`; everything else is ours to validate.
+  accepts: (payload) => typeof payload !== 'object' || payload === null || !('image' in payload),
+
+  validatePayload: validateNativePayload,
+
+  features: () => [],
+
+  async prepare(_ctx, payload) {
+    return { payload }
+  },
+
+  async run(ctx, prepared) {
+    const env = taskEnv({
+      workerEnv: process.env,
+      config: ctx.config,
+      task: ctx.task,
+      taskId: ctx.taskId,
+      runId: ctx.runId,
+      taskDir: ctx.taskDir,
+      featureEnv: ctx.env,
+      payloadEnv: prepared.payload.env,
+    })
+    writeTaskStarting(ctx.log)
+    const startedAt = new Date()
+    try {
+      return { exitCode: await runCommands(ctx, prepared.payload.command, env) }
+    } finally {
+      // generic-worker closes the task timer before artifacts are uploaded.
+      writeTaskFinished(ctx.log, startedAt, new Date())
+    }
+  },
+
+  async result(ctx, prepared) {
+    const { logs } = prepared.payload
+    return collectArtifacts(prepared.payload.artifacts ?? [], {
+      taskDir: ctx.taskDir,
+      taskExpires: ctx.task.expires,
+      reservedNames: new Set([logs?.backing ?? 'public/logs/live_backing.log', logs?.live ?? 'public/logs/live.log']),
+      warn: (m) => ctx.log.warn(m),
+    })
+  },
+
+  async cleanup() {
+    // Processes are gone (runCommand kills the group on abort); the task directory is
+    // removed by the worker after the log upload.
+  },
+
+  logHeader: writeHeader,
+  logFooter: writeFooter,
+}

@@ -1,0 +1,83 @@
+// Validation of a generic-worker payload: the schema, then the rules generic-worker checks
+// beyond it (maxTaskRunTime, artifact expiry), then what megalodon cannot run yet — a
+// payload asking for that is refused by name, never silently half-run.
+
+import type { WorkerConfig } from '../../src/config.js'
+import { MalformedPayload } from '../../src/errors.js'
+import { describeSchemaError } from '../../src/schema-errors.js'
+import type { TaskDefinition } from '../../src/types.js'
+import type { ValidatedPayload } from '../types.js'
+import { payloadValidator } from './schema.js'
+
+export interface NativeArtifact {
+  type: 'file' | 'directory'
+  path: string
+  name?: string
+  expires?: string
+  contentType?: string
+  contentEncoding?: 'identity' | 'gzip'
+  optional?: boolean
+}
+
+export interface NativePayload {
+  command: string[][]
+  env?: Record<string, string>
+  maxRunTime: number
+  artifacts?: NativeArtifact[]
+  features?: Record<string, boolean>
+  mounts?: unknown[]
+  osGroups?: string[]
+  onExitStatus?: { retry?: number[]; purgeCaches?: number[] }
+  logs?: { live?: string; backing?: string }
+  supersederUrl?: string
+  taskclusterProxyInterface?: string
+}
+
+/** Features in the schema that later issues implement; until then asking for one is refused. */
+const notYetSupportedFeatures = ['taskclusterProxy', 'interactive', 'loopbackVideo', 'loopbackAudio', 'resourceMonitor'] as const
+
+export function validateNativePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<NativePayload> {
+  const copy: unknown = structuredClone(task.payload)
+  const validate = payloadValidator()
+  if (!validate(copy)) {
+    const problems = (validate.errors ?? []).map((e) => describeSchemaError(e, copy))
+    throw new MalformedPayload('the task payload is invalid', [...new Set(problems)])
+  }
+  const payload = copy as NativePayload
+  const problems: string[] = []
+
+  if (payload.maxRunTime > config.maxTaskRunTime) {
+    problems.push(`task's maxRunTime of ${payload.maxRunTime} exceeded allowed maximum of ${config.maxTaskRunTime}`)
+  }
+  const deadline = Date.parse(task.deadline)
+  const expires = Date.parse(task.expires)
+  for (const [i, a] of (payload.artifacts ?? []).entries()) {
+    if (a.expires === undefined) continue
+    const t = Date.parse(a.expires)
+    // generic-worker allows one second of slack on both bounds.
+    if (t < deadline - 1000) problems.push(`artifacts.${i}: expires ${a.expires} is before the task deadline ${task.deadline}`)
+    if (t > expires + 1000) problems.push(`artifacts.${i}: expires ${a.expires} is after the task expiry ${task.expires}`)
+  }
+  if ((payload.osGroups ?? []).length > 0) {
+    problems.push(`task payload contains unsupported osGroups: [${payload.osGroups!.join(' ')}]`)
+  }
+  if ((payload.mounts ?? []).length > 0) {
+    problems.push('mounts are not supported by this worker yet (megalodon: see the README)')
+  }
+  for (const f of notYetSupportedFeatures) {
+    if (payload.features?.[f] === true) problems.push(`feature "${f}" is not supported by this worker yet (megalodon: see the README)`)
+  }
+  if (problems.length > 0) throw new MalformedPayload('the task payload cannot run on this worker', problems)
+
+  const liveLog = payload.features?.liveLog !== false
+  const backingLog = payload.features?.backingLog !== false
+  return {
+    payload,
+    maxRunTimeSecs: payload.maxRunTime,
+    logs: {
+      backing: backingLog ? (payload.logs?.backing ?? 'public/logs/live_backing.log') : null,
+      live: liveLog && backingLog ? (payload.logs?.live ?? 'public/logs/live.log') : null,
+    },
+    retryExitCodes: payload.onExitStatus?.retry ?? [],
+  }
+}

@@ -1,0 +1,71 @@
+// The two interfaces of DESIGN.md: TaskExecutor (one per payload family) and Feature (wraps a
+// run, for every executor), plus the TaskContext a run hands to both.
+
+import type { WorkerConfig } from '../src/config.js'
+import type { ArtifactSpec } from '../src/artifacts.js'
+import type { PayloadFamily } from '../src/resolution.js'
+import type { LogFormat, TaskLog } from '../src/task-log.js'
+import type { Credentials, TaskClaim, TaskDefinition } from '../src/types.js'
+
+export interface TaskContext {
+  readonly taskId: string
+  readonly runId: number
+  readonly task: TaskDefinition
+  readonly claim: TaskClaim
+  /** Aborted with a reason from src/errors.ts: MaxRunTimeExceeded, TaskCancelled or WorkerShutdown. */
+  readonly signal: AbortSignal
+  readonly log: TaskLog
+  /** Environment for the task; features add to it (TASKCLUSTER_PROXY_URL, …). */
+  readonly env: Record<string, string>
+  /** The current task credentials (they change on every reclaim). */
+  credentials(): Credentials
+  readonly config: WorkerConfig
+  /** A fresh directory for this run; the task log lives in it too. */
+  readonly taskDir: string
+}
+
+/** What validation learns about a payload that the core needs, whatever the family. */
+export interface ValidatedPayload<P> {
+  payload: P
+  maxRunTimeSecs: number
+  /** Artifact names for the logs; null when the payload turned that log off. */
+  logs: { live: string | null; backing: string | null }
+  retryExitCodes: number[]
+}
+
+export interface Feature {
+  readonly name: string
+  /** May add env, artifacts, a log sink. */
+  start(ctx: TaskContext): Promise<void>
+  /** Always called once start was called, even after failure or abort. */
+  stop(ctx: TaskContext): Promise<void>
+}
+
+export interface RunSummary {
+  /** Set once the task's commands began (the "Task Starting" line was written). */
+  startedAt?: Date
+  finishedAt: Date
+  exitCode?: number
+  /** The first error of the run, if any. */
+  error?: unknown
+}
+
+export interface TaskExecutor<P = unknown, Prepared = unknown> {
+  readonly name: string
+  readonly family: PayloadFamily
+  /** How worker lines look in this family's task log. */
+  readonly logFormat: LogFormat
+  /** Whether this payload is of this executor's family (shape only, not validity). */
+  accepts(payload: unknown): boolean
+  /** Pure; throws MalformedPayload with every problem. */
+  validatePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<P>
+  features(ctx: TaskContext, payload: P): Feature[]
+  prepare(ctx: TaskContext, payload: P): Promise<Prepared>
+  run(ctx: TaskContext, prepared: Prepared): Promise<{ exitCode: number }>
+  result(ctx: TaskContext, prepared: Prepared): Promise<ArtifactSpec[]>
+  cleanup(ctx: TaskContext, prepared: Prepared): Promise<void>
+  /** Log lines before validation (worker settings, task id). */
+  logHeader(ctx: TaskContext): void
+  /** Log lines at the very end (duration, the error that decided the resolution). */
+  logFooter(ctx: TaskContext, summary: RunSummary): void
+}

@@ -1,0 +1,27 @@
+// What a run publishes, independent of where it goes (the Queue, or a directory for
+// `megalodon local`). Executors describe artifacts; publishers store them.
+
+export type ArtifactErrorReason =
+  | 'file-missing-on-worker'
+  | 'invalid-resource-on-worker'
+  | 'too-large-file-on-worker'
+  | 'file-not-readable-on-worker'
+
+export type ArtifactSpec =
+  | {
+      kind: 'file'
+      name: string
+      /** Absolute path of the file on the worker. */
+      path: string
+      contentType: string
+      contentEncoding: 'gzip' | 'identity'
+      expires: string
+    }
+  | { kind: 'error'; name: string; reason: ArtifactErrorReason; message: string; expires: string }
+  | { kind: 'link'; name: string; artifact: string; contentType?: string; expires: string }
+  | { kind: 'reference'; name: string; url: string; contentType: string; expires: string }
+
+export interface ArtifactPublisher {
+  /** Store one artifact; throws a WorkerError when the artifact cannot be stored. */
+  publish(spec: ArtifactSpec, signal?: AbortSignal): Promise<void>
+}

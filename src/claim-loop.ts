@@ -1,0 +1,158 @@
+// The production loop: claim work while there is free capacity, run each claim as a TaskRun,
+// stop claiming on request (finishing or aborting running tasks), and exit with
+// generic-worker's exit code for the reason the loop ended.
+
+import { rm } from 'node:fs/promises'
+import type { TaskExecutor } from '../executors/types.js'
+import { QueueArtifactPublisher } from './artifact-upload.js'
+import type { WorkerConfig } from './config.js'
+import { ExitCode } from './exit-codes.js'
+import type { Logger } from './logger.js'
+import { TaskQueue, WorkerQueue, type QueueOptions } from './queue.js'
+import { statusOf } from './retry.js'
+import { purgeTaskDirs } from './task-dir.js'
+import { runTask } from './task-run.js'
+import type { TaskClaim } from './types.js'
+
+export interface ClaimLoopOptions {
+  config: WorkerConfig
+  executors: readonly TaskExecutor[]
+  logger: Logger
+  queue: QueueOptions
+  /** Least time between two claimWork calls when no task was claimed (generic-worker: 5 s). */
+  minClaimIntervalMs?: number
+  /** Longest backoff after failed claimWork calls. Default 60 s. */
+  maxErrorBackoffMs?: number
+}
+
+/** A promise that can be woken early: for waits that a finished task or a stop cuts short. */
+class Wakeup {
+  private wake: (() => void) | undefined
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.wake = done
+    })
+  }
+  notify(): void {
+    this.wake?.()
+  }
+}
+
+export class ClaimLoop {
+  private readonly workerQueue: WorkerQueue
+  private readonly running = new Map<string, Promise<void>>()
+  private readonly wakeup = new Wakeup()
+  private readonly claimAbort = new AbortController()
+  private readonly shutdown = new AbortController()
+  private stopCode: number | undefined
+  private resolvedCount = 0
+
+  constructor(private readonly options: ClaimLoopOptions) {
+    const { config } = options
+    this.workerQueue = new WorkerQueue(options.queue, { clientId: config.clientId, accessToken: config.accessToken, ...(config.certificate ? { certificate: config.certificate } : {}) })
+  }
+
+  /** Stop claiming. finishTasks=false aborts running tasks as worker-shutdown. */
+  stop(options: { finishTasks: boolean; exitCode: number }): void {
+    this.stopCode ??= options.exitCode
+    this.options.logger.info({ finishTasks: options.finishTasks }, 'stopping: no more claims')
+    this.claimAbort.abort()
+    if (!options.finishTasks) this.shutdown.abort()
+    this.wakeup.notify()
+  }
+
+  get tasksResolved(): number {
+    return this.resolvedCount
+  }
+
+  async run(): Promise<number> {
+    const { config, logger } = this.options
+    const taskQueueId = `${config.provisionerId}/${config.workerType}`
+    await purgeTaskDirs(config.tasksDir)
+    let idleSince = Date.now()
+    let errorBackoff = 1000
+    logger.info({ taskQueueId, capacity: config.capacity }, 'worker started')
+
+    while (this.stopCode === undefined) {
+      const limit = config.numberOfTasksToRun > 0 ? config.numberOfTasksToRun - this.resolvedCount - this.running.size : Infinity
+      if (limit <= 0) {
+        if (this.running.size === 0) {
+          this.stopCode = ExitCode.TasksComplete
+          break
+        }
+        await this.wakeup.sleep(60_000)
+        continue
+      }
+      const free = Math.min(config.capacity - this.running.size, limit, 32)
+      if (free <= 0) {
+        await this.wakeup.sleep(60_000)
+        continue
+      }
+      if (this.running.size > 0) idleSince = Date.now()
+      if (config.idleTimeoutSecs > 0 && Date.now() - idleSince >= config.idleTimeoutSecs * 1000) {
+        logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
+        this.stopCode = ExitCode.IdleTimeout
+        break
+      }
+
+      const claimStarted = Date.now()
+      let claims: TaskClaim[] = []
+      try {
+        claims = await this.workerQueue.claimWork(taskQueueId, { workerGroup: config.workerGroup, workerId: config.workerId, tasks: free }, this.claimAbort.signal)
+        errorBackoff = 1000
+      } catch (err) {
+        if (this.stopCode !== undefined) break
+        logger.error({ err, status: statusOf(err) }, 'claimWork failed')
+        await this.wakeup.sleep(errorBackoff * (0.75 + Math.random() / 2))
+        errorBackoff = Math.min(errorBackoff * 2, this.options.maxErrorBackoffMs ?? 60_000)
+        continue
+      }
+      for (const claim of claims) this.start(claim)
+      if (claims.length > 0) {
+        idleSince = Date.now()
+        continue
+      }
+      const wait = (this.options.minClaimIntervalMs ?? 5000) - (Date.now() - claimStarted)
+      if (wait > 0) await this.wakeup.sleep(config.idleTimeoutSecs > 0 ? Math.min(wait, config.idleTimeoutSecs * 1000) : wait)
+    }
+
+    await Promise.all(this.running.values())
+    logger.info({ exitCode: this.stopCode, tasksResolved: this.resolvedCount }, 'worker stopped')
+    return this.stopCode
+  }
+
+  private start(claim: TaskClaim): void {
+    const { config, logger } = this.options
+    const key = `${claim.taskId}/${claim.runId}`
+    const taskQueue = new TaskQueue(this.options.queue, claim.taskId, claim.runId, claim.credentials)
+    const run = runTask({
+      claim,
+      config,
+      executors: this.options.executors,
+      logger,
+      shutdownSignal: this.shutdown.signal,
+      services: {
+        reclaim: (signal) => taskQueue.reclaim(signal),
+        resolve: (resolution) => taskQueue.resolve(resolution),
+        publisher: new QueueArtifactPublisher(taskQueue, { createObjectArtifacts: config.createObjectArtifacts }),
+        credentials: () => taskQueue.currentCredentials(),
+      },
+    })
+      .then(async ({ taskDir }) => {
+        if (config.cleanUpTaskDirs && taskDir) await rm(taskDir, { recursive: true, force: true })
+      })
+      .catch((err: unknown) => logger.error({ err, taskId: claim.taskId }, 'task run crashed'))
+      .finally(() => {
+        this.running.delete(key)
+        this.resolvedCount++
+        this.wakeup.notify()
+      })
+    this.running.set(key, run)
+  }
+}

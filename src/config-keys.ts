@@ -1,0 +1,89 @@
+// Every configuration key megalodon accepts: generic-worker's keys (same names, same defaults)
+// plus a few of our own. `applies: false` marks generic-worker keys that are accepted so that
+// an existing config file (or worker-runner's generated one) loads, but are not acted on yet;
+// the worker logs them at start-up. The README's configuration table is this table.
+
+export interface ConfigKeySpec {
+  type: 'string' | 'integer' | 'boolean' | 'object' | 'any'
+  default?: unknown
+  applies: boolean
+  min?: number
+  max?: number
+  doc: string
+}
+
+const s = (doc: string, def: string | undefined, applies = true): ConfigKeySpec => ({ type: 'string', default: def, applies, doc })
+const i = (doc: string, def: number, applies = true, min = 0, max?: number): ConfigKeySpec => ({ type: 'integer', default: def, applies, doc, min, max })
+const b = (doc: string, def: boolean, applies = true): ConfigKeySpec => ({ type: 'boolean', default: def, applies, doc })
+
+export const configKeys: Record<string, ConfigKeySpec> = {
+  // --- identity and credentials ---
+  rootURL: s('Taskcluster deployment root URL', ''),
+  clientId: s('worker client id', ''),
+  accessToken: s('worker access token', ''),
+  certificate: s('certificate, when the worker credentials are temporary', ''),
+  provisionerId: s('first half of the worker pool id', 'test-provisioner'),
+  workerType: s('second half of the worker pool id', ''),
+  workerGroup: s('worker group', 'test-worker-group'),
+  workerId: s('worker id', ''),
+  // --- claiming ---
+  capacity: i('tasks run at once', 1, true, 1, 255),
+  numberOfTasksToRun: i('exit after this many tasks (0 = never)', 0),
+  idleTimeoutSecs: i('exit after this long without a task (0 = never)', 0),
+  // --- directories ---
+  tasksDir: s('parent of the per-task directories', 'tasks'),
+  cachesDir: s('writable directory caches', 'caches'),
+  downloadsDir: s('downloaded mount content', 'downloads'),
+  cleanUpTaskDirs: b('remove task directories after the task', true),
+  // --- artifacts and tasks ---
+  createObjectArtifacts: b('upload artifacts to the Object service instead of s3 artifacts', false),
+  maxTaskRunTime: i('largest payload.maxRunTime accepted, in seconds', 86400, true, 1),
+  // --- host facts (task env, chain of trust, log header) ---
+  publicIP: s('public IP of the host', ''),
+  privateIP: s('private IP of the host', ''),
+  instanceType: s('cloud instance type (TASKCLUSTER_INSTANCE_TYPE)', ''),
+  instanceID: s('cloud instance id', ''),
+  region: s('cloud region', ''),
+  availabilityZone: s('cloud availability zone', ''),
+  workerLocation: s('RFC 148 worker location JSON (TASKCLUSTER_WORKER_LOCATION)', ''),
+  workerTypeMetadata: { type: 'object', default: {}, applies: true, doc: 'printed at the top of every task log' },
+  // --- megalodon's own ---
+  abortGraceSecs: i('seconds between SIGTERM and SIGKILL when a command is aborted', 3, true, 0, 300),
+  uploadConcurrency: i('parallel artifact uploads per task', 10, true, 1, 100),
+  // --- generic-worker keys accepted but not acted on yet (later issues) ---
+  allowedHighMemoryDurationSecs: i('resource monitor', 5, false),
+  d2gConfig: { type: 'object', applies: false, doc: 'docker-worker payload translation' },
+  disableNativePayloads: b('refuse generic-worker payloads', false, false),
+  disableOOMProtection: b('OOM score adjustment', false, false),
+  disableReboots: b('reboots between tasks', false, false),
+  ed25519SigningKeyLocation: s('chain of trust signing key', undefined, false),
+  enableChainOfTrust: b('chain of trust feature', true, false),
+  enableInteractive: b('interactive feature', false, false),
+  enableLiveLog: b('live log feature', true, false),
+  enableLoopbackAudio: b('loopback audio feature', false, false),
+  enableLoopbackVideo: b('loopback video feature', false, false),
+  enableMetadata: b('generic-worker-metadata.json', true, false),
+  enableMounts: b('mounts feature', true, false),
+  enableOSGroups: b('OS groups feature', true, false),
+  enableResourceMonitor: b('resource monitor feature', true, false),
+  enableRunTaskAsCurrentUser: b('run-as-current-user feature', false, false),
+  enableTaskclusterProxy: b('taskcluster-proxy feature', true, false),
+  headlessTasks: b('multiuser engine without a desktop session', false, false),
+  interactivePort: i('interactive feature port', 53654, false),
+  livelogExecutable: s('livelog binary (megalodon serves live logs itself)', undefined, false),
+  livelogExposePort: i('live log exposed port', 0, false),
+  livelogPortBase: i('live log ports', 60098, false),
+  loopbackAudioDeviceNumber: i('loopback audio device', 16, false),
+  loopbackVideoDeviceNumber: i('loopback video device', 0, false),
+  maxMemoryUsagePercent: i('resource monitor', 90, false),
+  minAvailableMemoryBytes: i('resource monitor', 524288000, false),
+  requiredDiskSpaceMegabytes: i('free disk space kept before claiming', 10240, false),
+  runAfterUserCreation: s('multiuser engine hook', undefined, false),
+  sentryProject: s('crash reporting', undefined, false),
+  shutdownMachineOnIdle: b('power off when idle', false, false),
+  shutdownMachineOnInternalError: b('power off on internal error', false, false),
+  taskclusterProxyExecutable: s('taskcluster-proxy binary (megalodon proxies itself)', undefined, false),
+  taskclusterProxyPort: i('taskcluster-proxy port', 80, false),
+  wstAudience: s('websocktunnel audience', undefined, false),
+  wstServerURL: s('websocktunnel server', undefined, false),
+}

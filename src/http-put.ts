@@ -1,0 +1,32 @@
+// Stream a file to a URL with PUT (s3-style artifact upload): never buffers the body.
+
+import { createReadStream } from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import { pipeline } from 'node:stream/promises'
+
+export class HttpStatusError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly url: string,
+    body: string,
+  ) {
+    super(`PUT ${new URL(url).origin}${new URL(url).pathname} answered ${statusCode}${body ? `: ${body.slice(0, 300)}` : ''}`)
+  }
+}
+
+export async function putFile(url: string, file: string, headers: Record<string, string | number>, signal?: AbortSignal): Promise<void> {
+  const target = new URL(url)
+  const request = (target.protocol === 'https:' ? https : http).request(target, { method: 'PUT', headers, signal })
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve)
+    request.once('error', reject)
+  })
+  await pipeline(createReadStream(file), request)
+  const res = await response
+  const chunks: Buffer[] = []
+  for await (const chunk of res) chunks.push(chunk as Buffer)
+  if (res.statusCode === undefined || res.statusCode >= 300) {
+    throw new HttpStatusError(res.statusCode ?? 0, url, Buffer.concat(chunks).toString('utf8'))
+  }
+}

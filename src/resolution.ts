@@ -1,0 +1,99 @@
+// The one place where the outcome of a task run becomes a Queue resolution.
+// The two legacy workers disagree on some rows; each payload family keeps its own worker's
+// behaviour (see ../shared/DESIGN.md "Resolution" and the tests in test/resolution.test.ts).
+
+import { WorkerError, type WorkerErrorCode } from './errors.js'
+
+export type PayloadFamily = 'generic' | 'docker'
+
+export type ExceptionReason =
+  | 'malformed-payload'
+  | 'resource-unavailable'
+  | 'internal-error'
+  | 'intermittent-task'
+  | 'worker-shutdown'
+
+export type Resolution =
+  | { state: 'completed' }
+  | { state: 'failed' }
+  | { state: 'exception'; reason: ExceptionReason }
+  /** The run was cancelled or resolved elsewhere: report nothing. */
+  | { state: 'none' }
+
+export interface RunOutcome {
+  /** The first error of the run (setup error, abort reason, upload failure…), if any. */
+  error?: unknown
+  /** Exit code of the last command that ran, if the task's commands ran at all. */
+  exitCode?: number
+  /** payload.onExitStatus.retry */
+  retryExitCodes?: readonly number[]
+  /** Non-optional artifacts that were missing or of the wrong type. */
+  artifactErrors?: number
+}
+
+const exceptionByCode: Partial<Record<WorkerErrorCode, ExceptionReason>> = {
+  MALFORMED_PAYLOAD: 'malformed-payload',
+  RESOURCE_UNAVAILABLE: 'resource-unavailable',
+  WORKER_SHUTDOWN: 'worker-shutdown',
+  INTERNAL_ERROR: 'internal-error',
+  CONFIG_INVALID: 'internal-error',
+}
+
+export function resolve(family: PayloadFamily, outcome: RunOutcome): Resolution {
+  const { error, exitCode } = outcome
+  if (error !== undefined) {
+    if (!(error instanceof WorkerError)) return { state: 'exception', reason: 'internal-error' }
+    switch (error.code) {
+      case 'TASK_CANCELLED':
+        return { state: 'none' }
+      case 'MAX_RUN_TIME_EXCEEDED':
+      case 'TASK_FAILURE':
+        return { state: 'failed' }
+      default:
+        return { state: 'exception', reason: exceptionByCode[error.code] ?? 'internal-error' }
+    }
+  }
+  if (exitCode !== undefined && exitCode !== 0) {
+    if (outcome.retryExitCodes?.includes(exitCode)) return { state: 'exception', reason: 'intermittent-task' }
+    return { state: 'failed' }
+  }
+  // generic-worker fails a task whose non-optional artifact is missing; docker-worker uploads
+  // an error artifact and leaves the resolution alone.
+  if ((outcome.artifactErrors ?? 0) > 0 && family === 'generic') return { state: 'failed' }
+  return { state: 'completed' }
+}
+
+/**
+ * Whether the task's own artifacts are still uploaded after the run was aborted for this reason.
+ * Logs are always uploaded (except after cancellation, when the Queue no longer accepts them).
+ */
+export function uploadsArtifactsAfterAbort(family: PayloadFamily, reason: WorkerError): boolean {
+  if (reason.code === 'TASK_CANCELLED') return false
+  // docker-worker did not upload artifacts after a timeout; generic-worker's artifact step
+  // runs whatever stopped the commands.
+  if (family === 'docker') return false
+  return true
+}
+
+/** The process exit code `megalodon local` uses for a resolution. */
+export function localExitCode(resolution: Resolution): number {
+  switch (resolution.state) {
+    case 'completed':
+      return 0
+    case 'failed':
+      return 1
+    default:
+      return 2
+  }
+}
+
+export function describeResolution(resolution: Resolution): string {
+  switch (resolution.state) {
+    case 'exception':
+      return `exception (${resolution.reason})`
+    case 'none':
+      return 'not resolved (cancelled or resolved elsewhere)'
+    default:
+      return resolution.state
+  }
+}

@@ -1,0 +1,225 @@
+// One claimed run, start to finish, as one readable function walking the stages of
+// DESIGN.md. Every stage honours one AbortSignal whose reason says why (max run time,
+// cancelled, worker shutdown); the resolution is decided once, at the end, by resolution.ts.
+
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import PQueue from 'p-queue'
+import type { Feature, TaskContext, TaskExecutor, ValidatedPayload } from '../executors/types.js'
+import type { ArtifactPublisher, ArtifactSpec } from './artifacts.js'
+import type { WorkerConfig } from './config.js'
+import { MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from './errors.js'
+import type { Logger } from './logger.js'
+import { startReclaimer } from './reclaimer.js'
+import { resolve, uploadsArtifactsAfterAbort, type Resolution } from './resolution.js'
+import { createTaskDir } from './task-dir.js'
+import { TaskLog } from './task-log.js'
+import type { Credentials, Reclaimed, TaskClaim } from './types.js'
+
+/** What a run needs from the outside world: the Queue in production, a directory locally. */
+export interface RunServices {
+  /** Absent when nothing needs reclaiming (`megalodon local`). */
+  reclaim?: (signal: AbortSignal) => Promise<Reclaimed>
+  resolve(resolution: Resolution): Promise<void>
+  publisher: ArtifactPublisher
+  credentials(): Credentials
+}
+
+export interface RunTaskOptions {
+  claim: TaskClaim
+  config: WorkerConfig
+  executors: readonly TaskExecutor[]
+  services: RunServices
+  /** Aborted when the worker stops without letting tasks finish (SIGTERM). */
+  shutdownSignal?: AbortSignal
+  logger: Logger
+  /** Sees every byte of the task log as it is written (stdout for `megalodon local`). */
+  logSink?: (chunk: Buffer) => void
+}
+
+export interface RunResult {
+  resolution: Resolution
+  taskDir: string
+  logPath: string
+}
+
+export async function runTask(options: RunTaskOptions): Promise<RunResult> {
+  const { claim, config, services, logger } = options
+  const log$ = logger.child({ taskId: claim.taskId, runId: claim.runId })
+  const controller = new AbortController()
+  const signal = controller.signal
+  const abort = (reason: AbortReason) => {
+    if (!signal.aborted) {
+      log$.warn({ reason: reason.code }, 'aborting task')
+      controller.abort(reason)
+    }
+  }
+  const onShutdown = () => abort(new WorkerShutdown())
+  options.shutdownSignal?.addEventListener('abort', onShutdown, { once: true })
+  if (options.shutdownSignal?.aborted) onShutdown()
+
+  // A payload of no known family is still logged and resolved in the first family's format.
+  const executor = options.executors.find((e) => e.accepts(claim.task.payload)) ?? options.executors[0]!
+  let taskDir: string
+  let log: TaskLog
+  try {
+    taskDir = await createTaskDir(config.tasksDir, claim.taskId, claim.runId)
+    const logDir = path.join(taskDir, 'generic-worker')
+    await mkdir(logDir, { mode: 0o700 })
+    log = await TaskLog.open(path.join(logDir, 'live_backing.log'), executor.logFormat)
+  } catch (err) {
+    // Without a task directory there is no log to upload, but the claim is still resolved.
+    log$.error({ err }, 'could not create the task directory')
+    options.shutdownSignal?.removeEventListener('abort', onShutdown)
+    const resolution: Resolution = { state: 'exception', reason: 'internal-error' }
+    await services.resolve(resolution).catch((e: unknown) => log$.error({ err: e }, 'reporting the resolution failed'))
+    return { resolution, taskDir: '', logPath: '' }
+  }
+  if (options.logSink) log.addSink(options.logSink)
+
+  // The reclaimer runs beside every stage, until the resolution.
+  const reclaimer = services.reclaim
+    ? startReclaimer({ takenUntil: claim.takenUntil, reclaim: services.reclaim, onLost: abort, onReclaimed: () => log$.debug('reclaimed') })
+    : undefined
+
+  const ctx: TaskContext = {
+    taskId: claim.taskId,
+    runId: claim.runId,
+    task: claim.task,
+    claim,
+    signal,
+    log,
+    env: {},
+    credentials: services.credentials,
+    config,
+    taskDir,
+  }
+
+  let firstError: unknown
+  const noteError = (err: unknown) => {
+    firstError ??= signal.aborted ? signal.reason : err
+  }
+  let validated: ValidatedPayload<unknown> | undefined
+  let prepared: unknown
+  let preparedOk = false
+  let exitCode: number | undefined
+  let startedAt: Date | undefined
+  let artifactErrors = 0
+  const started: Feature[] = []
+  log$.info({ executor: executor.name }, 'task claimed')
+
+  // 1–4: validate, prepare, start features, run.
+  try {
+    executor.logHeader(ctx)
+    if (!executor.accepts(claim.task.payload)) {
+      throw new MalformedPayload('the payload is not of a family this worker runs', [
+        `this worker runs ${options.executors.map((e) => e.name).join(', ')} payloads`,
+      ])
+    }
+    validated = executor.validatePayload(claim.task, config)
+    signal.throwIfAborted()
+    prepared = await executor.prepare(ctx, validated.payload)
+    preparedOk = true
+    for (const feature of executor.features(ctx, validated.payload)) {
+      started.push(feature)
+      await feature.start(ctx)
+    }
+    signal.throwIfAborted()
+    const maxRunTime = validated.maxRunTimeSecs
+    const timer = setTimeout(() => abort(new MaxRunTimeExceeded(maxRunTime)), maxRunTime * 1000)
+    try {
+      startedAt = new Date()
+      exitCode = (await executor.run(ctx, prepared)).exitCode
+    } finally {
+      clearTimeout(timer)
+    }
+  } catch (err) {
+    noteError(err)
+  }
+  if (signal.aborted) noteError(signal.reason)
+
+  // 5: collect and upload the task's artifacts (not after a cancel; per family after other aborts).
+  const abortReason = signal.aborted ? (signal.reason as WorkerError) : undefined
+  const family = executor.family
+  if (preparedOk && (!abortReason || uploadsArtifactsAfterAbort(family, abortReason))) {
+    try {
+      const specs = await executor.result(ctx, prepared)
+      artifactErrors = specs.filter((s) => s.kind === 'error').length
+      await publishAll(services.publisher, specs, config.uploadConcurrency, (spec) => {
+        if (spec.kind === 'error') log.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
+        else log.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
+      })
+    } catch (err) {
+      log.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
+      noteError(err)
+    }
+  }
+
+  // 6–7: stop features in reverse order, clean up; both always run.
+  for (const feature of started.reverse()) {
+    try {
+      await feature.stop(ctx)
+    } catch (err) {
+      log.warn(`feature ${feature.name} failed to stop: ${(err as Error).message}`)
+    }
+  }
+  if (preparedOk) {
+    try {
+      await executor.cleanup(ctx, prepared)
+    } catch (err) {
+      log$.warn({ err }, 'executor cleanup failed')
+    }
+  }
+
+  // 8: footer, close, upload the backing log (and point the live log at it).
+  const resolution = resolve(family, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
+  executor.logFooter(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
+  await log.close().catch((err: unknown) => log$.error({ err }, 'could not write the task log'))
+  if (resolution.state !== 'none') {
+    await publishLogs(services.publisher, log.path, claim, validated?.logs ?? defaultLogNames).catch((err: unknown) =>
+      log$.error({ err }, 'could not upload the task log'),
+    )
+  }
+
+  // 9: resolve, exactly once.
+  reclaimer?.stop()
+  options.shutdownSignal?.removeEventListener('abort', onShutdown)
+  try {
+    await services.resolve(resolution)
+  } catch (err) {
+    log$.error({ err }, 'reporting the resolution failed')
+  }
+  log$.info({ resolution }, 'task resolved')
+  return { resolution, taskDir, logPath: log.path }
+}
+
+const defaultLogNames = { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' }
+
+async function publishAll(
+  publisher: ArtifactPublisher,
+  specs: ArtifactSpec[],
+  concurrency: number,
+  announce: (spec: ArtifactSpec) => void,
+): Promise<void> {
+  const queue = new PQueue({ concurrency })
+  let firstError: unknown
+  for (const spec of specs) {
+    void queue.add(async () => {
+      announce(spec)
+      try {
+        await publisher.publish(spec)
+      } catch (err) {
+        firstError ??= err
+      }
+    })
+  }
+  await queue.onIdle()
+  if (firstError !== undefined) throw firstError
+}
+
+async function publishLogs(publisher: ArtifactPublisher, logPath: string, claim: TaskClaim, names: { live: string | null; backing: string | null }): Promise<void> {
+  if (!names.backing) return
+  const expires = claim.task.expires
+  await publisher.publish({ kind: 'file', name: names.backing, path: logPath, contentType: 'text/plain; charset=utf-8', contentEncoding: 'gzip', expires })
+  if (names.live) await publisher.publish({ kind: 'link', name: names.live, artifact: names.backing, contentType: 'text/plain; charset=utf-8', expires })
+}

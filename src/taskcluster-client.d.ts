@@ -1,0 +1,53 @@
+// taskcluster-client ships no types; this declares the small part megalodon uses.
+declare module 'taskcluster-client' {
+  export interface ClientOptions {
+    rootUrl: string
+    credentials?: { clientId: string; accessToken: string; certificate?: string | object }
+    authorizedScopes?: string[]
+    retries?: number
+    timeout?: number
+  }
+  type Json = Record<string, unknown>
+  export class Queue {
+    constructor(options: ClientOptions)
+    claimWork(taskQueueId: string, body: Json): Promise<{ tasks: Json[] }>
+    reclaimTask(taskId: string, runId: number): Promise<Json>
+    reportCompleted(taskId: string, runId: number): Promise<Json>
+    reportFailed(taskId: string, runId: number): Promise<Json>
+    reportException(taskId: string, runId: number, body: { reason: string }): Promise<Json>
+    createArtifact(taskId: string, runId: number, name: string, body: Json): Promise<Json>
+    finishArtifact(taskId: string, runId: number, name: string, body: Json): Promise<void>
+    task(taskId: string): Promise<Json>
+    status(taskId: string): Promise<Json>
+  }
+  export class Object {
+    constructor(options: ClientOptions)
+  }
+  export function upload(options: {
+    projectId: string
+    name: string
+    contentType: string
+    contentLength: number
+    expires: Date | string
+    object: Object
+    streamFactory: () => Promise<NodeJS.ReadableStream>
+    uploadId?: string
+    retries?: number
+  }): Promise<{ hashes: Record<string, string> }>
+  export function createTemporaryCredentials(options: {
+    clientId?: string
+    start: Date
+    expiry: Date
+    scopes: string[]
+    credentials: { clientId: string; accessToken: string }
+  }): { clientId: string; accessToken: string; certificate: string }
+  export function slugid(): string
+  const _default: {
+    Queue: typeof Queue
+    Object: typeof Object
+    upload: typeof upload
+    createTemporaryCredentials: typeof createTemporaryCredentials
+    slugid: typeof slugid
+  }
+  export default _default
+}

@@ -1,0 +1,176 @@
+// A fake Taskcluster Queue + Object service on 127.0.0.1 for integration tests: real routes,
+// Hawk auth with scopes, request and reply schema checks, the Queue's state rules. Tests can
+// create and cancel tasks, inject faults, and read back everything uploaded.
+
+import http, { type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { gunzipSync } from 'node:zlib'
+import taskcluster from 'taskcluster-client'
+import type { TaskDefinition } from '../../../src/types.js'
+import { FakeAuth, HttpError } from './auth.js'
+import { parseJson, readBody, sendError, type Route } from './http.js'
+import { objectRoutes } from './object-routes.js'
+import { queueRoutes } from './queue-routes.js'
+import { QueueState, type StoredArtifact } from './state.js'
+
+export interface Fault {
+  /** taskcluster-client method name, e.g. 'claimWork', 'reportCompleted', 's3Put'. */
+  method: string
+  /** Reply with this status (default 500)… */
+  status?: number
+  /** …or drop the connection. */
+  reset?: boolean
+  /** Delay before handling (or failing) the request. */
+  delayMs?: number
+  /** How many requests to hit (default 1). */
+  times?: number
+}
+
+export interface RecordedRequest {
+  method: string
+  clientId: string
+  status: number
+  params: string[]
+}
+
+export interface FakeQueueOptions {
+  /** Seconds a claim lasts (the real Queue: 1200). Default 1200. */
+  claimTimeoutSecs?: number
+  /** How long claimWork long-polls when nothing is pending (the real Queue: 20 s). Default 1000 ms. */
+  claimWaitMs?: number
+}
+
+export const WORKER = { clientId: 'worker/test', accessToken: 'worker-secret-token-0123456789' }
+export const ADMIN = { clientId: 'admin/test', accessToken: 'admin-secret-token-0123456789' }
+
+export class FakeQueue {
+  readonly state = new QueueState()
+  readonly auth = new FakeAuth()
+  readonly requests: RecordedRequest[] = []
+  private readonly faults: Array<Fault & { left: number }> = []
+  private readonly routes: Route[]
+  private server: Server | undefined
+  claimTimeoutSecs: number
+  claimWaitMs: number
+
+  constructor(options: FakeQueueOptions = {}) {
+    this.claimTimeoutSecs = options.claimTimeoutSecs ?? 1200
+    this.claimWaitMs = options.claimWaitMs ?? 1000
+    const baseUrl = () => this.rootUrl
+    this.routes = [
+      ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
+      ...objectRoutes(this.state, baseUrl),
+    ]
+    this.auth.addClient(ADMIN.clientId, ADMIN.accessToken, ['*'])
+  }
+
+  /** A worker client allowed to claim from this pool as this worker, and nothing else. */
+  addWorker(taskQueueId: string, workerGroup: string, workerId: string, creds = WORKER): void {
+    this.auth.addClient(creds.clientId, creds.accessToken, [`queue:claim-work:${taskQueueId}`, `queue:worker-id:${workerGroup}/${workerId}`])
+  }
+
+  get rootUrl(): string {
+    const addr = this.server?.address() as AddressInfo | undefined
+    if (!addr) throw new Error('fake queue not started')
+    return `http://127.0.0.1:${addr.port}`
+  }
+
+  async start(): Promise<this> {
+    this.server = http.createServer((req, res) => void this.handle(req, res))
+    this.server.keepAliveTimeout = 1000
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    return this
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections()
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+  }
+
+  injectFault(fault: Fault): void {
+    this.faults.push({ ...fault, left: fault.times ?? 1 })
+  }
+
+  /** createTask through the real route, as a scheduler would (fills in defaults). */
+  async createTask(taskId: string, task: Partial<TaskDefinition> & { payload: unknown }): Promise<void> {
+    const now = Date.now()
+    const full = {
+      taskQueueId: 'test-provisioner/test-worker-type',
+      schedulerId: 'test-scheduler',
+      projectId: 'none',
+      taskGroupId: taskId,
+      dependencies: [],
+      requires: 'all-completed',
+      routes: [],
+      priority: 'lowest',
+      retries: 5,
+      created: new Date(now).toISOString(),
+      deadline: new Date(now + 3600_000).toISOString(),
+      expires: new Date(now + 7 * 24 * 3600_000).toISOString(),
+      scopes: [],
+      metadata: { name: 'test task', description: 'a test task', owner: 'tests@example.com', source: 'https://example.com/tests' },
+      tags: {},
+      extra: {},
+      ...task,
+    }
+    const queue = new taskcluster.Queue({ rootUrl: this.rootUrl, credentials: ADMIN, retries: 0 })
+    await (queue as unknown as { createTask(id: string, t: unknown): Promise<unknown> }).createTask(taskId, full)
+  }
+
+  /** Cancel a task as a user would: its running run resolves exception/canceled. */
+  async cancelTask(taskId: string): Promise<void> {
+    const queue = new taskcluster.Queue({ rootUrl: this.rootUrl, credentials: ADMIN, retries: 0 })
+    await (queue as unknown as { cancelTask(id: string): Promise<unknown> }).cancelTask(taskId)
+  }
+
+  status(taskId: string) {
+    return this.state.status(this.state.get(taskId)) as { state: string; runs: Array<{ state: string; reasonResolved?: string; reasonCreated: string }> }
+  }
+
+  /** The artifacts of a run, with their decoded content. */
+  artifacts(taskId: string, runId = 0): Map<string, StoredArtifact & { content?: Buffer }> {
+    const out = new Map<string, StoredArtifact & { content?: Buffer }>()
+    for (const [name, a] of this.state.get(taskId).artifacts[runId] ?? []) {
+      const raw = a.storageType === 'object' ? this.state.objects.get(a.objectName!)?.body : a.body
+      const content = raw && a.contentEncoding === 'gzip' ? gunzipSync(raw) : raw
+      out.set(name, { ...a, content })
+    }
+    return out
+  }
+
+  /** Wait until a task's run reaches a resolved state (or the timeout passes). */
+  async waitForResolution(taskId: string, runId = 0, timeoutMs = 30_000): Promise<{ state: string; reasonResolved?: string }> {
+    const until = Date.now() + timeoutMs
+    for (;;) {
+      const run = this.state.get(taskId).runs[runId]
+      if (run && !['pending', 'running'].includes(run.state)) return run
+      if (Date.now() > until) throw new Error(`task ${taskId} run ${runId} still ${run?.state} after ${timeoutMs} ms`)
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake')
+    const found = this.routes.map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m)
+    const record: RecordedRequest = { method: found?.r.name ?? `${req.method} ${url.pathname}`, clientId: '-', status: 0, params: found?.m?.slice(1) ?? [] }
+    this.requests.push(record)
+    res.once('finish', () => (record.status = res.statusCode))
+    try {
+      const body = await readBody(req)
+      if (!found) throw new HttpError(404, 'ResourceNotFound', `no route for ${req.method} ${url.pathname}`)
+      const fault = this.faults.find((f) => f.method === found.r.name && f.left > 0)
+      if (fault) {
+        fault.left--
+        if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs))
+        if (fault.reset) return void req.socket.destroy()
+        if (fault.status !== undefined || !fault.delayMs) throw new HttpError(fault.status ?? 500, 'InjectedFault', 'fault injected by the test')
+      }
+      const dataPlane = url.pathname.startsWith('/_')
+      const caller = dataPlane ? { clientId: 'data-plane', scopes: [] } : await this.auth.authenticate(req)
+      record.clientId = caller.clientId
+      await found.r.handler({ req, res, params: found.m!.slice(1), query: url.searchParams, caller, body, json: (schema) => parseJson(body, schema) })
+    } catch (err) {
+      sendError(res, err)
+    }
+  }
+}

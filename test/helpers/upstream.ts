@@ -1,0 +1,17 @@
+// Upstream reference data (../shared/upstream), read by tests, never copied into the project.
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import YAML from 'yaml'
+import { projectRoot } from '../../src/paths.js'
+
+export const upstreamDir = path.resolve(projectRoot, '..', 'shared', 'upstream')
+
+export function readUpstreamYaml(rel: string): unknown {
+  return YAML.parse(readFileSync(path.join(upstreamDir, rel), 'utf8'))
+}
+
+/** Every schema in references.json, keyed by its $id without the trailing '#'. */
+export function upstreamSchemas(): Array<Record<string, unknown>> {
+  const refs = JSON.parse(readFileSync(path.join(upstreamDir, 'references.json'), 'utf8')) as Array<{ filename: string; content: Record<string, unknown> }>
+  return refs.filter((r) => r.filename.startsWith('schemas/')).map((r) => r.content)
+}

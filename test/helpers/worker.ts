@@ -1,0 +1,58 @@
+// Running megalodon against the fake Queue: in-process (most tests) or as the real CLI
+// process (signals, exit codes).
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { defaultExecutors } from '../../executors/index.js'
+import { ClaimLoop } from '../../src/claim-loop.js'
+import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config.js'
+import { silentLogger } from '../../src/logger.js'
+import { projectPath } from '../../src/paths.js'
+import { WORKER, type FakeQueue } from './fake-queue/index.js'
+
+export const TASK_QUEUE_ID = 'test-provisioner/test-worker-type'
+
+export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): Promise<RawConfig> {
+  const base = await mkdtemp(path.join(os.tmpdir(), 'megalodon-test-'))
+  fake.addWorker(TASK_QUEUE_ID, 'test-worker-group', 'test-worker')
+  return {
+    rootURL: fake.rootUrl,
+    clientId: WORKER.clientId,
+    accessToken: WORKER.accessToken,
+    provisionerId: 'test-provisioner',
+    workerType: 'test-worker-type',
+    workerGroup: 'test-worker-group',
+    workerId: 'test-worker',
+    tasksDir: path.join(base, 'tasks'),
+    cachesDir: path.join(base, 'caches'),
+    downloadsDir: path.join(base, 'downloads'),
+    workerTypeMetadata: { machine: 'test' },
+    abortGraceSecs: 1,
+    ...overrides,
+  }
+}
+
+/** Short retry delays so fault-injection tests stay quick. */
+export const fastRetry = { minDelayMs: 20, maxDelayMs: 200 }
+
+/** Run the claim loop in this process until it exits (set numberOfTasksToRun or idleTimeoutSecs). */
+export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ exitCode: number; config: WorkerConfig }> {
+  const config = buildConfig([await workerConfig(fake, overrides)])
+  const loop = new ClaimLoop({ config, executors: defaultExecutors(), logger: silentLogger(), queue: { rootUrl: fake.rootUrl, retry: fastRetry }, minClaimIntervalMs: 200 })
+  return { exitCode: await loop.run(), config }
+}
+
+/** Start `megalodon run --config FILE` as a child process. */
+export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string }> {
+  const config = await workerConfig(fake, overrides)
+  const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
+  await writeFile(file, JSON.stringify(config))
+  const child = spawn(process.execPath, [projectPath('dist', 'src', 'cli.js'), 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let err = ''
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
+  child.stdout!.resume()
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  return { child, exited, stderr: () => err }
+}
