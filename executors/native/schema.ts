@@ -14,10 +14,10 @@ export const payloadSchema: Record<string, unknown> = JSON.parse(readFileSync(pa
 
 let compiled: ValidateFunction | undefined
 
-/** Validates and fills in defaults (mutates its argument: pass a copy). */
+/** Validates without filling in defaults: an explicit `true` must stay distinguishable from a default. */
 export function payloadValidator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true })
+    const ajv = new Ajv({ allErrors: true, strict: false })
     addFormats(ajv)
     compiled = ajv.compile(payloadSchema)
   }
