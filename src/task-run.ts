@@ -173,7 +173,11 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
 
   // 8: footer, close, upload the backing log (and point the live log at it).
   const resolution = resolve(family, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
-  executor.logFooter(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
+  try {
+    executor.logFooter(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
+  } catch (err) {
+    log$.error({ err }, 'could not write the log footer')
+  }
   await log.close().catch((err: unknown) => log$.error({ err }, 'could not write the task log'))
   if (resolution.state !== 'none') {
     await publishLogs(services.publisher, log.path, claim, validated?.logs ?? defaultLogNames).catch((err: unknown) =>

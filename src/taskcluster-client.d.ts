@@ -34,6 +34,15 @@ declare module 'taskcluster-client' {
     uploadId?: string
     retries?: number
   }): Promise<{ hashes: Record<string, string> }>
+  /** Downloads an artifact (s3, reference, object with hash checks); resolves to its content type. */
+  export function downloadArtifact(options: {
+    taskId: string
+    runId?: number
+    name: string
+    queue: Queue
+    streamFactory: () => Promise<NodeJS.WritableStream>
+    retries?: number
+  }): Promise<string>
   export function createTemporaryCredentials(options: {
     clientId?: string
     start: Date

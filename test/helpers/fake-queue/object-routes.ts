@@ -46,6 +46,24 @@ export function objectRoutes(state: QueueState, baseUrl: () => string): Route[] 
       obj.finished = true
       sendJson(r.res, 200, {})
     }),
+    route('startDownload', 'PUT', '/api/object/v1/start-download/:name+', (r) => {
+      const name = decodeURIComponent(r.params[0]!)
+      FakeAuth.require(r.caller, `object:download:${name}`)
+      const { acceptDownloadMethods } = r.json<{ acceptDownloadMethods: { getUrl?: boolean; simple?: boolean } }>('object/v1/download-object-request')
+      const obj = state.objects.get(name)
+      if (!obj?.finished) throw new HttpError(404, 'ResourceNotFound', `object ${name} not found`)
+      const url = `${baseUrl()}/_objects/get/${obj.uploadId}`
+      if (acceptDownloadMethods.getUrl) {
+        return sendJson(r.res, 200, { method: 'getUrl', url, expires: new Date(Date.now() + 3600_000).toISOString(), hashes: obj.hashes ?? {} }, 'object/v1/download-object-response')
+      }
+      if (acceptDownloadMethods.simple) return sendJson(r.res, 200, { method: 'simple', url }, 'object/v1/download-object-response')
+      throw new HttpError(406, 'NoMatchingMethod', 'no acceptable download method')
+    }),
+    route('objectGet', 'GET', '/_objects/get/:uploadId', (r) => {
+      const obj = [...state.objects.values()].find((o) => o.uploadId === r.params[0])
+      if (!obj?.body) throw new HttpError(404, 'ResourceNotFound', 'no data')
+      r.res.writeHead(200, { 'content-type': obj.contentType ?? 'application/octet-stream', 'content-length': obj.body.length }).end(obj.body)
+    }),
     // --- data plane (what putUrl / url point at) ---
     route('objectPut', 'PUT', '/_objects/:uploadId', (r) => {
       const obj = [...state.objects.values()].find((o) => o.uploadId === r.params[0])

@@ -13,6 +13,8 @@ export interface QueueRouteContext {
   claimWaitMs: () => number
 }
 
+const slugidOf = (a: StoredArtifact) => a.uploadId ?? 'unknown'
+
 const runningRun = (record: TaskRecord, runId: number) => {
   const run = record.runs[runId]
   if (!run) throw new HttpError(404, 'ResourceNotFound', `run ${runId} not found`)
@@ -28,6 +30,27 @@ function taskCredentials(ctx: QueueRouteContext, record: TaskRecord, runId: numb
 
 export function queueRoutes(ctx: QueueRouteContext): Route[] {
   const { state } = ctx
+  /** The artifact-content reply (links followed, as the Queue does). */
+  const artifactContent = (record: TaskRecord, runId: number, name: string, hops = 0): Record<string, unknown> => {
+    const a = record.artifacts[runId]?.get(name)
+    if (!a || !a.present) throw new HttpError(404, 'ResourceNotFound', `artifact ${name} not found`)
+    switch (a.storageType) {
+      case 'link':
+        if (hops > 5) throw new HttpError(400, 'InputError', 'too many links')
+        return artifactContent(record, runId, a.artifact!, hops + 1)
+      case 'reference':
+        return { storageType: 'reference', url: a.url }
+      case 'error':
+        return { storageType: 'error', reason: a.reason, message: a.message }
+      case 'object': {
+        const credentials = ctx.auth.issueTemporary(`object-download/${slugidOf(a)}`, [`object:download:${a.objectName}`], new Date(Date.now() + 3600_000))
+        return { storageType: 'object', name: a.objectName, credentials }
+      }
+      default:
+        return { storageType: 's3', url: `${ctx.baseUrl()}/_s3/${record.taskId}/${runId}/${encodeURIComponent(name)}` }
+    }
+  }
+  const latestRun = (record: TaskRecord) => record.runs.length - 1
   const claimRun = (record: TaskRecord, workerGroup: string, workerId: string) => {
     const run = record.runs.at(-1)!
     const takenUntil = new Date(Date.now() + ctx.claimTimeoutSecs() * 1000)
@@ -173,6 +196,26 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
       if (!obj?.finished) throw new HttpError(400, 'InputError', 'the object upload is not finished')
       artifact.present = true
       sendJson(r.res, 200, {})
+    }),
+    route('artifact', 'GET', '/api/queue/v1/task/:taskId/runs/:runId/artifact-content/:name+', (r) => {
+      const name = decodeURIComponent(r.params[2]!)
+      FakeAuth.require(r.caller, `queue:get-artifact:${name}`)
+      sendJson(r.res, 200, artifactContent(state.get(r.params[0]!), Number(r.params[1]), name), 'queue/v1/artifact-content-response')
+    }),
+    route('latestArtifact', 'GET', '/api/queue/v1/task/:taskId/artifact-content/:name+', (r) => {
+      const name = decodeURIComponent(r.params[1]!)
+      FakeAuth.require(r.caller, `queue:get-artifact:${name}`)
+      const record = state.get(r.params[0]!)
+      sendJson(r.res, 200, artifactContent(record, latestRun(record), name), 'queue/v1/artifact-content-response')
+    }),
+    route('getLatestArtifact', 'GET', '/api/queue/v1/task/:taskId/artifacts/:name+', (r) => {
+      const name = decodeURIComponent(r.params[1]!)
+      FakeAuth.require(r.caller, `queue:get-artifact:${name}`)
+      const record = state.get(r.params[0]!)
+      const content = artifactContent(record, latestRun(record), name)
+      if (content.storageType === 'error') throw new HttpError(424, 'ArtifactError', `${String(content.reason)}: ${String(content.message)}`)
+      const url = content.storageType === 'object' ? `${ctx.baseUrl()}/_s3/${record.taskId}/${latestRun(record)}/${encodeURIComponent(name)}` : String(content.url)
+      r.res.writeHead(303, { location: url }).end(JSON.stringify({ storageType: content.storageType, url }))
     }),
     route('getArtifact', 'GET', '/api/queue/v1/task/:taskId/runs/:runId/artifacts/:name+', (r) => {
       const [taskId, runIdText, rawName] = r.params as [string, string, string]
