@@ -18,6 +18,8 @@ import { statusOf, withRetry } from './retry.js'
 
 export interface QueuePublisherOptions {
   createObjectArtifacts: boolean
+  /** Told about every uploaded body: bytes sent and seconds taken (metrics). */
+  onUploaded?: (bytes: number, seconds: number) => void
 }
 
 export class QueueArtifactPublisher implements ArtifactPublisher {
@@ -55,14 +57,17 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
       case 'reference':
         await this.queue.createArtifact(spec.name, { storageType: 'reference', expires: spec.expires, url: spec.url, contentType: spec.contentType }, signal)
         return
-      case 'file':
-        if (this.options.createObjectArtifacts) await this.uploadObject(spec, signal)
-        else await this.uploadS3(spec, signal)
+      case 'file': {
+        const started = performance.now()
+        const bytes = this.options.createObjectArtifacts ? await this.uploadObject(spec, signal) : await this.uploadS3(spec, signal)
+        this.options.onUploaded?.(bytes, (performance.now() - started) / 1000)
         return
+      }
     }
   }
 
-  private async uploadS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<void> {
+  /** Returns the bytes sent. */
+  private async uploadS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
     const tmp = spec.contentEncoding === 'gzip' ? await mkdtemp(path.join(os.tmpdir(), 'megalodon-gz-')) : undefined
     try {
       let body = spec.path
@@ -75,12 +80,14 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
       const headers: Record<string, string | number> = { 'content-type': spec.contentType, 'content-length': contentLength }
       if (spec.contentEncoding === 'gzip') headers['content-encoding'] = 'gzip'
       await withRetry(() => putFile(res.putUrl as string, body, headers, signal), { ...this.queue.options.retry, signal })
+      return contentLength
     } finally {
       if (tmp) await rm(tmp, { recursive: true, force: true })
     }
   }
 
-  private async uploadObject(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<void> {
+  /** Returns the bytes sent. */
+  private async uploadObject(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
     const contentLength = (await stat(spec.path)).size
     const res = await this.queue.createArtifact(spec.name, { storageType: 'object', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
     const object = new taskcluster.Object({
@@ -104,5 +111,6 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
       { ...this.queue.options.retry, signal },
     )
     await this.queue.finishArtifact(spec.name, { uploadId: res.uploadId as string }, signal)
+    return contentLength
   }
 }

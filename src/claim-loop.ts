@@ -6,13 +6,15 @@ import { rm } from 'node:fs/promises'
 import type { TaskExecutor } from '../executors/types.js'
 import { QueueArtifactPublisher } from './artifact-upload.js'
 import type { WorkerConfig } from './config.js'
+import { InternalError, WorkerShutdown } from './errors.js'
 import { ExitCode } from './exit-codes.js'
 import type { Logger } from './logger.js'
+import type { WorkerMetrics } from './metrics.js'
 import { TaskQueue, WorkerQueue, type QueueOptions } from './queue.js'
 import { statusOf } from './retry.js'
 import { purgeTaskDirs } from './task-dir.js'
 import { runTask } from './task-run.js'
-import type { TaskClaim } from './types.js'
+import type { Credentials, TaskClaim } from './types.js'
 
 export interface ClaimLoopOptions {
   config: WorkerConfig
@@ -23,6 +25,15 @@ export interface ClaimLoopOptions {
   minClaimIntervalMs?: number
   /** Longest backoff after failed claimWork calls. Default 60 s. */
   maxErrorBackoffMs?: number
+  metrics?: WorkerMetrics
+}
+
+/** What `megalodon status` shows about a running task. */
+export interface RunningTask {
+  taskId: string
+  runId: number
+  name: string
+  since: string
 }
 
 /** A promise that can be woken early: for waits that a finished task or a stop cuts short. */
@@ -47,6 +58,8 @@ class Wakeup {
 export class ClaimLoop {
   private readonly workerQueue: WorkerQueue
   private readonly running = new Map<string, Promise<void>>()
+  private readonly runningInfo = new Map<string, RunningTask>()
+  readonly startedAt = new Date()
   private readonly wakeup = new Wakeup()
   private readonly claimAbort = new AbortController()
   private readonly shutdown = new AbortController()
@@ -63,8 +76,35 @@ export class ClaimLoop {
     this.stopCode ??= options.exitCode
     this.options.logger.info({ finishTasks: options.finishTasks }, 'stopping: no more claims')
     this.claimAbort.abort()
-    if (!options.finishTasks) this.shutdown.abort()
+    if (!options.finishTasks) this.shutdown.abort(new WorkerShutdown())
     this.wakeup.notify()
+  }
+
+  /**
+   * The process is failing: abort every running task as internal-error (each is still
+   * resolved, with the error in its log), stop claiming, exit 69 once they are resolved.
+   */
+  crash(err: unknown): void {
+    this.stopCode = ExitCode.InternalError
+    this.options.logger.fatal({ err }, 'internal error: aborting running tasks')
+    this.claimAbort.abort()
+    this.shutdown.abort(new InternalError(`worker internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
+    this.wakeup.notify()
+  }
+
+  /** New worker credentials (worker-runner's new-credentials, a worker-manager re-registration). */
+  setCredentials(credentials: Credentials): void {
+    this.workerQueue.setCredentials(credentials)
+    this.options.logger.info({ clientId: credentials.clientId }, 'worker credentials replaced')
+  }
+
+  /** Wait until every running task is resolved. */
+  async drain(): Promise<void> {
+    await Promise.all(this.running.values())
+  }
+
+  runningTasks(): RunningTask[] {
+    return [...this.runningInfo.values()]
   }
 
   get tasksResolved(): number {
@@ -105,6 +145,7 @@ export class ClaimLoop {
       let claims: TaskClaim[] = []
       try {
         claims = await this.workerQueue.claimWork(taskQueueId, { workerGroup: config.workerGroup, workerId: config.workerId, tasks: free }, this.claimAbort.signal)
+        this.options.metrics?.claimWork((Date.now() - claimStarted) / 1000, claims.length)
         errorBackoff = 1000
       } catch (err) {
         if (this.stopCode !== undefined) break
@@ -130,6 +171,9 @@ export class ClaimLoop {
   private start(claim: TaskClaim): void {
     const { config, logger } = this.options
     const key = `${claim.taskId}/${claim.runId}`
+    const claimedAt = Date.now()
+    this.options.metrics?.taskClaimed()
+    this.runningInfo.set(key, { taskId: claim.taskId, runId: claim.runId, name: claim.task.metadata?.name ?? '', since: new Date(claimedAt).toISOString() })
     const taskQueue = new TaskQueue(this.options.queue, claim.taskId, claim.runId, claim.credentials)
     const run = runTask({
       claim,
@@ -140,16 +184,21 @@ export class ClaimLoop {
       services: {
         reclaim: (signal) => taskQueue.reclaim(signal),
         resolve: (resolution) => taskQueue.resolve(resolution),
-        publisher: new QueueArtifactPublisher(taskQueue, { createObjectArtifacts: config.createObjectArtifacts }),
+        publisher: new QueueArtifactPublisher(taskQueue, {
+          createObjectArtifacts: config.createObjectArtifacts,
+          onUploaded: (bytes, seconds) => this.options.metrics?.artifactUploaded(bytes, seconds),
+        }),
         credentials: () => taskQueue.currentCredentials(),
       },
     })
-      .then(async ({ taskDir }) => {
+      .then(async ({ taskDir, resolution }) => {
+        this.options.metrics?.taskResolved(resolution, (Date.now() - claimedAt) / 1000)
         if (config.cleanUpTaskDirs && taskDir) await rm(taskDir, { recursive: true, force: true })
       })
       .catch((err: unknown) => logger.error({ err, taskId: claim.taskId }, 'task run crashed'))
       .finally(() => {
         this.running.delete(key)
+        this.runningInfo.delete(key)
         this.resolvedCount++
         this.wakeup.notify()
       })

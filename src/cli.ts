@@ -7,43 +7,17 @@ import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import YAML from 'yaml'
 import { defaultExecutors } from '../executors/index.js'
-import { ClaimLoop } from './claim-loop.js'
-import { loadWorkerConfig } from './config.js'
-import { ConfigError, MalformedPayload } from './errors.js'
+import { buildConfig, readConfigFile } from './config.js'
+import { MalformedPayload } from './errors.js'
 import { ExitCode } from './exit-codes.js'
 import { runLocal, taskFromFile } from './local.js'
 import { createLogger } from './logger.js'
+import { formatStatus, type WorkerStatus } from './monitor-server.js'
 import { projectPath } from './paths.js'
 import { describeResolution, localExitCode } from './resolution.js'
+import { runWorker } from './run-worker.js'
 
 const version: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version
-
-async function runCommand(opts: { config: string; withWorkerRunner?: boolean }): Promise<number> {
-  const logger = createLogger()
-  let config
-  try {
-    config = await loadWorkerConfig(opts.config)
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
-    logger.fatal(err.message)
-    process.stderr.write(`megalodon: ${err.message}\n`)
-    return err.message.startsWith('cannot read config file') ? ExitCode.CantLoadConfig : ExitCode.InvalidConfig
-  }
-  if (Object.keys(config.notApplied).length > 0) {
-    logger.warn({ keys: Object.keys(config.notApplied) }, 'config keys accepted but not acted on by this version')
-  }
-  if (opts.withWorkerRunner) logger.info('started by worker-runner (protocol support comes in a later version)')
-  const loop = new ClaimLoop({ config, executors: defaultExecutors(), logger, queue: { rootUrl: config.rootURL } })
-  // generic-worker: SIGINT lets running tasks finish; SIGTERM aborts them as worker-shutdown.
-  process.once('SIGINT', () => loop.stop({ finishTasks: true, exitCode: ExitCode.WorkerStopped }))
-  process.once('SIGTERM', () => loop.stop({ finishTasks: false, exitCode: ExitCode.WorkerShutdown }))
-  try {
-    return await loop.run()
-  } catch (err) {
-    logger.fatal({ err }, 'internal error')
-    return ExitCode.InternalError
-  }
-}
 
 async function localCommand(file: string, opts: { artifacts?: string; config?: string }): Promise<number> {
   const logger = createLogger({ level: process.env.MEGALODON_LOG_LEVEL ?? 'warn' })
@@ -73,7 +47,7 @@ async function validateCommand(file: string): Promise<number> {
     return 1
   }
   try {
-    executor.validatePayload(task, (await import('./config.js')).buildConfig([]))
+    executor.validatePayload(task, buildConfig([]))
   } catch (err) {
     if (!(err instanceof MalformedPayload)) throw err
     process.stdout.write(`invalid ${executor.family} payload: ${err.message}\n`)
@@ -82,6 +56,24 @@ async function validateCommand(file: string): Promise<number> {
   }
   process.stdout.write(`valid ${executor.family} payload\n`)
   return 0
+}
+
+async function statusCommand(opts: { port?: string; config?: string; json?: boolean }): Promise<number> {
+  const config = buildConfig(opts.config ? [await readConfigFile(opts.config)] : [])
+  const port = Number(opts.port ?? config.metricsPort)
+  if (!port) {
+    process.stderr.write('megalodon status: no port (give --port, or a config with metricsPort)\n')
+    return ExitCode.CantGetWorkerStatus
+  }
+  try {
+    const res = await fetch(`http://${config.metricsHost}:${port}/status`)
+    const status = (await res.json()) as WorkerStatus
+    process.stdout.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status))
+    return 0
+  } catch (err) {
+    process.stderr.write(`megalodon status: cannot reach the worker on port ${port}: ${(err as Error).message}\n`)
+    return ExitCode.CantGetWorkerStatus
+  }
 }
 
 export function buildProgram(): Command {
@@ -98,8 +90,10 @@ export function buildProgram(): Command {
     .description('claim and run tasks from the Queue (generic-worker command line)')
     .requiredOption('--config <file>', 'generic-worker config file (JSON, or YAML)')
     .option('--with-worker-runner', 'started by worker-runner')
-    .action(async (opts) => {
-      process.exitCode = await runCommand(opts)
+    .action(async (opts: { config: string; withWorkerRunner?: boolean }) => {
+      const code = await runWorker({ configFile: opts.config, withWorkerRunner: opts.withWorkerRunner === true, version })
+      // stdin (worker-runner) and timers must not keep a finished worker alive.
+      process.exit(code)
     })
   program
     .command('local')
@@ -116,6 +110,15 @@ export function buildProgram(): Command {
     .argument('<file>', 'task definition or payload (JSON or YAML)')
     .action(async (file: string) => {
       process.exitCode = await validateCommand(file)
+    })
+  program
+    .command('status')
+    .description('what a running worker is doing (reads its /status endpoint)')
+    .option('--port <port>', 'the worker\'s metricsPort')
+    .option('--config <file>', 'the worker\'s config file (for metricsPort and metricsHost)')
+    .option('--json', 'print the raw JSON')
+    .action(async (opts) => {
+      process.exitCode = await statusCommand(opts)
     })
   return program
 }

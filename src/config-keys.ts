@@ -50,6 +50,9 @@ export const configKeys: Record<string, ConfigKeySpec> = {
   // --- megalodon's own ---
   abortGraceSecs: i('seconds between SIGTERM and SIGKILL when a command is aborted', 3, true, 0, 300),
   uploadConcurrency: i('parallel artifact uploads per task', 10, true, 1, 100),
+  metricsPort: i('serve /metrics and /status on this port (0 = off)', 0, true, 0, 65535),
+  metricsHost: s('address the /metrics and /status server binds to', '127.0.0.1'),
+  workerManager: { type: 'object', applies: true, doc: 'standalone worker-manager registration: {providerId, workerIdentityProof}' },
   // --- generic-worker keys accepted but not acted on yet (later issues) ---
   allowedHighMemoryDurationSecs: i('resource monitor', 5, false),
   d2gConfig: { type: 'object', applies: false, doc: 'docker-worker payload translation' },

@@ -38,6 +38,10 @@ export interface WorkerConfig {
   abortGraceSecs: number
   /** megalodon: parallel artifact uploads per task (generic-worker uses 10). */
   uploadConcurrency: number
+  metricsPort: number
+  metricsHost: string
+  /** Register with worker-manager instead of using static credentials (no worker-runner). */
+  workerManager?: { providerId: string; workerIdentityProof: Record<string, unknown> }
   /** Keys accepted for compatibility but not acted on, with their values. */
   notApplied: Record<string, unknown>
 }
@@ -151,10 +155,11 @@ function isIP(s: string): boolean {
   return /^(\d{1,3}\.){3}\d{1,3}$/.test(s) || /^[0-9a-f:]+$/i.test(s)
 }
 
-/** Config for `megalodon run`: file + environment, credentials required. */
+/** Config for `megalodon run`: file + environment; credentials required unless worker-manager provides them. */
 export async function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<WorkerConfig> {
-  const fromFile = await readConfigFile(file)
-  return buildConfig([fromFile, configFromEnv(env)], {
-    required: ['rootURL', 'clientId', 'accessToken', 'workerId', 'workerType'],
+  const layers = [await readConfigFile(file), configFromEnv(env)]
+  const registers = layers.some((l) => l.workerManager !== undefined)
+  return buildConfig(layers, {
+    required: ['rootURL', 'workerId', 'workerType', ...(registers ? [] : ['clientId', 'accessToken'])],
   })
 }

@@ -1,11 +1,17 @@
-// The worker's own log (not the task log): pino, JSON lines on stderr, so stdout stays free
-// for the worker-runner protocol.
-import { pino, type Logger } from 'pino'
+// The worker's own log (not the task log): pino, JSON lines on stderr (human-readable when
+// stderr is a terminal), or worker-runner `log` messages once that capability is negotiated.
+// stdout stays free for the worker-runner protocol.
+import { pino, type DestinationStream, type Logger } from 'pino'
+import pretty from 'pino-pretty'
 
 export type { Logger }
 
-export function createLogger(options: { level?: string } = {}): Logger {
-  return pino({ level: options.level ?? process.env.MEGALODON_LOG_LEVEL ?? 'info', base: { name: 'megalodon' } }, pino.destination(2))
+export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
+  const level = options.level ?? process.env.MEGALODON_LOG_LEVEL ?? 'info'
+  const base = { name: 'megalodon' }
+  if (options.destination) return pino({ level, base }, options.destination)
+  if (process.stderr.isTTY) return pino({ level, base }, pretty({ destination: 2, colorize: true }))
+  return pino({ level, base }, pino.destination(2))
 }
 
 /** A logger that drops everything (tests, `megalodon local` when quiet). */

@@ -8,7 +8,7 @@ import PQueue from 'p-queue'
 import type { Feature, TaskContext, TaskExecutor, ValidatedPayload } from '../executors/types.js'
 import type { ArtifactPublisher, ArtifactSpec } from './artifacts.js'
 import type { WorkerConfig } from './config.js'
-import { MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from './errors.js'
+import { InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from './errors.js'
 import type { Logger } from './logger.js'
 import { startReclaimer } from './reclaimer.js'
 import { resolve, uploadsArtifactsAfterAbort, type Resolution } from './resolution.js'
@@ -30,7 +30,7 @@ export interface RunTaskOptions {
   config: WorkerConfig
   executors: readonly TaskExecutor[]
   services: RunServices
-  /** Aborted when the worker stops without letting tasks finish (SIGTERM). */
+  /** Aborted when the worker stops without letting tasks finish (SIGTERM, a crash); the reason says which. */
   shutdownSignal?: AbortSignal
   logger: Logger
   /** Sees every byte of the task log as it is written (stdout for `megalodon local`). */
@@ -54,7 +54,11 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
       controller.abort(reason)
     }
   }
-  const onShutdown = () => abort(new WorkerShutdown())
+  // The worker's shutdown signal carries why: WorkerShutdown, or InternalError when it crashed.
+  const onShutdown = () => {
+    const reason: unknown = options.shutdownSignal?.reason
+    abort(reason instanceof WorkerShutdown || reason instanceof InternalError ? reason : new WorkerShutdown())
+  }
   options.shutdownSignal?.addEventListener('abort', onShutdown, { once: true })
   if (options.shutdownSignal?.aborted) onShutdown()
 

@@ -23,6 +23,11 @@ declare module 'taskcluster-client' {
   export class Object {
     constructor(options: ClientOptions)
   }
+  export class WorkerManager {
+    constructor(options: ClientOptions)
+    registerWorker(body: Json): Promise<Json>
+    reregisterWorker(body: Json): Promise<Json>
+  }
   export function upload(options: {
     projectId: string
     name: string
@@ -54,6 +59,7 @@ declare module 'taskcluster-client' {
   const _default: {
     Queue: typeof Queue
     Object: typeof Object
+    WorkerManager: typeof WorkerManager
     upload: typeof upload
     createTemporaryCredentials: typeof createTemporaryCredentials
     slugid: typeof slugid
