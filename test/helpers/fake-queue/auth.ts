@@ -43,6 +43,11 @@ export class FakeAuth {
     this.clients.set(clientId, { accessToken, scopes })
   }
 
+  /** Revoke a client: its next request fails authentication. */
+  removeClient(clientId: string): void {
+    this.clients.delete(clientId)
+  }
+
   /** Temporary credentials as the Queue issues them (task credentials, object credentials). */
   issueTemporary(clientId: string, scopes: string[], expires: Date): { clientId: string; accessToken: string; certificate: string } {
     const creds = taskcluster.createTemporaryCredentials({ clientId, start: new Date(Date.now() - 60_000), expiry: expires, scopes, credentials: ISSUER })

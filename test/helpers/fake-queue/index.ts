@@ -12,6 +12,7 @@ import { parseJson, readBody, sendError, type Route } from './http.js'
 import { objectRoutes } from './object-routes.js'
 import { queueRoutes } from './queue-routes.js'
 import { QueueState, type StoredArtifact } from './state.js'
+import { workerManagerRoutes, type WorkerManagerSettings } from './worker-manager-routes.js'
 
 export interface Fault {
   /** taskcluster-client method name, e.g. 'claimWork', 'reportCompleted', 's3Put'. */
@@ -52,6 +53,8 @@ export class FakeQueue {
   private server: Server | undefined
   claimTimeoutSecs: number
   claimWaitMs: number
+  /** Set to serve worker-manager's registerWorker/reregisterWorker (static provider). */
+  workerManager: WorkerManagerSettings | undefined
 
   constructor(options: FakeQueueOptions = {}) {
     this.claimTimeoutSecs = options.claimTimeoutSecs ?? 1200
@@ -60,6 +63,7 @@ export class FakeQueue {
     this.routes = [
       ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
       ...objectRoutes(this.state, baseUrl),
+      ...workerManagerRoutes(this.auth, () => this.workerManager, new Map()),
     ]
     this.auth.addClient(ADMIN.clientId, ADMIN.accessToken, ['*'])
   }
