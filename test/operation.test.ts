@@ -1,12 +1,19 @@
 // Operating a worker: metrics that move, `megalodon status`, standalone worker-manager
 // registration, and a generic-worker config file as worker-runner writes it.
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
+import path from 'node:path'
 import { slugid } from 'taskcluster-client'
+import { defaultExecutors } from '../executors/index.js'
+import { ClaimLoop } from '../src/claim-loop.js'
+import { buildConfig } from '../src/config.js'
+import { silentLogger } from '../src/logger.js'
 import { projectPath } from '../src/paths.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
-import { spawnWorker, TASK_QUEUE_ID } from './helpers/worker.js'
+import { backingLog } from './helpers/tasks.js'
+import { spawnWorker, TASK_QUEUE_ID, workerConfig } from './helpers/worker.js'
 
 async function freePort(): Promise<number> {
   const srv = net.createServer()
@@ -83,5 +90,104 @@ describe('operating a worker', function () {
     assert.ok(claimers.size >= 2, `claimed with registered and renewed credentials: ${[...claimers].join(', ')}`)
     for (const c of claimers) assert.match(c, new RegExp(`^worker/${TASK_QUEUE_ID}/test-worker-group/test-worker/\\d+$`))
     assert.ok(reregistered.every((r) => r.clientId.startsWith('worker/')))
+  })
+})
+
+describe('robustness and config compatibility', function () {
+  let fake: FakeQueue
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake.stop())
+
+  it('a crash resolves every running task as internal-error with the error in its log, then exits 69', async () => {
+    const ids = [slugid(), slugid()]
+    for (const id of ids) await fake.createTask(id, { payload: { command: [['sleep', '60']], maxRunTime: 120 } })
+    const config = buildConfig([await workerConfig(fake, { capacity: 2 })])
+    const loop = new ClaimLoop({ config, executors: defaultExecutors(), logger: silentLogger(), queue: { rootUrl: fake.rootUrl } })
+    const exit = loop.run()
+    await until(() => ids.every((id) => fake.status(id).runs[0]!.state === 'running'))
+    loop.crash(new Error('something broke'))
+    assert.equal(await exit, 69)
+    for (const id of ids) {
+      const run = fake.status(id).runs[0]!
+      assert.deepEqual([run.state, run.reasonResolved], ['exception', 'internal-error'])
+      assert.match(backingLog(fake, id), /\[taskcluster:error\] worker internal error: something broke/)
+    }
+  })
+
+  it('accepts a generic-worker config file with every documented key, as worker-runner writes it', async () => {
+    const base = await workerConfig(fake, { idleTimeoutSecs: 1 })
+    const everyKey = {
+      ...base,
+      allowedHighMemoryDurationSecs: 5,
+      availabilityZone: 'us-east-1a',
+      cachesDir: String(base.cachesDir),
+      capacity: 1,
+      certificate: '',
+      cleanUpTaskDirs: true,
+      createObjectArtifacts: false,
+      d2gConfig: { enableD2G: true, allowChainOfTrust: true, allowDisableSeccomp: true, allowGPUs: false, allowHostSharedMemory: true, allowInteractive: true, allowKVM: true, allowLoopbackAudio: true, allowLoopbackVideo: true, allowPrivileged: true, allowPtrace: true, allowTaskclusterProxy: true, gpus: 'all', logTranslation: true, containerEngine: 'docker' },
+      disableNativePayloads: false,
+      disableOOMProtection: false,
+      disableReboots: true,
+      downloadsDir: String(base.downloadsDir),
+      ed25519SigningKeyLocation: '/etc/generic-worker/ed25519_key',
+      enableChainOfTrust: true,
+      enableInteractive: false,
+      enableLiveLog: true,
+      enableLoopbackAudio: false,
+      enableLoopbackVideo: false,
+      enableMetadata: true,
+      enableMounts: true,
+      enableOSGroups: true,
+      enableResourceMonitor: true,
+      enableRunTaskAsCurrentUser: false,
+      enableTaskclusterProxy: true,
+      headlessTasks: false,
+      idleTimeoutSecs: 1,
+      instanceID: 'i-0123456789',
+      instanceType: 'm5.xlarge',
+      interactivePort: 53654,
+      livelogExecutable: '/usr/local/bin/livelog',
+      livelogExposePort: 0,
+      livelogPortBase: 60098,
+      loopbackAudioDeviceNumber: 16,
+      loopbackVideoDeviceNumber: 0,
+      maxMemoryUsagePercent: 90,
+      maxTaskRunTime: 86400,
+      minAvailableMemoryBytes: 524288000,
+      numberOfTasksToRun: 0,
+      privateIP: '10.0.0.5',
+      provisionerId: 'test-provisioner',
+      publicIP: '203.0.113.7',
+      region: 'us-east-1',
+      requiredDiskSpaceMegabytes: 10240,
+      rootURL: fake.rootUrl,
+      runAfterUserCreation: '/usr/local/bin/after-user',
+      sentryProject: 'generic-worker',
+      shutdownMachineOnIdle: false,
+      shutdownMachineOnInternalError: false,
+      taskclusterProxyExecutable: '/usr/local/bin/taskcluster-proxy',
+      taskclusterProxyPort: 80,
+      tasksDir: String(base.tasksDir),
+      workerGroup: 'test-worker-group',
+      workerId: 'test-worker',
+      workerLocation: '{"cloud":"aws","region":"us-east-1","availabilityZone":"us-east-1a"}',
+      workerType: 'test-worker-type',
+      workerTypeMetadata: { 'machine-setup': { script: 'https://example.com/setup.sh' }, 'worker-runner': { version: '90.0.0' } },
+      wstAudience: 'taskcluster-net',
+      wstServerURL: 'https://websocktunnel.example.com',
+    }
+    const file = path.join(path.dirname(String(base.tasksDir)), 'generic-worker.config')
+    await writeFile(file, JSON.stringify(everyKey, null, 2), { mode: 0o600 })
+    // spawn, not spawnSync: the fake Queue lives in this process and must keep answering.
+    const child = spawn(process.execPath, [projectPath('dist', 'src', 'cli.js'), 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    const code = await new Promise((resolve) => child.once('exit', resolve))
+    assert.equal(code, 68, stderr)
+    assert.match(stderr, /generic-worker config keys accepted but not acted on/)
+    assert.match(stderr, /"livelogPortBase"/)
   })
 })
