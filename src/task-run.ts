@@ -121,6 +121,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
       ])
     }
     validated = executor.validatePayload(claim.task, config)
+    log$.info('payload valid')
     signal.throwIfAborted()
     prepared = await executor.prepare(ctx, validated.payload)
     preparedOk = true
@@ -133,7 +134,9 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     const timer = setTimeout(() => abort(new MaxRunTimeExceeded(maxRunTime)), maxRunTime * 1000)
     try {
       startedAt = new Date()
+      log$.info('commands started')
       exitCode = (await executor.run(ctx, prepared)).exitCode
+      log$.info({ exitCode }, 'commands finished')
     } finally {
       clearTimeout(timer)
     }
@@ -153,6 +156,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
         if (spec.kind === 'error') log.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
         else log.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
       })
+      log$.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
     } catch (err) {
       log.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
       noteError(err)
