@@ -3,16 +3,9 @@
 import assert from 'node:assert/strict'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
-import { backingLog, submitAndRun } from './helpers/tasks.js'
+import { backingLog, submitAndRun, until } from './helpers/tasks.js'
 import { runWorker, spawnWorker } from './helpers/worker.js'
 
-async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('task lifecycle (fake Queue)', function () {
   let fake: FakeQueue

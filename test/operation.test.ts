@@ -12,7 +12,7 @@ import { buildConfig } from '../src/config.js'
 import { silentLogger } from '../src/logger.js'
 import { projectPath } from '../src/paths.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
-import { backingLog } from './helpers/tasks.js'
+import { backingLog, until } from './helpers/tasks.js'
 import { spawnWorker, TASK_QUEUE_ID, workerConfig } from './helpers/worker.js'
 
 async function freePort(): Promise<number> {
@@ -23,13 +23,6 @@ async function freePort(): Promise<number> {
   return port
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not reached in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 function metric(text: string, name: string): number {
   const m = new RegExp(`^${name.replace(/[{}"=]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)

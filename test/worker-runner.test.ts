@@ -5,18 +5,11 @@ import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { FakeRunner } from './helpers/fake-runner.js'
-import { backingLog } from './helpers/tasks.js'
+import { backingLog, until } from './helpers/tasks.js'
 import { TASK_QUEUE_ID, workerConfig } from './helpers/worker.js'
 
 const ALL = ['graceful-termination', 'new-credentials', 'error-report', 'log', 'shutdown']
 
-async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time')
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 describe('under worker-runner (protocol on stdin/stdout)', function () {
   let fake: FakeQueue

@@ -24,3 +24,12 @@ export async function submitAndRun(fake: FakeQueue, payload: unknown, options: {
 export function backingLog(fake: FakeQueue, taskId: string, runId = 0, name = 'public/logs/live_backing.log'): string {
   return fake.artifacts(taskId, runId).get(name)?.content?.toString('utf8') ?? ''
 }
+
+/** Poll until a condition holds (test plumbing, not a timing assertion). */
+export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not reached in time')
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
