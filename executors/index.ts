@@ -2,7 +2,7 @@
 import type { TaskExecutor } from './types.js'
 import { nativeExecutor } from './native/executor.js'
 
-export type { TaskExecutor, TaskContext, Feature, ValidatedPayload, RunSummary } from './types.js'
+export type { TaskExecutor, TaskContext, Feature, FeatureFactory, FeatureTable, ValidatedPayload, RunSummary } from './types.js'
 
 export function defaultExecutors(): TaskExecutor[] {
   return [nativeExecutor as TaskExecutor]

@@ -2,7 +2,7 @@
 // run, for every executor), plus the TaskContext a run hands to both.
 
 import type { WorkerConfig } from '../src/config.js'
-import type { ArtifactSpec } from '../src/artifacts.js'
+import type { ArtifactPublisher, ArtifactSpec } from '../src/artifacts.js'
 import type { PayloadFamily } from '../src/resolution.js'
 import type { LogFormat, TaskLog } from '../src/task-log.js'
 import type { Credentials, TaskClaim, TaskDefinition } from '../src/types.js'
@@ -22,6 +22,8 @@ export interface TaskContext {
   readonly config: WorkerConfig
   /** A fresh directory for this run; the task log lives in it too. */
   readonly taskDir: string
+  /** Where this run's artifacts go (features publish theirs here too). */
+  readonly publisher: ArtifactPublisher
 }
 
 /** What validation learns about a payload that the core needs, whatever the family. */
@@ -32,6 +34,14 @@ export interface ValidatedPayload<P> {
   logs: { live: string | null; backing: string | null }
   retryExitCodes: number[]
 }
+
+/**
+ * Makes a feature for one run, or returns undefined when this worker does not offer it (its
+ * config turns it off). The worker builds the table; executors only name what a payload asks
+ * for, so no executor imports a feature.
+ */
+export type FeatureFactory = (ctx: TaskContext, payload: ValidatedPayload<unknown>) => Feature | undefined
+export type FeatureTable = Partial<Record<string, FeatureFactory>>
 
 export interface Feature {
   readonly name: string
@@ -59,7 +69,8 @@ export interface TaskExecutor<P = unknown, Prepared = unknown> {
   accepts(payload: unknown): boolean
   /** Pure; throws MalformedPayload with every problem. */
   validatePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<P>
-  features(ctx: TaskContext, payload: P): Feature[]
+  /** Names (keys of the FeatureTable) of the features this payload asks for. */
+  features(payload: P): string[]
   prepare(ctx: TaskContext, payload: P): Promise<Prepared>
   run(ctx: TaskContext, prepared: Prepared): Promise<{ exitCode: number }>
   result(ctx: TaskContext, prepared: Prepared): Promise<ArtifactSpec[]>

@@ -3,7 +3,7 @@
 // generic-worker's exit code for the reason the loop ended.
 
 import { rm } from 'node:fs/promises'
-import type { TaskExecutor } from '../executors/types.js'
+import type { FeatureTable, TaskExecutor } from '../executors/types.js'
 import { QueueArtifactPublisher } from './artifact-upload.js'
 import type { WorkerConfig } from './config.js'
 import { InternalError, WorkerShutdown } from './errors.js'
@@ -19,6 +19,8 @@ import type { Credentials, TaskClaim } from './types.js'
 export interface ClaimLoopOptions {
   config: WorkerConfig
   executors: readonly TaskExecutor[]
+  /** Features this worker offers (see src/worker-features.ts). */
+  features?: FeatureTable
   logger: Logger
   queue: QueueOptions
   /** Least time between two claimWork calls when no task was claimed (generic-worker: 5 s). */
@@ -65,6 +67,8 @@ export class ClaimLoop {
   private readonly shutdown = new AbortController()
   private stopCode: number | undefined
   private resolvedCount = 0
+  /** Since when no task has been running (idleTimeoutSecs counts from here). */
+  private idleSince = Date.now()
 
   constructor(private readonly options: ClaimLoopOptions) {
     const { config } = options
@@ -115,7 +119,6 @@ export class ClaimLoop {
     const { config, logger } = this.options
     const taskQueueId = `${config.provisionerId}/${config.workerType}`
     await purgeTaskDirs(config.tasksDir)
-    let idleSince = Date.now()
     let errorBackoff = 1000
     logger.info({ taskQueueId, capacity: config.capacity }, 'worker started')
 
@@ -134,8 +137,8 @@ export class ClaimLoop {
         await this.wakeup.sleep(60_000)
         continue
       }
-      if (this.running.size > 0) idleSince = Date.now()
-      if (config.idleTimeoutSecs > 0 && Date.now() - idleSince >= config.idleTimeoutSecs * 1000) {
+      if (this.running.size > 0) this.idleSince = Date.now()
+      if (config.idleTimeoutSecs > 0 && Date.now() - this.idleSince >= config.idleTimeoutSecs * 1000) {
         logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
         this.stopCode = ExitCode.IdleTimeout
         break
@@ -155,10 +158,7 @@ export class ClaimLoop {
         continue
       }
       for (const claim of claims) this.start(claim)
-      if (claims.length > 0) {
-        idleSince = Date.now()
-        continue
-      }
+      if (claims.length > 0) continue
       const wait = (this.options.minClaimIntervalMs ?? 5000) - (Date.now() - claimStarted)
       if (wait > 0) await this.wakeup.sleep(config.idleTimeoutSecs > 0 ? Math.min(wait, config.idleTimeoutSecs * 1000) : wait)
     }
@@ -179,6 +179,7 @@ export class ClaimLoop {
       claim,
       config,
       executors: this.options.executors,
+      features: this.options.features,
       logger,
       shutdownSignal: this.shutdown.signal,
       services: {
@@ -200,6 +201,7 @@ export class ClaimLoop {
         this.running.delete(key)
         this.runningInfo.delete(key)
         this.resolvedCount++
+        this.idleSince = Date.now()
         this.wakeup.notify()
       })
     this.running.set(key, run)

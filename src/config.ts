@@ -38,6 +38,9 @@ export interface WorkerConfig {
   abortGraceSecs: number
   /** megalodon: parallel artifact uploads per task (generic-worker uses 10). */
   uploadConcurrency: number
+  enableLiveLog: boolean
+  livelogPortBase: number
+  livelogExposePort: number
   metricsPort: number
   metricsHost: string
   /** Register with worker-manager instead of using static credentials (no worker-runner). */

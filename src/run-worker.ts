@@ -10,6 +10,7 @@ import { ExitCode } from './exit-codes.js'
 import { createLogger, type Logger } from './logger.js'
 import { WorkerMetrics } from './metrics.js'
 import { startMonitorServer, type MonitorServer } from './monitor-server.js'
+import { startWorkerFeatures } from './worker-features.js'
 import { RunnerProtocol } from './worker-runner/protocol.js'
 import { keepRegistered, registerWorker } from './worker-manager.js'
 
@@ -62,7 +63,8 @@ async function runWithConfig(
   }
 
   const metrics = new WorkerMetrics()
-  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors(), logger, queue: { rootUrl: config.rootURL }, metrics })
+  const features = await startWorkerFeatures(config, logger)
+  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors(), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics })
   let monitor: MonitorServer | undefined
   if (config.metricsPort > 0) {
     monitor = await startMonitorServer({
@@ -104,6 +106,7 @@ async function runWithConfig(
   }
   registration?.stop()
   await monitor?.close()
+  await features.close()
   // Done for good (idle, or the number of tasks reached): ask the runner to remove this worker.
   if (code === ExitCode.TasksComplete || code === ExitCode.IdleTimeout) protocol?.send('shutdown', { type: 'shutdown' })
   return code

@@ -28,6 +28,8 @@ export class TaskLog {
   private timer: NodeJS.Timeout | undefined
   private writing: Promise<void> = Promise.resolve()
   private sinks = new Set<LogSink>()
+  private closeListeners: Array<() => void> = []
+  private total = 0
   private atLineStart = true
   private closed = false
   private writeError: unknown
@@ -80,12 +82,28 @@ export class TaskLog {
     this.write((this.atLineStart ? '' : '\n') + text)
   }
 
+  /** Every byte ever written (flushed to disk or not). */
+  get bytesWritten(): number {
+    return this.total
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /** Called once the log is complete on disk (after the footer). */
+  onClose(listener: () => void): void {
+    if (this.closed) listener()
+    else this.closeListeners.push(listener)
+  }
+
   addSink(sink: LogSink): () => void {
     this.sinks.add(sink)
     return () => this.sinks.delete(sink)
   }
 
   private enqueue(buf: Buffer): void {
+    this.total += buf.length
     for (const sink of this.sinks) {
       try {
         sink(buf)
@@ -128,6 +146,7 @@ export class TaskLog {
     this.closed = true
     this.sinks.clear()
     await this.fh.close()
+    for (const listener of this.closeListeners.splice(0)) listener()
     if (this.writeError) throw this.writeError
   }
 }

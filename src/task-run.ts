@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import PQueue from 'p-queue'
-import type { Feature, TaskContext, TaskExecutor, ValidatedPayload } from '../executors/types.js'
+import type { Feature, FeatureTable, TaskContext, TaskExecutor, ValidatedPayload } from '../executors/types.js'
 import type { ArtifactPublisher, ArtifactSpec } from './artifacts.js'
 import type { WorkerConfig } from './config.js'
 import { InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from './errors.js'
@@ -29,6 +29,8 @@ export interface RunTaskOptions {
   claim: TaskClaim
   config: WorkerConfig
   executors: readonly TaskExecutor[]
+  /** The features this worker offers (live log, …); a name missing here is not offered. */
+  features?: FeatureTable
   services: RunServices
   /** Aborted when the worker stops without letting tasks finish (SIGTERM, a crash); the reason says which. */
   shutdownSignal?: AbortSignal
@@ -97,6 +99,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     credentials: services.credentials,
     config,
     taskDir,
+    publisher: services.publisher,
   }
 
   let firstError: unknown
@@ -125,7 +128,9 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     signal.throwIfAborted()
     prepared = await executor.prepare(ctx, validated.payload)
     preparedOk = true
-    for (const feature of executor.features(ctx, validated.payload)) {
+    for (const name of executor.features(validated.payload)) {
+      const feature = options.features?.[name]?.(ctx, validated)
+      if (!feature) continue
       started.push(feature)
       await feature.start(ctx)
     }

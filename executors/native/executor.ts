@@ -40,7 +40,8 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
 
   validatePayload: validateNativePayload,
 
-  features: () => [],
+  // liveLog is on unless the payload turns it (or the backing log) off.
+  features: (payload) => (payload.features?.liveLog !== false && payload.features?.backingLog !== false ? ['liveLog'] : []),
 
   async prepare(_ctx, payload) {
     return { payload }

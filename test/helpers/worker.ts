@@ -9,6 +9,7 @@ import { defaultExecutors } from '../../executors/index.js'
 import { ClaimLoop } from '../../src/claim-loop.js'
 import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config.js'
 import { silentLogger } from '../../src/logger.js'
+import { startWorkerFeatures } from '../../src/worker-features.js'
 import { projectPath } from '../../src/paths.js'
 import { WORKER, type FakeQueue } from './fake-queue/index.js'
 
@@ -30,6 +31,7 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     downloadsDir: path.join(base, 'downloads'),
     workerTypeMetadata: { machine: 'test' },
     abortGraceSecs: 1,
+    livelogPortBase: 0, // any free port: tests run side by side
     ...overrides,
   }
 }
@@ -40,8 +42,14 @@ export const fastRetry = { minDelayMs: 20, maxDelayMs: 200 }
 /** Run the claim loop in this process until it exits (set numberOfTasksToRun or idleTimeoutSecs). */
 export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ exitCode: number; config: WorkerConfig }> {
   const config = buildConfig([await workerConfig(fake, overrides)])
-  const loop = new ClaimLoop({ config, executors: defaultExecutors(), logger: silentLogger(), queue: { rootUrl: fake.rootUrl, retry: fastRetry }, minClaimIntervalMs: 200 })
-  return { exitCode: await loop.run(), config }
+  const logger = silentLogger()
+  const features = await startWorkerFeatures(config, logger)
+  const loop = new ClaimLoop({ config, executors: defaultExecutors(), features: features.table, logger, queue: { rootUrl: fake.rootUrl, retry: fastRetry }, minClaimIntervalMs: 200 })
+  try {
+    return { exitCode: await loop.run(), config }
+  } finally {
+    await features.close()
+  }
 }
 
 /** Start `megalodon run --config FILE` as a child process. */

@@ -1,0 +1,46 @@
+// The live log feature: while the task runs, `public/logs/live.log` (payload `logs.live`) is a
+// `reference` artifact to the worker's own live log URL; the worker replaces it with a link to
+// the backing log at the end. A live log that cannot be published is a warning, never a failure.
+
+import { randomBytes } from 'node:crypto'
+import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
+import type { LiveLogServer } from '../src/livelog-server.js'
+
+export interface LiveLogOptions {
+  server: LiveLogServer
+  /** e.g. `http://203.0.113.7:60099`: what readers outside the host use. */
+  baseUrl: string
+}
+
+export function liveLogFeature(options: LiveLogOptions): FeatureFactory {
+  return (_ctx, payload) => {
+    const name = payload.logs.live
+    if (!name) return undefined
+    return new LiveLog(options, name, payload.maxRunTimeSecs)
+  }
+}
+
+class LiveLog implements Feature {
+  readonly name = 'liveLog'
+  constructor(
+    private readonly options: LiveLogOptions,
+    private readonly artifactName: string,
+    private readonly maxRunTimeSecs: number,
+  ) {}
+
+  async start(ctx: TaskContext): Promise<void> {
+    const token = randomBytes(24).toString('base64url')
+    this.options.server.serve(token, ctx.log)
+    // generic-worker: expires after the longest the task can run, plus 15 minutes.
+    const expires = new Date(Math.min(Date.now() + (this.maxRunTimeSecs + 900) * 1000, Date.parse(ctx.task.expires))).toISOString()
+    try {
+      await ctx.publisher.publish({ kind: 'reference', name: this.artifactName, url: `${this.options.baseUrl}/log/${token}`, contentType: 'text/plain; charset=utf-8', expires }, ctx.signal)
+    } catch (err) {
+      ctx.log.warn(`The live log is not available for this task: ${(err as Error).message}`)
+    }
+  }
+
+  async stop(): Promise<void> {
+    // The stream ends by itself when the task log closes, after the footer.
+  }
+}

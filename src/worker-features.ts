@@ -1,0 +1,42 @@
+// The features a worker offers, built once per worker from its config: the live log server
+// (one port for every task), and later the proxy, chain of trust, interactive…
+
+import type { FeatureTable } from '../executors/types.js'
+import { liveLogFeature } from '../features/live-log.js'
+import type { WorkerConfig } from './config.js'
+import { LiveLogServer } from './livelog-server.js'
+import type { Logger } from './logger.js'
+
+export interface WorkerFeatures {
+  table: FeatureTable
+  close(): Promise<void>
+}
+
+export async function startWorkerFeatures(config: WorkerConfig, logger: Logger): Promise<WorkerFeatures> {
+  const table: FeatureTable = {}
+  const closers: Array<() => Promise<void>> = []
+  if (config.enableLiveLog) {
+    const server = new LiveLogServer()
+    // Readers come from outside when the host has a public IP; otherwise keep it on loopback.
+    const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
+    const wanted = config.livelogPortBase > 0 ? config.livelogPortBase + 1 : 0
+    let port: number
+    try {
+      port = await server.start(host, wanted)
+    } catch (err) {
+      // Another worker on this host may hold the port: any free port still works.
+      logger.warn({ err, port: wanted }, 'live log port busy; serving live logs on a free port')
+      port = await server.start(host, 0)
+    }
+    const baseUrl = `http://${config.publicIP || '127.0.0.1'}:${config.livelogExposePort || port}`
+    table.liveLog = liveLogFeature({ server, baseUrl })
+    closers.push(() => server.stop())
+    logger.info({ baseUrl }, 'serving live logs')
+  }
+  return {
+    table,
+    close: async () => {
+      await Promise.all(closers.map((c) => c()))
+    },
+  }
+}
