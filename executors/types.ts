@@ -69,8 +69,12 @@ export interface TaskExecutor<P = unknown, Prepared = unknown> {
   accepts(payload: unknown): boolean
   /** Pure; throws MalformedPayload with every problem. */
   validatePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<P>
-  /** Names (keys of the FeatureTable) of the features this payload asks for. */
-  features(payload: P): string[]
+  /**
+   * The features (keys of the FeatureTable) this payload asks for. `required`: the payload asked
+   * explicitly, so a worker that does not offer it must refuse the task; otherwise the feature
+   * is on by default and simply left out where the worker does not offer it (the live log).
+   */
+  features(payload: P): Array<{ name: string; required: boolean }>
   prepare(ctx: TaskContext, payload: P): Promise<Prepared>
   run(ctx: TaskContext, prepared: Prepared): Promise<{ exitCode: number }>
   result(ctx: TaskContext, prepared: Prepared): Promise<ArtifactSpec[]>

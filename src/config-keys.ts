@@ -70,7 +70,7 @@ export const configKeys: Record<string, ConfigKeySpec> = {
   enableOSGroups: b('OS groups feature', true, false),
   enableResourceMonitor: b('resource monitor feature', true, false),
   enableRunTaskAsCurrentUser: b('run-as-current-user feature', false, false),
-  enableTaskclusterProxy: b('taskcluster-proxy feature', true, false),
+  enableTaskclusterProxy: b('offer the taskcluster-proxy feature (in process, no helper binary)', true),
   headlessTasks: b('multiuser engine without a desktop session', false, false),
   interactivePort: i('interactive feature port', 53654, false),
   livelogExecutable: s('livelog binary (megalodon serves live logs itself)', undefined, false),
@@ -86,7 +86,7 @@ export const configKeys: Record<string, ConfigKeySpec> = {
   shutdownMachineOnIdle: b('power off when idle', false, false),
   shutdownMachineOnInternalError: b('power off on internal error', false, false),
   taskclusterProxyExecutable: s('taskcluster-proxy binary (megalodon proxies itself)', undefined, false),
-  taskclusterProxyPort: i('taskcluster-proxy port', 80, false),
+  taskclusterProxyPort: i('taskcluster-proxy port on localhost (taken, or 0: any free port)', 80, true, 0, 65535),
   wstAudience: s('websocktunnel audience', undefined, false),
   wstServerURL: s('websocktunnel server', undefined, false),
 }

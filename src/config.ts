@@ -39,6 +39,8 @@ export interface WorkerConfig {
   /** megalodon: parallel artifact uploads per task (generic-worker uses 10). */
   uploadConcurrency: number
   enableLiveLog: boolean
+  enableTaskclusterProxy: boolean
+  taskclusterProxyPort: number
   livelogPortBase: number
   livelogExposePort: number
   metricsPort: number

@@ -128,9 +128,14 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     signal.throwIfAborted()
     prepared = await executor.prepare(ctx, validated.payload)
     preparedOk = true
-    for (const name of executor.features(validated.payload)) {
+    for (const { name, required } of executor.features(validated.payload)) {
       const feature = options.features?.[name]?.(ctx, validated)
-      if (!feature) continue
+      if (!feature) {
+        if (!required) continue
+        throw new MalformedPayload('the task asks for a feature this worker does not offer', [
+          `This task requires the feature "${name}", which is not enabled on worker pool ${config.provisionerId}/${config.workerType}`,
+        ])
+      }
       started.push(feature)
       await feature.start(ctx)
     }

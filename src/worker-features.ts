@@ -3,6 +3,7 @@
 
 import type { FeatureTable } from '../executors/types.js'
 import { liveLogFeature } from '../features/live-log.js'
+import { taskclusterProxyFeature } from '../features/taskcluster-proxy.js'
 import type { WorkerConfig } from './config.js'
 import { LiveLogServer } from './livelog-server.js'
 import type { Logger } from './logger.js'
@@ -33,6 +34,7 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
     closers.push(() => server.stop())
     logger.info({ baseUrl }, 'serving live logs')
   }
+  if (config.enableTaskclusterProxy) table.taskclusterProxy = taskclusterProxyFeature({ port: config.taskclusterProxyPort })
   return {
     table,
     close: async () => {

@@ -40,8 +40,14 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
 
   validatePayload: validateNativePayload,
 
-  // liveLog is on unless the payload turns it (or the backing log) off.
-  features: (payload) => (payload.features?.liveLog !== false && payload.features?.backingLog !== false ? ['liveLog'] : []),
+  features(payload) {
+    const f = payload.features ?? {}
+    const wanted: Array<{ name: string; required: boolean }> = []
+    // liveLog is on unless the payload turns it (or the backing log) off; it is best effort.
+    if (f.liveLog !== false && f.backingLog !== false) wanted.push({ name: 'liveLog', required: false })
+    if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
+    return wanted
+  },
 
   async prepare(_ctx, payload) {
     return { payload }

@@ -32,6 +32,7 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     workerTypeMetadata: { machine: 'test' },
     abortGraceSecs: 1,
     livelogPortBase: 0, // any free port: tests run side by side
+    taskclusterProxyPort: 0,
     ...overrides,
   }
 }

@@ -57,19 +57,22 @@ export class FakeAuth {
   }
 
   async authenticate(req: IncomingMessage): Promise<Caller> {
-    if (!req.headers.authorization) return { clientId: 'anonymous', scopes: ANONYMOUS_SCOPES }
-    let result: { credentials: Client & { id: string }; artifacts: { ext?: string } }
+    const bewit = /[?&]bewit=/.test(req.url ?? '')
+    if (!req.headers.authorization && !bewit) return { clientId: 'anonymous', scopes: ANONYMOUS_SCOPES }
+    let result: { credentials: Client & { id: string }; artifacts?: { ext?: string }; attributes?: { ext?: string } }
+    const lookup = (id: string) => {
+      const c = this.clients.get(id)
+      return c ? { ...c, id, key: c.accessToken, algorithm: 'sha256' } : undefined
+    }
     try {
-      result = (await Hawk.server.authenticate(req, (id: string) => {
-        const c = this.clients.get(id)
-        return c ? { ...c, id, key: c.accessToken, algorithm: 'sha256' } : undefined
-      })) as typeof result
+      result = (await (bewit ? Hawk.server.authenticateBewit(req, lookup) : Hawk.server.authenticate(req, lookup))) as typeof result
     } catch (err) {
       throw new HttpError(401, 'AuthenticationFailed', `hawk: ${(err as Error).message}`)
     }
     const client = result.credentials
     let scopes = client.scopes
-    const ext = result.artifacts.ext ? (JSON.parse(Buffer.from(result.artifacts.ext, 'base64').toString('utf8')) as { certificate?: { seed?: string }; authorizedScopes?: string[] }) : {}
+    const rawExt = result.artifacts?.ext ?? result.attributes?.ext
+    const ext = rawExt ? (JSON.parse(Buffer.from(rawExt, 'base64').toString('utf8')) as { certificate?: { seed?: string }; authorizedScopes?: string[] }) : {}
     if (client.seed !== undefined) {
       if (!ext.certificate || ext.certificate.seed !== client.seed) throw new HttpError(401, 'AuthenticationFailed', 'temporary credentials used without their certificate')
       if ((client.expires ?? 0) < Date.now()) throw new HttpError(401, 'AuthenticationFailed', 'temporary credentials have expired')

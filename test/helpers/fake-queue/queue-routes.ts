@@ -89,8 +89,14 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
       const record = state.create(taskId, { retries: 5, ...task } as TaskDefinition)
       sendJson(r.res, 200, { status: state.status(record) }, 'queue/v1/task-status-response')
     }),
-    route('task', 'GET', '/api/queue/v1/task/:taskId', (r) => sendJson(r.res, 200, state.get(r.params[0]!).task)),
-    route('status', 'GET', '/api/queue/v1/task/:taskId/status', (r) => sendJson(r.res, 200, { status: state.status(state.get(r.params[0]!)) }, 'queue/v1/task-status-response')),
+    route('task', 'GET', '/api/queue/v1/task/:taskId', (r) => {
+      FakeAuth.require(r.caller, `queue:get-task:${r.params[0]}`)
+      sendJson(r.res, 200, state.get(r.params[0]!).task, 'queue/v1/task')
+    }),
+    route('status', 'GET', '/api/queue/v1/task/:taskId/status', (r) => {
+      FakeAuth.require(r.caller, `queue:status:${r.params[0]}`)
+      sendJson(r.res, 200, { status: state.status(state.get(r.params[0]!)) }, 'queue/v1/task-status-response')
+    }),
     route('cancelTask', 'POST', '/api/queue/v1/task/:taskId/cancel', (r) => {
       const [taskId] = r.params as [string]
       FakeAuth.require(r.caller, `queue:cancel-task:${taskId}`)

@@ -1,0 +1,107 @@
+// taskcluster-proxy, in process: the task calls Taskcluster APIs through
+// $TASKCLUSTER_PROXY_URL without holding credentials; each request is signed (Hawk) with the
+// run's current task credentials — swapped on every reclaim — restricted to the task's own
+// scopes (authorizedScopes). Bodies stream both ways. Paths as upstream's proxy accepts them:
+// `/api/<service>/<version>/<path>`, the legacy `/<service>/<version>/<path>`, and `POST /bewit`.
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http'
+import https from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { pipeline } from 'node:stream/promises'
+import Hawk from 'hawk'
+import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
+import type { Credentials } from '../src/types.js'
+
+export interface ProxyOptions {
+  /** Port to listen on (generic-worker's taskclusterProxyPort); taken → any free port. 0: any free port. */
+  port: number
+}
+
+export function taskclusterProxyFeature(options: ProxyOptions): FeatureFactory {
+  return () => new TaskclusterProxy(options)
+}
+
+/** The Hawk `ext` taskcluster-client sends: the certificate of temporary credentials, and authorizedScopes. */
+export function hawkExt(credentials: Credentials, authorizedScopes?: string[]): string | undefined {
+  const ext: Record<string, unknown> = {}
+  if (credentials.certificate) ext.certificate = JSON.parse(credentials.certificate)
+  if (authorizedScopes) ext.authorizedScopes = authorizedScopes
+  return Object.keys(ext).length ? Buffer.from(JSON.stringify(ext)).toString('base64') : undefined
+}
+
+/** Where a proxy path goes, or undefined when it is not an API path. */
+export function targetUrl(rootUrl: string, pathAndQuery: string): string | undefined {
+  const m = /^\/(?:api\/)?([a-z][a-z0-9-]*)\/(v\d+)(\/.*)?$/.exec(pathAndQuery.replace(/\?.*$/, ''))
+  if (!m) return undefined
+  const query = pathAndQuery.includes('?') ? pathAndQuery.slice(pathAndQuery.indexOf('?')) : ''
+  return `${rootUrl.replace(/\/$/, '')}/api/${m[1]}/${m[2]}${m[3] ?? '/'}${query}`
+}
+
+class TaskclusterProxy implements Feature {
+  readonly name = 'taskclusterProxy'
+  private server: http.Server | undefined
+
+  constructor(private readonly options: ProxyOptions) {}
+
+  async start(ctx: TaskContext): Promise<void> {
+    this.server = http.createServer((req, res) => void this.handle(ctx, req, res))
+    const port = await listen(this.server, this.options.port).catch(() => listen(this.server!, 0))
+    ctx.env.TASKCLUSTER_PROXY_URL = `http://localhost:${port}`
+    ctx.log.info(`Taskcluster proxy listening on http://localhost:${port}`)
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections()
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+  }
+
+  private signing(ctx: TaskContext) {
+    const c = ctx.credentials()
+    return { credentials: { id: c.clientId, key: c.accessToken, algorithm: 'sha256' as const }, ext: hawkExt(c, ctx.task.scopes) }
+  }
+
+  private async handle(ctx: TaskContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = req.url ?? '/'
+      if (path === '/bewit' && req.method === 'POST') {
+        const chunks: Buffer[] = []
+        for await (const c of req) chunks.push(c as Buffer)
+        const url = Buffer.concat(chunks).toString('utf8').trim()
+        const bewit = Hawk.client.getBewit(url, { ...this.signing(ctx), ttlSec: 3600 })
+        const signed = `${url}${url.includes('?') ? '&' : '?'}bewit=${bewit}`
+        res.writeHead(303, { location: signed, 'content-type': 'text/plain' }).end(signed)
+        return
+      }
+      const target = targetUrl(ctx.config.rootURL, path)
+      if (!target) {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(`taskcluster-proxy: no Taskcluster API at ${path}\n`)
+        return
+      }
+      const { header } = Hawk.client.header(target, req.method ?? 'GET', this.signing(ctx))
+      const headers = { ...req.headers, authorization: header, host: new URL(target).host }
+      const upstream = (target.startsWith('https:') ? https : http).request(target, { method: req.method, headers })
+      const response = new Promise<IncomingMessage>((resolve, reject) => {
+        upstream.once('response', resolve)
+        upstream.once('error', reject)
+      })
+      await pipeline(req, upstream)
+      const up = await response
+      res.writeHead(up.statusCode ?? 502, up.headers)
+      await pipeline(up, res)
+    } catch (err) {
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' })
+      res.end(`taskcluster-proxy: ${(err as Error).message}\n`)
+    }
+  }
+}
+
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err)
+    server.once('error', onError)
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
