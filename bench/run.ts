@@ -56,7 +56,66 @@ async function idleRss() {
   return { idleRssMiB: +(kib / 1024).toFixed(1) }
 }
 
-const results = { node: process.version, ...(await nativeOverhead()), ...(await idleRss()) }
+/** Seconds of a Go duration as printed in the result block ("1.5s", "850ms", "1m2.5s"). */
+function goSeconds(d: string): number {
+  let total = 0
+  for (const [, n, unit] of d.matchAll(/([0-9.]+)(h|ms|µs|ns|m|s)/g)) total += Number(n) * { h: 3600, m: 60, s: 1, ms: 1e-3, µs: 1e-6, ns: 1e-9 }[unit as 'h']
+  return total
+}
+
+const LOG_MB = Number(process.env.BENCH_LOG_MB ?? 200)
+const line = 'x'.repeat(99)
+
+/** A task printing LOG_MB as fast as it can, with `readers` live-log readers (curl) attached. */
+async function liveLogThroughput(readers: number) {
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const taskId = slugid()
+  await fake.createTask(taskId, { payload: { command: [['sleep', '1'], ['sh', '-c', `yes ${line} | head -c ${LOG_MB * 1_000_000}`]], maxRunTime: 600 } })
+  const cpu0 = process.cpuUsage()
+  const worker = runWorker(fake, { idleTimeoutSecs: 1 })
+  const curls: Array<Promise<unknown>> = []
+  while (!fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')) await new Promise((r) => setTimeout(r, 20))
+  const url = fake.state.tasks.get(taskId)!.artifacts[0]!.get('public/logs/live.log')!.url!
+  for (let i = 0; i < readers; i++) curls.push(new Promise((resolve) => spawn('curl', ['-s', '-o', '/dev/null', url]).once('exit', resolve)))
+  await fake.waitForResolution(taskId, 0, 600_000)
+  const cpu = process.cpuUsage(cpu0)
+  await Promise.all(curls)
+  await worker
+  const log = fake.artifacts(taskId).get('public/logs/live_backing.log')!.content!.toString('latin1')
+  const wall = goSeconds([...log.matchAll(/Wall Time: (\S+)/g)][1]![1]!)
+  await fake.stop()
+  return { readers, mbPerSec: +(LOG_MB / wall).toFixed(1), workerCpuMsPerMB: +((cpu.user + cpu.system) / 1000 / LOG_MB).toFixed(2) }
+}
+
+/** The same bytes into a file, no worker: the floor. */
+async function plainWriteMbPerSec(): Promise<number> {
+  const t = performance.now()
+  await new Promise((resolve) => spawn('sh', ['-c', `yes ${line} | head -c ${LOG_MB * 1_000_000} > /dev/null`]).once('exit', resolve))
+  return +(LOG_MB / ((performance.now() - t) / 1000)).toFixed(1)
+}
+
+/** Latency the in-process taskcluster-proxy adds: the same anonymous-readable request, direct and through the proxy. */
+async function proxyLatency() {
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const script = `
+    const n = 200, path = '/api/queue/v1/task/' + process.env.TASK_ID + '/runs/0/artifacts/public/logs/live.log'
+    const time = async (base) => { const t = performance.now(); for (let i = 0; i < n; i++) await (await fetch(base + path, { redirect: 'manual' })).arrayBuffer(); return (performance.now() - t) / n }
+    ;(async () => { await time(process.env.TASKCLUSTER_ROOT_URL); const direct = await time(process.env.TASKCLUSTER_ROOT_URL); const proxied = await time(process.env.TASKCLUSTER_PROXY_URL); console.log('LATENCY ' + direct + ' ' + proxied) })()`
+  const taskId = slugid()
+  await fake.createTask(taskId, { payload: { command: [[process.execPath, '-e', script]], maxRunTime: 120, features: { taskclusterProxy: true } } })
+  await runWorker(fake, { numberOfTasksToRun: 1 })
+  const m = /^LATENCY (\S+) (\S+)$/m.exec(fake.artifacts(taskId).get('public/logs/live_backing.log')!.content!.toString())!
+  await fake.stop()
+  return { directMs: +Number(m[1]).toFixed(2), proxiedMs: +Number(m[2]).toFixed(2), addedMs: +(Number(m[2]) - Number(m[1])).toFixed(2) }
+}
+
+const results = {
+  node: process.version,
+  ...(await nativeOverhead()),
+  ...(await idleRss()),
+  liveLog: { mb: LOG_MB, plainWriteMbPerSec: await plainWriteMbPerSec(), withReaders: [await liveLogThroughput(0), await liveLogThroughput(10)] },
+  proxy: await proxyLatency(),
+}
 const o = results.claimToResolutionMs
 process.stdout.write(
   [
@@ -65,6 +124,9 @@ process.stdout.write(
     `  spawn \`true\` directly median ${results.spawnTrueMs.median} ms, p95 ${results.spawnTrueMs.p95} ms`,
     `  ratio (median)       ${(o.median / results.spawnTrueMs.median).toFixed(1)}×`,
     `worker idle RSS        ${results.idleRssMiB} MiB`,
+    `task log, ${LOG_MB} MB printed as fast as possible (floor: the same pipe into /dev/null, ${results.liveLog.plainWriteMbPerSec} MB/s):`,
+    ...results.liveLog.withReaders.map((r) => `  ${String(r.readers).padStart(2)} live readers       ${r.mbPerSec} MB/s, worker CPU ${r.workerCpuMsPerMB} ms per MB`),
+    `taskcluster-proxy      direct ${results.proxy.directMs} ms, proxied ${results.proxy.proxiedMs} ms per request: +${results.proxy.addedMs} ms`,
     '',
   ].join('\n'),
 )

@@ -78,7 +78,8 @@ export class FakeAuth {
       if ((client.expires ?? 0) < Date.now()) throw new HttpError(401, 'AuthenticationFailed', 'temporary credentials have expired')
     }
     if (ext.authorizedScopes) scopes = ext.authorizedScopes.filter((s) => scopeSatisfied(client.scopes, s))
-    return { clientId: client.id, scopes }
+    // Every client has the anonymous role's scopes too, as in a real deployment.
+    return { clientId: client.id, scopes: [...scopes, ...ANONYMOUS_SCOPES] }
   }
 
   static require(caller: Caller, ...needed: string[]): void {
