@@ -2,7 +2,6 @@
 // stop claiming on request (finishing or aborting running tasks), and exit with
 // generic-worker's exit code for the reason the loop ended.
 
-import { rm } from 'node:fs/promises'
 import type { FeatureTable, TaskExecutor } from '../executors/types.js'
 import { QueueArtifactPublisher } from './artifact-upload.js'
 import type { WorkerConfig } from './config.js'
@@ -12,7 +11,7 @@ import type { Logger } from './logger.js'
 import type { WorkerMetrics } from './metrics.js'
 import { TaskQueue, WorkerQueue, type QueueOptions } from './queue.js'
 import { statusOf } from './retry.js'
-import { purgeTaskDirs } from './task-dir.js'
+import { purgeTaskDirs, removeTaskDir } from './task-dir.js'
 import { runTask } from './task-run.js'
 import type { Credentials, TaskClaim } from './types.js'
 
@@ -194,7 +193,7 @@ export class ClaimLoop {
     })
       .then(async ({ taskDir, resolution }) => {
         this.options.metrics?.taskResolved(resolution, (Date.now() - claimedAt) / 1000)
-        if (config.cleanUpTaskDirs && taskDir) await rm(taskDir, { recursive: true, force: true })
+        if (config.cleanUpTaskDirs && taskDir) await removeTaskDir(taskDir)
       })
       .catch((err: unknown) => logger.error({ err, taskId: claim.taskId }, 'task run crashed'))
       .finally(() => {

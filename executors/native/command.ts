@@ -14,6 +14,8 @@ export interface RunCommandOptions {
   signal: AbortSignal
   /** Seconds between SIGTERM and SIGKILL for the process group. */
   graceSecs: number
+  /** Told the process group id as soon as the command started (for cleanup after a crash). */
+  onStarted?: (pgid: number) => void
 }
 
 /**
@@ -62,6 +64,7 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
     detached: true, // own process group, so an abort reaches every descendant
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  if (child.pid !== undefined) options.onStarted?.(child.pid)
   child.stdout.on('data', (chunk: Buffer) => log.write(chunk))
   child.stderr.on('data', (chunk: Buffer) => log.write(chunk))
 

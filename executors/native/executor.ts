@@ -2,6 +2,7 @@
 // (generic-worker's "insecure" engine) in a fresh task directory.
 
 import { quote } from 'shell-quote'
+import { recordProcessGroup } from '../../src/task-dir.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
@@ -18,7 +19,15 @@ async function runCommands(ctx: TaskContext, commands: string[][], env: Record<s
   let exitCode = 0
   for (const [i, argv] of commands.entries()) {
     ctx.log.info(`Executing command ${i}: ${quote(argv)}`)
-    const result = await runCommand({ argv, cwd: ctx.taskDir, env, log: ctx.log, signal: ctx.signal, graceSecs: ctx.config.abortGraceSecs })
+    const result = await runCommand({
+      argv,
+      cwd: ctx.taskDir,
+      env,
+      log: ctx.log,
+      signal: ctx.signal,
+      graceSecs: ctx.config.abortGraceSecs,
+      onStarted: (pgid) => recordProcessGroup(ctx.taskDir, pgid, ctx.taskId),
+    })
     writeCommandResult(ctx.log, result)
     exitCode = result.exitCode
     if (result.aborted) {

@@ -54,7 +54,7 @@ export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}): Pro
 }
 
 /** Start `megalodon run --config FILE` as a child process. */
-export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string }> {
+export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string; config: RawConfig }> {
   const config = await workerConfig(fake, overrides)
   const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
   await writeFile(file, JSON.stringify(config))
@@ -63,5 +63,5 @@ export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): P
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
   child.stdout!.resume()
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  return { child, exited, stderr: () => err }
+  return { child, exited, stderr: () => err, config }
 }

@@ -43,6 +43,11 @@ export class FakeAuth {
     this.clients.set(clientId, { accessToken, scopes })
   }
 
+  /** Every access token this deployment knows or issued (for the secrets scan). */
+  secrets(): string[] {
+    return [...this.clients.values()].map((c) => c.accessToken)
+  }
+
   /** Revoke a client: its next request fails authentication. */
   removeClient(clientId: string): void {
     this.clients.delete(clientId)

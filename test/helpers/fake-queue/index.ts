@@ -34,11 +34,31 @@ export interface RecordedRequest {
   params: string[]
 }
 
+/** Random faults on every endpoint, reproducible from the seed. */
+export interface RandomFaults {
+  seed: number
+  /** Probability that a request is hit (0–1). */
+  rate: number
+}
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
 export interface FakeQueueOptions {
   /** Seconds a claim lasts (the real Queue: 1200). Default 1200. */
   claimTimeoutSecs?: number
   /** How long claimWork long-polls when nothing is pending (the real Queue: 20 s). Default 1000 ms. */
   claimWaitMs?: number
+  randomFaults?: RandomFaults
 }
 
 export const WORKER = { clientId: 'worker/test', accessToken: 'worker-secret-token-0123456789' }
@@ -50,6 +70,10 @@ export class FakeQueue {
   readonly requests: RecordedRequest[] = []
   private readonly faults: Array<Fault & { left: number }> = []
   private readonly routes: Route[]
+  private readonly random: (() => number) | undefined
+  private readonly faultRate: number
+  /** Faults injected at random, by kind (for the test's report). */
+  readonly randomFaultCounts: Record<string, number> = {}
   private server: Server | undefined
   claimTimeoutSecs: number
   claimWaitMs: number
@@ -59,6 +83,8 @@ export class FakeQueue {
   constructor(options: FakeQueueOptions = {}) {
     this.claimTimeoutSecs = options.claimTimeoutSecs ?? 1200
     this.claimWaitMs = options.claimWaitMs ?? 1000
+    this.random = options.randomFaults ? seededRandom(options.randomFaults.seed) : undefined
+    this.faultRate = options.randomFaults?.rate ?? 0
     const baseUrl = () => this.rootUrl
     this.routes = [
       ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
@@ -153,6 +179,16 @@ export class FakeQueue {
     }
   }
 
+  /** Test-harness calls (createTask, cancelTask) are never hit: the system under test is the worker. */
+  private randomFault(method: string): (Fault & { left: number }) | undefined {
+    if (!this.random || method === 'createTask' || method === 'cancelTask' || this.random() >= this.faultRate) return undefined
+    const kinds: Fault[] = [{ method, status: 500 }, { method, status: 503 }, { method, reset: true }, { method, delayMs: 300, status: 502 }, { method, reset: true, delayMs: 200 }]
+    const fault = kinds[Math.floor(this.random() * kinds.length)]!
+    const kind = fault.reset ? 'reset' : `${fault.status}`
+    this.randomFaultCounts[kind] = (this.randomFaultCounts[kind] ?? 0) + 1
+    return { ...fault, left: 1 }
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
     const found = this.routes.map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m)
@@ -162,7 +198,7 @@ export class FakeQueue {
     try {
       const body = await readBody(req)
       if (!found) throw new HttpError(404, 'ResourceNotFound', `no route for ${req.method} ${url.pathname}`)
-      const fault = this.faults.find((f) => f.method === found.r.name && f.left > 0)
+      const fault = this.faults.find((f) => f.method === found.r.name && f.left > 0) ?? this.randomFault(found.r.name)
       if (fault) {
         fault.left--
         if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs))
