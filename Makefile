@@ -1,7 +1,7 @@
 # Build, test, lint, bench. Every target runs on the project's own Node 24 (node_modules/.bin).
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build test lint bench clean
+.PHONY: all install build test lint bench reliability clean
 all: build
 
 install:
@@ -18,6 +18,10 @@ lint:
 
 bench: build
 	node dist/bench/run.js
+
+# Faults, cancellations, crashes and bad input; prints the seed (MEGALODON_SEED=N replays a run).
+reliability:
+	npm run reliability
 
 clean:
 	rm -rf dist

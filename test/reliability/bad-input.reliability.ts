@@ -1,0 +1,97 @@
+// Reliability: over a thousand malformed payloads, generated from the payload schema, each
+// resolve exception/malformed-payload with a message and never crash the worker; awkward task
+// output (invalid UTF-8, a 10 MB line, no trailing newline) reaches the log byte for byte.
+import assert from 'node:assert/strict'
+import { readdir } from 'node:fs/promises'
+import { slugid } from 'taskcluster-client'
+import { payloadValidator } from '../../executors/native/schema.js'
+import { FakeQueue, seededRandom } from '../helpers/fake-queue/index.js'
+import { backingLog, submitAndRun } from '../helpers/tasks.js'
+import { runWorker, workerConfig } from '../helpers/worker.js'
+import { assertNoSecretsUploaded } from './secrets.js'
+
+const seed = Number(process.env.MEGALODON_SEED ?? Date.now() % 1_000_000)
+
+const oddValues: unknown[] = [null, true, false, 0, -1, 1.5, 2 ** 53, 1e12, '', 'x', '\u0000\uffff😀\u202e', 'x'.repeat(100_000), [], [null], [[]], {}, { 'ключ': 'значение' }, '../../../../etc/passwd', '/etc/shadow']
+const valid = { command: [['true']], maxRunTime: 30 }
+const paths: Array<Array<string | number>> = [
+  ['command'], ['command', 0], ['command', 0, 0], ['env'], ['env', 'A'], ['maxRunTime'],
+  ['artifacts'], ['artifacts', 0], ['artifacts', 0, 'type'], ['artifacts', 0, 'path'], ['artifacts', 0, 'name'], ['artifacts', 0, 'expires'],
+  ['artifacts', 0, 'contentType'], ['artifacts', 0, 'contentEncoding'], ['artifacts', 0, 'optional'],
+  ['features'], ['features', 'liveLog'], ['features', 'taskclusterProxy'], ['features', 'chainOfTrust'],
+  ['mounts'], ['mounts', 0], ['mounts', 0, 'file'], ['mounts', 0, 'content'], ['mounts', 0, 'directory'],
+  ['osGroups'], ['osGroups', 0], ['onExitStatus'], ['onExitStatus', 'retry'], ['onExitStatus', 'retry', 0], ['onExitStatus', 'purgeCaches', 0],
+  ['logs'], ['logs', 'live'], ['logs', 'backing'], ['supersederUrl'], ['taskclusterProxyInterface'], ['unknownProperty'], ['ключ'],
+]
+
+function withValue(base: unknown, path: Array<string | number>, value: unknown): unknown {
+  const copy = structuredClone(base) as Record<string, unknown>
+  let node: Record<string | number, unknown> = copy
+  for (const [i, key] of path.entries()) {
+    if (i === path.length - 1) node[key] = value
+    else {
+      const next = path[i + 1]
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = typeof next === 'number' ? [] : {}
+      node = node[key] as Record<string | number, unknown>
+    }
+  }
+  return copy
+}
+
+/** Invalid payloads: every odd value at every path, then random combinations (seeded). */
+export function malformedPayloads(count: number, random: () => number): unknown[] {
+  const validate = payloadValidator()
+  // (the Queue itself refuses a payload that is not an object, so every one here is an object)
+  const out: unknown[] = [{}, { command: [['true']] }, { maxRunTime: 5 }]
+  for (const path of paths) for (const v of oddValues) out.push(withValue(valid, path, v))
+  while (out.length < count * 2) {
+    let p: unknown = valid
+    for (let k = 0; k < 1 + Math.floor(random() * 3); k++) p = withValue(p, paths[Math.floor(random() * paths.length)]!, oddValues[Math.floor(random() * oddValues.length)])
+    out.push(p)
+  }
+  // keep those the schema refuses, plus those only the worker's own rules refuse
+  const refusedByWorker = (p: Record<string, unknown>) =>
+    (typeof p.maxRunTime === 'number' && p.maxRunTime > 86400) || (Array.isArray(p.mounts) && p.mounts.length > 0) || (Array.isArray(p.osGroups) && p.osGroups.length > 0)
+  return out.filter((p) => !validate(structuredClone(p)) || refusedByWorker(p as Record<string, unknown>)).slice(0, count)
+}
+
+describe(`reliability: bad input (seed ${seed})`, function () {
+  let fake: FakeQueue
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake.stop())
+
+  it('resolves 1000+ malformed payloads as malformed-payload with a message, and keeps going', async () => {
+    const payloads = malformedPayloads(1050, seededRandom(seed))
+    assert.ok(payloads.length >= 1000, `${payloads.length} payloads`)
+    const ids: string[] = []
+    for (const payload of payloads) {
+      const id = slugid()
+      ids.push(id)
+      await fake.createTask(id, { payload })
+    }
+    const config = await workerConfig(fake, { numberOfTasksToRun: payloads.length, capacity: 8 })
+    const { exitCode } = await runWorker(fake, config)
+    assert.equal(exitCode, 0)
+    for (const [i, id] of ids.entries()) {
+      const run = fake.status(id).runs[0]!
+      assert.deepEqual([run.state, run.reasonResolved], ['exception', 'malformed-payload'], `seed ${seed}: payload ${i}: ${JSON.stringify(payloads[i]).slice(0, 200)}`)
+      assert.match(backingLog(fake, id), /\[taskcluster:error\] \S/, `payload ${i} has a message`)
+    }
+    assert.deepEqual(await readdir(String(config.tasksDir)), [], 'nothing left in tasksDir')
+    assertNoSecretsUploaded(fake)
+  })
+
+  it('logs invalid UTF-8, a 10 MB line and output without a trailing newline byte for byte', async () => {
+    const o = await submitAndRun(fake, {
+      command: [['sh', '-c', `printf 'bad \\377\\376 bytes\\n'; head -c 10000000 /dev/zero | tr '\\0' 'y'; printf '\\nno newline at the end'`]],
+      maxRunTime: 60,
+    })
+    assert.equal(o.state, 'completed')
+    const raw = fake.artifacts(o.taskId).get('public/logs/live_backing.log')!.content!
+    assert.ok(raw.includes(Buffer.from('bad \xff\xfe bytes\n', 'latin1')), 'invalid UTF-8 kept as bytes')
+    assert.ok(raw.includes(Buffer.from(`\n${'y'.repeat(10_000_000)}\n`)), 'the 10 MB line intact')
+    assert.match(raw.toString('latin1'), /\nno newline at the end\n\[taskcluster \S+\]                        Exit Code: 0\n/)
+  })
+})
