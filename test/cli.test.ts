@@ -59,6 +59,20 @@ describe('megalodon CLI', function () {
     assert.match(ok.stdout, /^valid generic payload$/m)
   })
 
+  it('validate: knows docker-worker payloads by their schema', async () => {
+    const good = path.join(dir, 'docker.json')
+    await writeFile(good, JSON.stringify({ image: 'ubuntu:24.04', command: ['true'], maxRunTime: 60 }))
+    const r = megalodon('validate', good)
+    assert.equal(r.code, 0)
+    assert.match(r.stdout, /^valid docker payload/m)
+    const bad = path.join(dir, 'docker-bad.json')
+    await writeFile(bad, JSON.stringify({ image: 'ubuntu:24.04', command: 'true', maxRunTime: 60, capabilities: { gpu: true } }))
+    const b = megalodon('validate', bad)
+    assert.equal(b.code, 1)
+    assert.match(b.stdout, /^- command: Invalid type\. Expected: array, given: string$/m)
+    assert.match(b.stdout, /^- capabilities: Additional property gpu is not allowed$/m)
+  })
+
   it('--version, --short-version and --help', () => {
     const version = (JSON.parse(spawnSync('cat', [projectPath('package.json')], { encoding: 'utf8' }).stdout) as { version: string }).version
     assert.equal(megalodon('--version').stdout, `megalodon ${version}\n`)
