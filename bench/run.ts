@@ -1,8 +1,12 @@
-// `make bench`: figures printed (and written to bench/results.json), never asserted.
-// Per-task overhead of a trivial native task through the fake Queue against spawning the same
-// command directly, and the worker's idle RSS.
+// `make bench`: figures printed (and written to bench/results.json), never asserted, each beside
+// its floor measured in the same run: per-task overhead of a trivial native task through the
+// fake Queue vs spawning it directly, idle RSS, live log throughput with 0 and 10 readers,
+// taskcluster-proxy latency, throughput by capacity, artifact upload vs a plain PUT.
 import { spawn } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { putFile } from '../src/http-put.js'
 import { slugid } from 'taskcluster-client'
 import { projectPath } from '../src/paths.js'
 import { FakeQueue } from '../test/helpers/fake-queue/index.js'
@@ -109,12 +113,52 @@ async function proxyLatency() {
   return { directMs: +Number(m[1]).toFixed(2), proxiedMs: +Number(m[2]).toFixed(2), addedMs: +(Number(m[2]) - Number(m[1])).toFixed(2) }
 }
 
+/** Trivial tasks per minute at a given capacity (claim of the first to resolution of the last). */
+async function throughput(capacity: number, tasks: number) {
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const ids: string[] = []
+  for (let i = 0; i < tasks; i++) {
+    const id = slugid()
+    ids.push(id)
+    await fake.createTask(id, { payload: { command: [['true']], maxRunTime: 30 } })
+  }
+  await runWorker(fake, { numberOfTasksToRun: tasks, capacity })
+  const runs = ids.map((id) => fake.state.get(id).runs[0]!)
+  const span = Math.max(...runs.map((r) => Date.parse(r.resolved!))) - Math.min(...runs.map((r) => Date.parse(r.started!)))
+  await fake.stop()
+  return { capacity, tasksPerMinute: Math.round((tasks / span) * 60_000) }
+}
+
+/** One big file as an artifact (identity encoding: the bytes as they are), vs a plain PUT of the same file. */
+async function artifactUpload(mb: number) {
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const taskId = slugid()
+  await fake.createTask(taskId, {
+    payload: { command: [['sh', '-c', `head -c ${mb * 1_000_000} /dev/urandom > big.bin`]], maxRunTime: 600, artifacts: [{ type: 'file', path: 'big.bin', name: 'public/big.bin', contentEncoding: 'identity' }] },
+  })
+  await runWorker(fake, { numberOfTasksToRun: 1 })
+  const name = encodeURIComponent('public/big.bin')
+  const workerPut = fake.requests.find((r) => r.method === 's3Put' && r.params[2] === name)!
+  // the same bytes, PUT plainly to the same place
+  const art = fake.artifacts(taskId).get('public/big.bin')!
+  const tmp = path.join(os.tmpdir(), `megalodon-bench-${taskId}.bin`)
+  await writeFile(tmp, art.content!)
+  const t0 = performance.now()
+  await putFile(`${fake.rootUrl}/_s3/${taskId}/0/${name}`, tmp, { 'content-type': art.contentType!, 'content-length': art.content!.length })
+  const plainMs = performance.now() - t0
+  await rm(tmp)
+  await fake.stop()
+  return { mb, workerMbPerSec: Math.round(mb / (workerPut.ms / 1000)), plainPutMbPerSec: Math.round(mb / (plainMs / 1000)) }
+}
+
 const results = {
   node: process.version,
   ...(await nativeOverhead()),
   ...(await idleRss()),
   liveLog: { mb: LOG_MB, plainWriteMbPerSec: await plainWriteMbPerSec(), withReaders: [await liveLogThroughput(0), await liveLogThroughput(10)] },
   proxy: await proxyLatency(),
+  throughput: [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
+  artifact: await artifactUpload(Number(process.env.BENCH_ARTIFACT_MB ?? 512)),
 }
 const o = results.claimToResolutionMs
 process.stdout.write(
@@ -127,6 +171,8 @@ process.stdout.write(
     `task log, ${LOG_MB} MB printed as fast as possible (floor: the same pipe into /dev/null, ${results.liveLog.plainWriteMbPerSec} MB/s):`,
     ...results.liveLog.withReaders.map((r) => `  ${String(r.readers).padStart(2)} live readers       ${r.mbPerSec} MB/s, worker CPU ${r.workerCpuMsPerMB} ms per MB`),
     `taskcluster-proxy      direct ${results.proxy.directMs} ms, proxied ${results.proxy.proxiedMs} ms per request: +${results.proxy.addedMs} ms`,
+    `throughput (\`true\`)    ${results.throughput.map((t) => `capacity ${t.capacity}: ${t.tasksPerMinute}/min`).join(', ')}`,
+    `artifact upload        ${results.artifact.mb} MB file: worker PUT ${results.artifact.workerMbPerSec} MB/s, plain PUT of the same bytes ${results.artifact.plainPutMbPerSec} MB/s`,
     '',
   ].join('\n'),
 )

@@ -162,7 +162,7 @@ export class ClaimLoop {
       if (wait > 0) await this.wakeup.sleep(config.idleTimeoutSecs > 0 ? Math.min(wait, config.idleTimeoutSecs * 1000) : wait)
     }
 
-    await Promise.all(this.running.values())
+    await this.drain()
     logger.info({ exitCode: this.stopCode, tasksResolved: this.resolvedCount }, 'worker stopped')
     return this.stopCode
   }

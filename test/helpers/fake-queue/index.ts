@@ -32,6 +32,8 @@ export interface RecordedRequest {
   clientId: string
   status: number
   params: string[]
+  /** Milliseconds from the request's arrival to the end of the reply. */
+  ms: number
 }
 
 /** Random faults on every endpoint, reproducible from the seed. */
@@ -192,9 +194,13 @@ export class FakeQueue {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
     const found = this.routes.map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m)
-    const record: RecordedRequest = { method: found?.r.name ?? `${req.method} ${url.pathname}`, clientId: '-', status: 0, params: found?.m?.slice(1) ?? [] }
+    const record: RecordedRequest = { method: found?.r.name ?? `${req.method} ${url.pathname}`, clientId: '-', status: 0, params: found?.m?.slice(1) ?? [], ms: 0 }
     this.requests.push(record)
-    res.once('finish', () => (record.status = res.statusCode))
+    const arrived = performance.now()
+    res.once('finish', () => {
+      record.status = res.statusCode
+      record.ms = performance.now() - arrived
+    })
     try {
       const body = await readBody(req)
       if (!found) throw new HttpError(404, 'ResourceNotFound', `no route for ${req.method} ${url.pathname}`)
