@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Idempotent: make a Docker engine answer on /var/run/docker.sock on these machines (root, no
+# systemd). Installs Debian's docker.io (and busybox-static, for test images) when missing,
+# starts dockerd when the socket does not answer, and waits for it. Used by .ci/run and tests.
+set -euo pipefail
+log=/tmp/megalodon-dockerd.log
+answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/busybox ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker.io busybox-static >/dev/null
+fi
+if ! answers; then
+  nohup dockerd >"$log" 2>&1 &
+  for _ in $(seq 1 60); do answers && break; sleep 1; done
+fi
+if ! answers; then
+  echo "docker-up: dockerd did not answer within 60 s; its log ($log) ends with:" >&2
+  tail -n 30 "$log" >&2 || true
+  exit 1
+fi
+echo "docker-up: engine $(docker version --format '{{.Server.Version}}') ready"
