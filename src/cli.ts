@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
 import YAML from 'yaml'
-import { dockerPayloadValidator } from '../executors/docker/schema.js'
 import { defaultExecutors } from '../executors/index.js'
 import { buildConfig, readConfigFile } from './config.js'
 import { MalformedPayload } from './errors.js'
@@ -17,7 +16,6 @@ import { formatStatus, type WorkerStatus } from './monitor-server.js'
 import { projectPath } from './paths.js'
 import { describeResolution, localExitCode } from './resolution.js'
 import { runWorker } from './run-worker.js'
-import { describeSchemaError } from './schema-errors.js'
 
 const version: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version
 
@@ -45,14 +43,7 @@ async function validateCommand(file: string): Promise<number> {
   const task = taskFromFile(/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text))
   const executor = defaultExecutors().find((e) => e.accepts(task.payload))
   if (!executor) {
-    // No executor runs docker-worker payloads yet, but their schema is known.
-    const validate = dockerPayloadValidator()
-    if (validate(structuredClone(task.payload))) {
-      process.stdout.write('valid docker payload (this version of megalodon does not run docker-worker payloads yet)\n')
-      return 0
-    }
-    process.stdout.write('invalid docker payload: the task payload is invalid\n')
-    for (const e of validate.errors ?? []) process.stdout.write(`- ${describeSchemaError(e, task.payload)}\n`)
+    process.stdout.write('invalid: no executor of this worker accepts this payload\n')
     return 1
   }
   try {

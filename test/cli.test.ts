@@ -64,7 +64,7 @@ describe('megalodon CLI', function () {
     await writeFile(good, JSON.stringify({ image: 'ubuntu:24.04', command: ['true'], maxRunTime: 60 }))
     const r = megalodon('validate', good)
     assert.equal(r.code, 0)
-    assert.match(r.stdout, /^valid docker payload/m)
+    assert.match(r.stdout, /^valid docker payload$/m)
     const bad = path.join(dir, 'docker-bad.json')
     await writeFile(bad, JSON.stringify({ image: 'ubuntu:24.04', command: 'true', maxRunTime: 60, capabilities: { gpu: true } }))
     const b = megalodon('validate', bad)

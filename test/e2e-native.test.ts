@@ -91,12 +91,6 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(o.log, /mounts are not supported by this worker yet/)
   })
 
-  it('refuses a docker-worker payload with a clear message while no docker executor is configured', async () => {
-    const o = await submitAndRun(fake, { image: 'ubuntu:24.04', command: ['true'], maxRunTime: 30 })
-    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /\[taskcluster:error\] This worker runs payloads of these executors only: native; docker-worker payloads \(with an "image"\) are not supported/)
-  })
-
   it('refuses a maxRunTime above the worker’s maxTaskRunTime', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 310 }, { config: { maxTaskRunTime: 300 } })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])

@@ -1,0 +1,83 @@
+// docker-worker's artifacts: read out of the stopped container through the archive API as a
+// tar stream; each file entry becomes one artifact (directories: `<name>/<relative path>`).
+// A missing path or a path of the wrong kind is an error artifact, and the task goes on.
+
+import { createWriteStream } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type Docker from 'dockerode'
+import mime from 'mime'
+import tar from 'tar-stream'
+import type { ArtifactSpec } from '../../src/artifacts.js'
+import type { TaskLog } from '../../src/task-log.js'
+import type { DockerPayload } from './payload.js'
+
+/** docker-worker uploaded these as they are; everything else gzip-encoded. */
+const alreadyCompressed = ['.7z', '.bz2', '.deb', '.dmg', '.flv', '.gif', '.gz', '.jpeg', '.jpg', '.png', '.swf', '.tbz', '.tgz', '.webp', '.whl', '.woff', '.woff2', '.xz', '.zip', '.zst', 'lz4']
+
+export function dockerContentEncoding(name: string): 'gzip' | 'identity' {
+  return alreadyCompressed.some((ext) => name.endsWith(ext)) ? 'identity' : 'gzip'
+}
+
+export async function collectDockerArtifacts(options: {
+  container: Docker.Container
+  artifacts: NonNullable<DockerPayload['artifacts']>
+  taskDir: string
+  taskExpires: string
+  log: TaskLog
+}): Promise<ArtifactSpec[]> {
+  const specs: ArtifactSpec[] = []
+  let n = 0
+  for (const [rawName, a] of Object.entries(options.artifacts)) {
+    const name = rawName.replace(/\/+$/, '')
+    const expires = a.expires ?? options.taskExpires
+    let archive: NodeJS.ReadableStream
+    try {
+      archive = await options.container.getArchive({ path: a.path })
+    } catch (err) {
+      const message = `Artifact "${name}" not found at "${a.path}": ${(err as { json?: { message?: string } }).json?.message ?? (err as Error).message}`
+      options.log.info(message)
+      specs.push({ kind: 'error', name, reason: 'file-missing-on-worker', message, expires })
+      continue
+    }
+    const extract = tar.extract()
+    let first = true
+    extract.on('entry', (header, stream, next) => {
+      const isFile = header.type === 'file'
+      if (first) {
+        first = false
+        const actual = header.type === 'directory' ? 'directory' : 'file'
+        if (actual !== a.type) {
+          const message = `Error uploading "${name}". Expected artifact to be a "${a.type}" but was "${actual}"`
+          options.log.error(message)
+          specs.push({ kind: 'error', name, reason: 'invalid-resource-on-worker', message, expires })
+          stream.resume()
+          extract.destroy()
+          return
+        }
+      }
+      if (!isFile) {
+        stream.on('end', next)
+        stream.resume()
+        return
+      }
+      const rel = header.name.split('/').slice(1).join('/')
+      const artifactName = a.type === 'file' ? name : `${name}/${rel}`
+      const file = path.join(options.taskDir, 'artifacts', String(n++))
+      const write = createWriteStream(file)
+      stream.pipe(write)
+      write.once('finish', () => {
+        specs.push({ kind: 'file', name: artifactName, path: file, contentType: mime.getType(artifactName) ?? 'application/octet-stream', contentEncoding: dockerContentEncoding(artifactName), expires })
+        next()
+      })
+      write.once('error', (err) => extract.destroy(err))
+    })
+    await mkdir(path.join(options.taskDir, 'artifacts'), { recursive: true })
+    // a type mismatch stops the extraction early: that premature close is expected
+    await pipeline(archive, extract).catch((err: unknown) => {
+      if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err
+    })
+  }
+  return specs
+}

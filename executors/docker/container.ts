@@ -1,0 +1,85 @@
+// A narrow wrapper over dockerode: the few Engine calls the docker executor makes, streamed.
+
+import Docker from 'dockerode'
+import type { TaskLog } from '../../src/task-log.js'
+
+export const TASK_LABEL = 'megalodon.task'
+
+let engine: Docker | undefined
+
+/** The local engine (DOCKER_HOST or /var/run/docker.sock), made on first use. */
+export function docker(): Docker {
+  engine ??= new Docker()
+  return engine
+}
+
+/** Pull the image unless the engine has it already; progress lines go to the task log. */
+export async function ensureImage(name: string, log: TaskLog): Promise<void> {
+  try {
+    await docker().getImage(name).inspect()
+    return
+  } catch {
+    // not here yet: pull
+  }
+  log.info(`Pulling image ${name}`)
+  const stream = await docker().pull(name)
+  await new Promise<void>((resolve, reject) => {
+    docker().modem.followProgress(
+      stream,
+      (err: Error | null) => (err ? reject(err) : resolve()),
+      (event: { status?: string; id?: string; error?: string }) => {
+        if (event.error) reject(new Error(event.error))
+        else if (event.status && !event.status.startsWith('Downloading') && !event.status.startsWith('Extracting')) log.write(`${event.id ? `${event.id}: ` : ''}${event.status}\n`)
+      },
+    )
+  })
+}
+
+export interface RunOptions {
+  image: string
+  command: string[]
+  env: Record<string, string>
+  label: string
+  log: TaskLog
+  signal: AbortSignal
+  /** Called when the container exists (so cleanup can remove it whatever happens next). */
+  onCreated: (container: Docker.Container) => void
+}
+
+/** Create, attach (TTY: stdout and stderr as one stream, as docker-worker ran them), start, wait. */
+export async function runContainer(o: RunOptions): Promise<{ exitCode: number; aborted: boolean }> {
+  const container = await docker().createContainer({
+    Image: o.image,
+    ...(o.command.length > 0 ? { Cmd: o.command } : {}),
+    Env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
+    Tty: true,
+    AttachStdin: false,
+    Labels: { [TASK_LABEL]: o.label },
+    HostConfig: { ShmSize: 1_800_000_000, ExtraHosts: ['localhost.localdomain:127.0.0.1'] },
+  })
+  o.onCreated(container)
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true })
+  const ended = new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => o.log.write(chunk))
+    stream.once('end', () => resolve())
+    stream.once('error', () => resolve())
+  })
+  const kill = () => void container.kill().catch(() => undefined)
+  o.signal.addEventListener('abort', kill, { once: true })
+  try {
+    if (o.signal.aborted) return { exitCode: -1, aborted: true }
+    await container.start()
+    const { StatusCode } = (await container.wait()) as { StatusCode: number }
+    await ended
+    return o.signal.aborted ? { exitCode: -1, aborted: true } : { exitCode: StatusCode, aborted: false }
+  } finally {
+    o.signal.removeEventListener('abort', kill)
+  }
+}
+
+/** Remove every container a task left (also after a worker crash: they carry our label). */
+export async function removeTaskContainers(label?: string): Promise<void> {
+  const filters = JSON.stringify({ label: [label ? `${TASK_LABEL}=${label}` : TASK_LABEL] })
+  const containers = await docker().listContainers({ all: true, filters })
+  await Promise.all(containers.map((c) => docker().getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)))
+}
