@@ -1,11 +1,22 @@
 // docker-worker payloads end to end: the fake Queue and a real Docker engine.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from './helpers/docker.js'
-import { submitAndRun, until } from './helpers/tasks.js'
+import { backingLog, submitAndRun, until } from './helpers/tasks.js'
 import { runWorker } from './helpers/worker.js'
 import type Docker from 'dockerode'
+
+/** Whether this host's engine can start a privileged container at all (sandboxes often cannot). */
+function engineRunsPrivileged(): boolean {
+  try {
+    execFileSync('docker', ['run', '--rm', '--privileged', BUSYBOX_IMAGE, 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
 
 async function taskContainers(docker: Docker): Promise<number> {
   return (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['megalodon.task'] }) })).length
@@ -99,11 +110,54 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
   })
 
   it('refuses what it cannot run yet by name, as malformed-payload', async () => {
-    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, cache: { c: '/c' }, capabilities: { privileged: true }, features: { taskclusterProxy: true } })
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, capabilities: { devices: { kvm: true } }, features: { taskclusterProxy: true } })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /\[taskcluster:error\] cache is not supported by this version of megalodon yet/)
-    assert.match(o.log, /capabilities\.privileged is not supported/)
+    assert.match(o.log, /\[taskcluster:error\] capabilities\.devices\.kvm is not supported by this version of megalodon yet/)
     assert.match(o.log, /features\.taskclusterProxy is not supported/)
+  })
+
+  it('keeps a cache for the next task, and never gives one instance to two tasks at once', async () => {
+    const [first, second, third] = [slugid(), slugid(), slugid()]
+    const writeThenCheck = 'echo $TASK_ID > /cache/owner; sleep 1; [ "$(cat /cache/owner)" = "$TASK_ID" ]'
+    const scopes = ['docker-worker:cache:shared-*']
+    const payload = (command: string) => ({ image: BUSYBOX_IMAGE, command: ['sh', '-c', command], maxRunTime: 60, cache: { 'shared-cache': '/cache' } })
+    const worker = runWorker(fake, { idleTimeoutSecs: 3, capacity: 2 })
+    await fake.createTask(first, { payload: payload(writeThenCheck), scopes })
+    await fake.createTask(second, { payload: payload(writeThenCheck), scopes })
+    for (const id of [first, second]) assert.equal((await fake.waitForResolution(id)).state, 'completed', 'each task had its own instance while both ran')
+    await fake.createTask(third, { payload: payload('echo owner=$(cat /cache/owner)'), scopes })
+    await fake.waitForResolution(third)
+    await worker
+    const log = backingLog(fake, third)
+    assert.match(log, new RegExp(`^owner=(${first}|${second})\\r$`, 'm'), 'the third task found what an earlier one left')
+    assert.match(log, /using cache "shared-cache" -> \S+/)
+  })
+
+  it('fails a task whose cache is not covered by its scopes (docker-worker: failed, not exception)', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, cache: { 'secret-cache': '/c' } })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.match(o.log, /\[taskcluster:error\] Docker configuration could not be created\.  This may indicate an authentication error/)
+    assert.match(o.log, /Insufficient scopes to attach cache volumes/)
+  })
+
+  it('runs privileged only with the scope and a worker that allows it', async () => {
+    const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'mount -t tmpfs none /mnt && echo mounted'], maxRunTime: 60, capabilities: { privileged: true } }
+    const noScope = await submitAndRun(fake, payload, { config: { d2gConfig: { allowPrivileged: true } } })
+    assert.deepEqual([noScope.state, noScope.reason], ['failed', 'failed'])
+    assert.match(noScope.log, /Insufficient scopes to run task in privileged mode/)
+    const notAllowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] } })
+    assert.equal(notAllowed.state, 'failed')
+    assert.match(notAllowed.log, /Worker must be enabled to allow running of privileged tasks/)
+    const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] }, config: { d2gConfig: { allowPrivileged: true } } })
+    if (engineRunsPrivileged()) {
+      assert.equal(allowed.state, 'completed', allowed.log)
+      assert.match(allowed.log, /^mounted\r$/m)
+    } else {
+      // This sandbox's engine cannot apply the capabilities of a privileged container: the
+      // request reached it, and the task fails as docker-worker failed a container that would not start.
+      assert.equal(allowed.state, 'failed')
+      assert.match(allowed.log, /\[taskcluster:error\] Failure to properly start execution environment\.\n\n\[taskcluster:error\] .*caps/)
+    }
   })
 
   it('a cancelled task (409 on reclaim) has its container removed and reports nothing', async () => {

@@ -40,6 +40,9 @@ export interface RunOptions {
   command: string[]
   env: Record<string, string>
   label: string
+  /** `host-dir:container-path` bind mounts (caches). */
+  binds: string[]
+  privileged: boolean
   log: TaskLog
   signal: AbortSignal
   /** Called when the container exists (so cleanup can remove it whatever happens next). */
@@ -55,7 +58,7 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
     Tty: true,
     AttachStdin: false,
     Labels: { [TASK_LABEL]: o.label },
-    HostConfig: { ShmSize: 1_800_000_000, ExtraHosts: ['localhost.localdomain:127.0.0.1'] },
+    HostConfig: { ShmSize: 1_800_000_000, ExtraHosts: ['localhost.localdomain:127.0.0.1'], Binds: o.binds, Privileged: o.privileged },
   })
   o.onCreated(container)
   const stream = await container.attach({ stream: true, stdout: true, stderr: true })

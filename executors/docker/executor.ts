@@ -1,12 +1,15 @@
 // The docker executor: docker-worker payloads in a real Docker engine (through dockerode).
-// This first version runs images by name (pulled when missing), command, env, maxRunTime,
-// onExitStatus and file/directory artifacts, with docker-worker's log and resolutions; what
-// it cannot run yet (caches, capabilities, task/indexed images, features) is refused by name.
+// This version runs images by name (pulled when missing), command, env, maxRunTime,
+// onExitStatus, caches, privileged mode and file/directory artifacts, with docker-worker's log
+// and resolutions; what it cannot run yet (devices, task/indexed images, features) is refused
+// by name.
 
 import type Docker from 'dockerode'
 import { TaskFailure, type WorkerError } from '../../src/errors.js'
+import { anyScopeSatisfied } from '../../src/scopes.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
+import { CacheManager, type MountedCache } from './caches.js'
 import { ensureImage, runContainer } from './container.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { validateDockerPayload, type DockerPayload } from './payload.js'
@@ -14,7 +17,31 @@ import { validateDockerPayload, type DockerPayload } from './payload.js'
 interface DockerPrepared {
   payload: DockerPayload
   image: string
+  caches: MountedCache[]
   container?: Docker.Container
+  exitCode?: number
+}
+
+/**
+ * docker-worker's checks before a container is made; a failure resolves the task `failed`
+ * (docker-worker: "Docker configuration could not be created").
+ */
+function dockerConfigProblem(ctx: TaskContext, payload: DockerPayload): string | undefined {
+  const pool = `${ctx.config.provisionerId}/${ctx.config.workerType}`
+  const scopes = ctx.task.scopes
+  for (const name of Object.keys(payload.cache ?? {})) {
+    if (!anyScopeSatisfied(scopes, [`docker-worker:cache:${name}`, `docker-worker:cache:${name}:${pool}`])) {
+      return `Insufficient scopes to attach cache volumes. The task needs docker-worker:cache:${name}.`
+    }
+  }
+  if (payload.capabilities?.privileged) {
+    if (!anyScopeSatisfied(scopes, ['docker-worker:capability:privileged', `docker-worker:capability:privileged:${pool}`])) {
+      return 'Insufficient scopes to run task in privileged mode. The task needs docker-worker:capability:privileged.'
+    }
+    const d2g = ctx.config.notApplied.d2gConfig as { allowPrivileged?: boolean } | undefined
+    if (d2g?.allowPrivileged !== true) return 'Cannot run task using docker privileged mode.  Worker must be enabled to allow running of privileged tasks.'
+  }
+  return undefined
 }
 
 /** The environment docker-worker gave containers: the payload's, then what a task cannot override. */
@@ -47,56 +74,84 @@ function abortMessage(reason: WorkerError, maxRunTime: number): string {
   }
 }
 
-export const dockerExecutor: TaskExecutor<DockerPayload, DockerPrepared> = {
-  name: 'docker',
-  family: 'docker',
-  logFormat: dockerWorkerLogFormat,
+/** One docker executor per worker: it owns that worker's cache instances. */
+export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepared> {
+  const cacheManagers = new Map<string, CacheManager>()
+  const cachesFor = (dir: string) => cacheManagers.get(dir) ?? cacheManagers.set(dir, new CacheManager(dir)).get(dir)!
+  return {
+    name: 'docker',
+    family: 'docker',
+    logFormat: dockerWorkerLogFormat,
 
-  accepts: (payload) => typeof payload === 'object' && payload !== null && 'image' in payload,
+    accepts: (payload) => typeof payload === 'object' && payload !== null && 'image' in payload,
 
-  validatePayload: validateDockerPayload,
+    validatePayload: validateDockerPayload,
 
-  // live log by default; the rest is refused in validation until it exists
-  features: (payload) => (payload.features?.localLiveLog === false ? [] : [{ name: 'liveLog', required: false }]),
+    // live log by default; the rest is refused in validation until it exists
+    features: (payload) => (payload.features?.localLiveLog === false ? [] : [{ name: 'liveLog', required: false }]),
 
-  async prepare(ctx, payload) {
-    const image = typeof payload.image === 'string' ? payload.image : payload.image.name!
-    try {
-      await ensureImage(image, ctx.log)
-    } catch (err) {
-      // docker-worker resolved the task failed, not exception, when the image could not be had
-      ctx.log.error('Pulling docker image has failed.')
-      ctx.log.error(`Error: ${(err as Error).message}`)
-      throw new TaskFailure(`Pulling docker image ${image} has failed: ${(err as Error).message}`)
-    }
-    return { payload, image }
-  },
+    async prepare(ctx, payload) {
+      const image = typeof payload.image === 'string' ? payload.image : payload.image.name!
+      try {
+        await ensureImage(image, ctx.log)
+      } catch (err) {
+        // docker-worker resolved the task failed, not exception, when the image could not be had
+        ctx.log.error('Pulling docker image has failed.')
+        ctx.log.error(`Error: ${(err as Error).message}`)
+        throw new TaskFailure(`Pulling docker image ${image} has failed: ${(err as Error).message}`)
+      }
+      const problem = dockerConfigProblem(ctx, payload)
+      if (problem) {
+        ctx.log.error('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.')
+        ctx.log.error(problem)
+        throw new TaskFailure(problem)
+      }
+      const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
+      for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.instance.dir}`)
+      return { payload, image, caches }
+    },
 
-  async run(ctx, prepared) {
-    ctx.log.info('=== Task Starting ===')
-    const result = await runContainer({
-      image: prepared.image,
-      command: prepared.payload.command ?? [],
-      env: containerEnv(ctx, prepared.payload),
-      label: `${ctx.taskId}-${ctx.runId}`,
-      log: ctx.log,
-      signal: ctx.signal,
-      onCreated: (c) => (prepared.container = c),
-    })
-    if (result.aborted) ctx.log.error(abortMessage(ctx.signal.reason as WorkerError, prepared.payload.maxRunTime))
-    ctx.log.info('=== Task Finished ===')
-    return { exitCode: result.exitCode }
-  },
+    async run(ctx, prepared) {
+      ctx.log.info('=== Task Starting ===')
+      let result: { exitCode: number; aborted: boolean }
+      try {
+        result = await runContainer({
+        image: prepared.image,
+        command: prepared.payload.command ?? [],
+        env: containerEnv(ctx, prepared.payload),
+        label: `${ctx.taskId}-${ctx.runId}`,
+        binds: prepared.caches.map((c) => `${c.instance.dir}:${c.mountPoint}`),
+        privileged: prepared.payload.capabilities?.privileged === true,
+        log: ctx.log,
+        signal: ctx.signal,
+        onCreated: (c) => (prepared.container = c),
+      })
+      } catch (err) {
+        // docker-worker: the task failed (exit code -1), it is not an exception
+        ctx.log.error('Failure to properly start execution environment.')
+        ctx.log.error((err as Error).message)
+        result = { exitCode: -1, aborted: false }
+      }
+      if (result.aborted) ctx.log.error(abortMessage(ctx.signal.reason as WorkerError, prepared.payload.maxRunTime))
+      ctx.log.info('=== Task Finished ===')
+      prepared.exitCode = result.exitCode
+      return { exitCode: result.exitCode }
+    },
 
-  async result(ctx, prepared) {
-    if (!prepared.container || prepared.payload.features?.artifacts === false) return []
-    return collectDockerArtifacts({ container: prepared.container, artifacts: prepared.payload.artifacts ?? {}, taskDir: ctx.taskDir, taskExpires: ctx.task.expires, log: ctx.log })
-  },
+    async result(ctx, prepared) {
+      if (!prepared.container || prepared.payload.features?.artifacts === false) return []
+      return collectDockerArtifacts({ container: prepared.container, artifacts: prepared.payload.artifacts ?? {}, taskDir: ctx.taskDir, taskExpires: ctx.task.expires, log: ctx.log })
+    },
 
-  async cleanup(_ctx, prepared) {
-    await prepared.container?.remove({ force: true, v: true })
-  },
+    async cleanup(ctx, prepared) {
+      await prepared.container?.remove({ force: true, v: true })
+      // docker-worker purged caches only for a non-zero exit code listed in purgeCaches
+      const code = prepared.exitCode
+      const purge = code !== undefined && code !== 0 && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code)
+      await cachesFor(ctx.config.cachesDir).release(prepared.caches, purge)
+    },
 
-  logHeader: writeDockerHeader,
-  logFooter: writeDockerFooter,
+    logHeader: writeDockerHeader,
+    logFooter: writeDockerFooter,
+  }
 }

@@ -1,0 +1,68 @@
+// docker-worker's volume caches: host directories `<cachesDir>/<name>/<instance>` bind-mounted
+// into the container. An instance serves one task at a time (a busy cache gets a new, empty
+// instance), the most recently used free instance is reused, and instances of a task whose
+// exit code is in onExitStatus.purgeCaches are deleted instead of kept.
+
+import { mkdir, readdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { randomUUID } from 'node:crypto'
+
+interface Instance {
+  dir: string
+  inUse: boolean
+  lastUsed: number
+}
+
+export interface MountedCache {
+  name: string
+  mountPoint: string
+  instance: Instance
+}
+
+export class CacheManager {
+  private readonly instances = new Map<string, Instance[]>()
+  private loaded = false
+
+  constructor(private readonly cachesDir: string) {}
+
+  /** Instances left by an earlier worker on this host are kept and reused. */
+  private async load(): Promise<void> {
+    if (this.loaded) return
+    this.loaded = true
+    for (const name of await readdir(this.cachesDir).catch(() => [] as string[])) {
+      const ids = await readdir(path.join(this.cachesDir, name)).catch(() => [] as string[])
+      this.instances.set(name, ids.map((id) => ({ dir: path.join(this.cachesDir, name, id), inUse: false, lastUsed: 0 })))
+    }
+  }
+
+  async acquire(cache: Record<string, string>): Promise<MountedCache[]> {
+    await this.load()
+    const mounted: MountedCache[] = []
+    for (const [name, mountPoint] of Object.entries(cache)) {
+      if (name.includes('::') || name.includes('/') || name === '.' || name === '..') throw new Error(`invalid cache name "${name}"`)
+      const list = this.instances.get(name) ?? []
+      this.instances.set(name, list)
+      let instance = list.filter((i) => !i.inUse).sort((a, b) => b.lastUsed - a.lastUsed)[0]
+      if (!instance) {
+        instance = { dir: path.join(this.cachesDir, name, randomUUID()), inUse: false, lastUsed: 0 }
+        await mkdir(instance.dir, { recursive: true })
+        list.push(instance)
+      }
+      instance.inUse = true
+      mounted.push({ name, mountPoint, instance })
+    }
+    return mounted
+  }
+
+  async release(mounted: MountedCache[], purge: boolean): Promise<void> {
+    for (const m of mounted) {
+      m.instance.inUse = false
+      m.instance.lastUsed = Date.now()
+      if (purge) {
+        const list = this.instances.get(m.name) ?? []
+        list.splice(list.indexOf(m.instance), 1)
+        await rm(m.instance.dir, { recursive: true, force: true })
+      }
+    }
+  }
+}
