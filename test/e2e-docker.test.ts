@@ -136,7 +136,7 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
   it('fails a task whose cache is not covered by its scopes (docker-worker: failed, not exception)', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, cache: { 'secret-cache': '/c' } })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
-    assert.match(o.log, /\[taskcluster:error\] Docker configuration could not be created\.  This may indicate an authentication error/)
+    assert.match(o.log, /\[taskcluster:error\] Docker configuration could not be created\. {2}This may indicate an authentication error/)
     assert.match(o.log, /Insufficient scopes to attach cache volumes/)
   })
 
