@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
-import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from './helpers/docker.js'
+import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled, imageInLocalRegistry } from './helpers/docker.js'
 import { backingLog, submitAndRun, until } from './helpers/tasks.js'
 import { runWorker } from './helpers/worker.js'
 import type Docker from 'dockerode'
@@ -96,6 +96,15 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.match(o.log, /Artifact "public\/missing\.txt" not found at "\/nope\.txt"/)
     assert.equal(a.get('public/wrong')!.reason, 'invalid-resource-on-worker')
     assert.match(o.log, /\[taskcluster:error\] Error uploading "public\/wrong"\. Expected artifact to be a "file" but was "directory"/)
+  })
+
+  it('pulls an image by name from a registry (the local one) when the engine lacks it', async () => {
+    const image = imageInLocalRegistry(`pull-${Date.now()}`)
+    const o = await submitAndRun(fake, { image, command: ['sh', '-c', 'echo pulled and ran'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    assert.match(o.log, new RegExp(`Pulling image ${image.replace(/[.]/g, '\\.')}`))
+    assert.match(o.log, /^pulled and ran\r$/m)
+    await docker.getImage(image).inspect() // now in the engine
   })
 
   it('fails the task with docker-worker’s message when the image cannot be had', async () => {

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Idempotent: make a Docker engine answer on /var/run/docker.sock on these machines (root, no
-# systemd). Installs Debian's docker.io (and busybox-static, for test images) when missing,
+# systemd). Installs Debian's docker.io (with busybox-static for test images and
+# docker-registry for pull tests) when missing,
 # starts dockerd when the socket does not answer, and waits for it. Used by .ci/run and tests.
 set -euo pipefail
 log=/tmp/megalodon-dockerd.log
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
-if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/busybox ]; then
+if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/busybox ] || ! command -v docker-registry >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq docker.io busybox-static >/dev/null
+  apt-get install -y -qq docker.io busybox-static docker-registry >/dev/null
 fi
 if ! answers; then
   nohup dockerd >"$log" 2>&1 &

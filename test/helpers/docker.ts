@@ -32,6 +32,19 @@ export function dockerForTests(): Promise<Docker> {
   return ready
 }
 
+/**
+ * Put the busybox image into the local registry (127.0.0.1:5000) under `tag`, and drop the
+ * engine's copy of that name, so a task naming it makes the worker pull.
+ */
+export function imageInLocalRegistry(tag: string): string {
+  execFileSync('bash', [projectPath('test', 'helpers', 'registry-up.sh')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const name = `127.0.0.1:5000/megalodon/busybox:${tag}`
+  execFileSync('docker', ['tag', BUSYBOX_IMAGE, name])
+  execFileSync('docker', ['push', name], { stdio: 'ignore' })
+  execFileSync('docker', ['rmi', name], { stdio: 'ignore' })
+  return name
+}
+
 async function buildBusyboxImage(): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'busybox-rootfs-'))
   try {
