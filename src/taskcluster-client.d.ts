@@ -23,6 +23,10 @@ declare module 'taskcluster-client' {
   export class Object {
     constructor(options: ClientOptions)
   }
+  export class Index {
+    constructor(options: ClientOptions)
+    findTask(indexPath: string): Promise<{ taskId: string; namespace: string }>
+  }
   export class WorkerManager {
     constructor(options: ClientOptions)
     registerWorker(body: Json): Promise<Json>
@@ -60,6 +64,7 @@ declare module 'taskcluster-client' {
     Queue: typeof Queue
     Object: typeof Object
     WorkerManager: typeof WorkerManager
+    Index: typeof Index
     upload: typeof upload
     createTemporaryCredentials: typeof createTemporaryCredentials
     slugid: typeof slugid

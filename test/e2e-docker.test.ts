@@ -1,12 +1,19 @@
 // docker-worker payloads end to end: the fake Queue and a real Docker engine.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { zstdCompressSync } from 'node:zlib'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled, imageInLocalRegistry } from './helpers/docker.js'
 import { backingLog, submitAndRun, until } from './helpers/tasks.js'
 import { runWorker } from './helpers/worker.js'
 import type Docker from 'dockerode'
+
+async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of stream) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
 
 /** Whether this host's engine can start a privileged container at all (sandboxes often cannot). */
 function engineRunsPrivileged(): boolean {
@@ -105,6 +112,31 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.match(o.log, new RegExp(`Pulling image ${image.replace(/[.]/g, '\\.')}`))
     assert.match(o.log, /^pulled and ran\r$/m)
     await docker.getImage(image).inspect() // now in the engine
+  })
+
+  it('loads an image from a task artifact (.tar.zst) and from the Index', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    const producer = await fake.seedArtifact('public/image.tar.zst', zstdCompressSync(tar))
+    fake.index.set('project.images.busybox.latest', producer)
+    const fromTask = await submitAndRun(fake, { image: { type: 'task-image', taskId: producer, path: 'public/image.tar.zst' }, command: ['sh', '-c', 'echo from a task image'], maxRunTime: 60 })
+    assert.deepEqual([fromTask.state, fromTask.reason], ['completed', 'completed'], fromTask.log)
+    assert.match(fromTask.log, /Downloading image artifact public\/image\.tar\.zst from task/)
+    assert.match(fromTask.log, /^from a task image\r$/m)
+    const fromIndex = await submitAndRun(fake, { image: { type: 'indexed-image', namespace: 'project.images.busybox.latest', path: 'public/image.tar.zst' }, command: ['true'], maxRunTime: 60 })
+    assert.equal(fromIndex.state, 'completed', fromIndex.log)
+    assert.match(fromIndex.log, new RegExp(`Image project\\.images\\.busybox\\.latest is indexed as task ${producer}`))
+  })
+
+  it('reuses an image loaded from an artifact for the next task without downloading again', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    const producer = await fake.seedArtifact('public/image.tar', tar)
+    const image = { type: 'task-image', taskId: producer, path: 'public/image.tar' }
+    const ids = [slugid(), slugid()]
+    for (const id of ids) await fake.createTask(id, { payload: { image, command: ['true'], maxRunTime: 60 } })
+    await runWorker(fake, { numberOfTasksToRun: 2 })
+    const downloads = fake.requests.filter((r) => r.method === 's3Get' && r.params[0] === producer)
+    assert.equal(downloads.length, 1, 'downloaded once')
+    assert.match(backingLog(fake, ids[1]!), /Using image \S+ loaded earlier from/)
   })
 
   it('fails the task with docker-worker’s message when the image cannot be had', async () => {

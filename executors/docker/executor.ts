@@ -1,8 +1,8 @@
 // The docker executor: docker-worker payloads in a real Docker engine (through dockerode).
 // This version runs images by name (pulled when missing), command, env, maxRunTime,
-// onExitStatus, caches, privileged mode and file/directory artifacts, with docker-worker's log
-// and resolutions; what it cannot run yet (devices, task/indexed images, features) is refused
-// by name.
+// onExitStatus, caches, privileged mode, images from artifacts (task-image, indexed-image) and
+// file/directory artifacts, with docker-worker's log and resolutions; what it cannot run yet
+// (devices, features) is refused by name.
 
 import type Docker from 'dockerode'
 import { TaskFailure, type WorkerError } from '../../src/errors.js'
@@ -10,7 +10,8 @@ import { anyScopeSatisfied } from '../../src/scopes.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
-import { ensureImage, runContainer } from './container.js'
+import { runContainer } from './container.js'
+import { resolveImage, type ImageCache } from './images.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { validateDockerPayload, type DockerPayload } from './payload.js'
 
@@ -77,6 +78,7 @@ function abortMessage(reason: WorkerError, maxRunTime: number): string {
 /** One docker executor per worker: it owns that worker's cache instances. */
 export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepared> {
   const cacheManagers = new Map<string, CacheManager>()
+  const loadedImages: ImageCache = new Map()
   const cachesFor = (dir: string) => cacheManagers.get(dir) ?? cacheManagers.set(dir, new CacheManager(dir)).get(dir)!
   return {
     name: 'docker',
@@ -91,14 +93,14 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
     features: (payload) => (payload.features?.localLiveLog === false ? [] : [{ name: 'liveLog', required: false }]),
 
     async prepare(ctx, payload) {
-      const image = typeof payload.image === 'string' ? payload.image : payload.image.name!
+      let image: string
       try {
-        await ensureImage(image, ctx.log)
+        image = await resolveImage(ctx, payload.image, loadedImages)
       } catch (err) {
         // docker-worker resolved the task failed, not exception, when the image could not be had
         ctx.log.error('Pulling docker image has failed.')
         ctx.log.error(`Error: ${(err as Error).message}`)
-        throw new TaskFailure(`Pulling docker image ${image} has failed: ${(err as Error).message}`)
+        throw new TaskFailure(`Pulling docker image has failed: ${(err as Error).message}`)
       }
       const problem = dockerConfigProblem(ctx, payload)
       if (problem) {

@@ -38,7 +38,6 @@ export function validateDockerPayload(task: TaskDefinition, config: WorkerConfig
   const payload = copy as DockerPayload
   const problems: string[] = []
   const notYet = (what: string) => problems.push(`${what} is not supported by this version of megalodon yet`)
-  if (typeof payload.image === 'object' && payload.image.type !== 'docker-image') notYet(`image of type "${payload.image.type}"`)
   for (const [device, on] of Object.entries(payload.capabilities?.devices ?? {})) if (on) notYet(`capabilities.devices.${device}`)
   for (const f of ['taskclusterProxy', 'chainOfTrust', 'interactive', 'allowPtrace']) if (payload.features?.[f]) notYet(`features.${f}`)
   for (const [name, a] of Object.entries(payload.artifacts ?? {})) if (a.type === 'volume') notYet(`artifact "${name}" of type volume`)

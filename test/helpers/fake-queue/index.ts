@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib'
 import taskcluster from 'taskcluster-client'
 import type { TaskDefinition } from '../../../src/types.js'
 import { FakeAuth, HttpError } from './auth.js'
-import { parseJson, readBody, sendError, type Route } from './http.js'
+import { parseJson, readBody, route, sendError, sendJson, type Route } from './http.js'
 import { objectRoutes } from './object-routes.js'
 import { queueRoutes } from './queue-routes.js'
 import { QueueState, type StoredArtifact } from './state.js'
@@ -79,6 +79,8 @@ export class FakeQueue {
   private server: Server | undefined
   claimTimeoutSecs: number
   claimWaitMs: number
+  /** The Index: namespace → taskId (findTask). */
+  readonly index = new Map<string, string>()
   /** Set to serve worker-manager's registerWorker/reregisterWorker (static provider). */
   workerManager: WorkerManagerSettings | undefined
 
@@ -92,6 +94,11 @@ export class FakeQueue {
       ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
       ...objectRoutes(this.state, baseUrl),
       ...workerManagerRoutes(this.auth, () => this.workerManager, new Map()),
+      route('findTask', 'GET', '/api/index/v1/task/:namespace', (r) => {
+        const taskId = this.index.get(decodeURIComponent(r.params[0]!))
+        if (!taskId) throw new HttpError(404, 'ResourceNotFound', `nothing indexed at ${r.params[0]}`)
+        sendJson(r.res, 200, { namespace: decodeURIComponent(r.params[0]!), taskId, rank: 0, data: {}, expires: new Date(Date.now() + 86400_000).toISOString() }, 'index/v1/indexed-task-response')
+      }),
     ]
     this.auth.addClient(ADMIN.clientId, ADMIN.accessToken, ['*'])
   }
@@ -147,6 +154,17 @@ export class FakeQueue {
     }
     const queue = new taskcluster.Queue({ rootUrl: this.rootUrl, credentials: ADMIN, retries: 0 })
     await (queue as unknown as { createTask(id: string, t: unknown): Promise<unknown> }).createTask(taskId, full)
+  }
+
+  /** A completed task holding one s3 artifact with these bytes (an image tarball, say). */
+  async seedArtifact(name: string, body: Buffer, contentType = 'application/octet-stream'): Promise<string> {
+    const taskId = taskcluster.slugid()
+    await this.createTask(taskId, { payload: {} })
+    const record = this.state.get(taskId)
+    const run = record.runs[0]!
+    Object.assign(run, { state: 'completed', reasonResolved: 'completed', started: new Date().toISOString(), resolved: new Date().toISOString() })
+    record.artifacts[0]!.set(name, { name, storageType: 's3', contentType, expires: record.task.expires, body, contentEncoding: 'identity', contentLength: body.length, present: true })
+    return taskId
   }
 
   /** Cancel a task as a user would: its running run resolves exception/canceled. */

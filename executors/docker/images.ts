@@ -1,0 +1,72 @@
+// Images docker-worker payloads name: by name (pulled when missing), or a `docker save` tarball
+// published as an artifact (`task-image`, or `indexed-image` through the Index), `.tar` or
+// `.tar.zst`, decompressed in a stream straight into `docker load`. Loaded images are
+// remembered by their source, so the next task using the same artifact downloads nothing.
+
+import { PassThrough, type Readable } from 'node:stream'
+import { createZstdDecompress } from 'node:zlib'
+import taskcluster, { downloadArtifact } from 'taskcluster-client'
+import { scopeSatisfied } from '../../src/scopes.js'
+import { withRetry } from '../../src/retry.js'
+import type { TaskContext } from '../types.js'
+import { docker, ensureImage } from './container.js'
+import type { DockerPayload } from './payload.js'
+
+export type ImageCache = Map<string, string>
+
+/** Returns the image reference to run; throws (the caller fails the task as docker-worker did). */
+export async function resolveImage(ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<string> {
+  if (typeof image === 'string') {
+    await ensureImage(image, ctx.log)
+    return image
+  }
+  if (image.type === 'docker-image') {
+    await ensureImage(image.name!, ctx.log)
+    return image.name!
+  }
+  const credentials = ctx.credentials()
+  let taskId = image.taskId!
+  if (image.type === 'indexed-image') {
+    const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials, retries: 0 })
+    taskId = (await withRetry(() => index.findTask(image.namespace!))).taskId
+    ctx.log.info(`Image ${image.namespace} is indexed as task ${taskId}`)
+  }
+  const artifact = image.path!
+  if (!artifact.startsWith('public/') && !scopeSatisfied(ctx.task.scopes, `queue:get-artifact:${artifact}`)) {
+    throw new Error(`the task needs the scope queue:get-artifact:${artifact} to use a private image artifact`)
+  }
+  const key = `${taskId}/${artifact}`
+  const known = loaded.get(key)
+  if (known && (await docker().getImage(known).inspect().then(() => true, () => false))) {
+    ctx.log.info(`Using image ${known} loaded earlier from ${key}`)
+    return known
+  }
+  if (!/\.tar(\.zst)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar or .tar.zst file (.tar.lz4 is not supported yet)`)
+  ctx.log.info(`Downloading image artifact ${artifact} from task ${taskId}`)
+  const reference = await withRetry(() => loadFromArtifact(ctx, taskId, artifact), { retries: 2 })
+  loaded.set(key, reference)
+  ctx.log.info(`Loaded image ${reference}`)
+  return reference
+}
+
+async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: string): Promise<string> {
+  const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
+  // One attempt streams the download into `docker load`; the caller retries the whole load.
+  const body = new PassThrough()
+  const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
+  const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(createZstdDecompress()) : body
+  const [response] = await Promise.all([docker().loadImage(tarStream), download])
+  const text = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    response.on('data', (c: Buffer) => (out += c.toString()))
+    response.on('end', () => resolve(out))
+    response.on('error', reject)
+  })
+  const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { stream?: string; error?: string })
+  const failure = lines.find((l) => l.error)
+  if (failure) throw new Error(`docker load: ${failure.error}`)
+  const loadedLine = lines.map((l) => l.stream ?? '').reverse().find((s) => s.startsWith('Loaded image'))
+  const m = /^Loaded image(?: ID)?: (\S+)/.exec(loadedLine ?? '')
+  if (!m) throw new Error(`docker load did not say what it loaded: ${text.slice(0, 300)}`)
+  return m[1]!
+}
