@@ -79,6 +79,8 @@ export interface TaskExecutor<P = unknown, Prepared = unknown> {
   run(ctx: TaskContext, prepared: Prepared): Promise<{ exitCode: number }>
   result(ctx: TaskContext, prepared: Prepared): Promise<ArtifactSpec[]>
   cleanup(ctx: TaskContext, prepared: Prepared): Promise<void>
+  /** Once when the worker starts: clean up what a previous run of this worker left (optional). */
+  startup?(config: WorkerConfig): Promise<void>
   /** Log lines before validation (worker settings, task id). */
   logHeader(ctx: TaskContext): void
   /** Log lines at the very end (duration, the error that decided the resolution). */

@@ -117,6 +117,10 @@ export class ClaimLoop {
   async run(): Promise<number> {
     const { config, logger } = this.options
     const taskQueueId = `${config.provisionerId}/${config.workerType}`
+    for (const executor of this.options.executors) {
+      // e.g. containers a crashed run of this worker left; an engine that is down is not fatal here
+      await executor.startup?.(config).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'executor start-up cleanup failed'))
+    }
     await purgeTaskDirs(config.tasksDir)
     let errorBackoff = 1000
     logger.info({ taskQueueId, capacity: config.capacity }, 'worker started')

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import YAML from 'yaml'
 import { projectPath } from '../src/paths.js'
+import { dockerForTests, dockerTestsEnabled } from './helpers/docker.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { submitAndRun } from './helpers/tasks.js'
 
@@ -22,7 +23,7 @@ interface Fixture {
   scopes?: string[]
 }
 
-const families = ['generic']
+const families = ['generic', 'docker']
 
 describe('compat fixtures', function () {
   let fake: FakeQueue
@@ -35,7 +36,11 @@ describe('compat fixtures', function () {
     const dir = projectPath('compat-fixtures', family)
     for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
       const fixture = YAML.parse(readFileSync(path.join(dir, file), 'utf8')) as Fixture
-      it(`${family}/${file}: ${fixture.description}`, async () => {
+      it(`${family}/${file}: ${fixture.description}`, async function () {
+        if (family === 'docker') {
+          if (!dockerTestsEnabled()) this.skip()
+          await dockerForTests()
+        }
         const o = await submitAndRun(fake, fixture.payload, { task: fixture.scopes ? { scopes: fixture.scopes } : {} })
         const e = fixture.expect
         assert.equal(o.state, e.resolution, o.log)

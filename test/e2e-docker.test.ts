@@ -201,6 +201,18 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     }
   })
 
+  it('a restarted worker removes the containers it left, and only its own', async () => {
+    const mine = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], Labels: { 'megalodon.task': 'x-0', 'megalodon.worker': 'test-worker-group/test-worker' } })
+    const other = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], Labels: { 'megalodon.task': 'y-0', 'megalodon.worker': 'test-worker-group/another-worker' } })
+    try {
+      assert.equal((await runWorker(fake, { idleTimeoutSecs: 1 })).exitCode, 68)
+      await assert.rejects(mine.inspect(), 'this worker’s leftover is gone')
+      await other.inspect() // another worker's container is untouched
+    } finally {
+      await other.remove({ force: true })
+    }
+  })
+
   it('a cancelled task (409 on reclaim) has its container removed and reports nothing', async () => {
     fake.claimTimeoutSecs = 2
     const taskId = slugid()

@@ -4,6 +4,8 @@ import Docker from 'dockerode'
 import type { TaskLog } from '../../src/task-log.js'
 
 export const TASK_LABEL = 'megalodon.task'
+/** Which worker made a container: a restart removes its own leftovers, never another worker's. */
+export const WORKER_LABEL = 'megalodon.worker'
 
 let engine: Docker | undefined
 
@@ -40,6 +42,8 @@ export interface RunOptions {
   command: string[]
   env: Record<string, string>
   label: string
+  /** `<workerGroup>/<workerId>` */
+  worker: string
   /** `host-dir:container-path` bind mounts (caches). */
   binds: string[]
   privileged: boolean
@@ -57,7 +61,7 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
     Env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),
     Tty: true,
     AttachStdin: false,
-    Labels: { [TASK_LABEL]: o.label },
+    Labels: { [TASK_LABEL]: o.label, [WORKER_LABEL]: o.worker },
     HostConfig: { ShmSize: 1_800_000_000, ExtraHosts: ['localhost.localdomain:127.0.0.1'], Binds: o.binds, Privileged: o.privileged },
   })
   o.onCreated(container)
@@ -80,9 +84,9 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
   }
 }
 
-/** Remove every container a task left (also after a worker crash: they carry our label). */
-export async function removeTaskContainers(label?: string): Promise<void> {
-  const filters = JSON.stringify({ label: [label ? `${TASK_LABEL}=${label}` : TASK_LABEL] })
+/** Remove every task container this worker left (after a crash: they carry its label). */
+export async function removeWorkerContainers(worker: string): Promise<void> {
+  const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${worker}`] })
   const containers = await docker().listContainers({ all: true, filters })
   await Promise.all(containers.map((c) => docker().getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)))
 }

@@ -10,7 +10,7 @@ import { anyScopeSatisfied } from '../../src/scopes.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
-import { runContainer } from './container.js'
+import { removeWorkerContainers, runContainer } from './container.js'
 import { resolveImage, type ImageCache } from './images.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { validateDockerPayload, type DockerPayload } from './payload.js'
@@ -122,6 +122,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         command: prepared.payload.command ?? [],
         env: containerEnv(ctx, prepared.payload),
         label: `${ctx.taskId}-${ctx.runId}`,
+        worker: `${ctx.config.workerGroup}/${ctx.config.workerId}`,
         binds: prepared.caches.map((c) => `${c.instance.dir}:${c.mountPoint}`),
         privileged: prepared.payload.capabilities?.privileged === true,
         log: ctx.log,
@@ -151,6 +152,10 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
       const code = prepared.exitCode
       const purge = code !== undefined && code !== 0 && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code)
       await cachesFor(ctx.config.cachesDir).release(prepared.caches, purge)
+    },
+
+    async startup(config) {
+      await removeWorkerContainers(`${config.workerGroup}/${config.workerId}`)
     },
 
     logHeader: writeDockerHeader,
