@@ -1,6 +1,7 @@
 // docker-worker payloads end to end: the fake Queue and a real Docker engine.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import { existsSync, rmSync } from 'node:fs'
 import { zstdCompressSync } from 'node:zlib'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
@@ -151,10 +152,10 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
   })
 
   it('refuses what it cannot run yet by name, as malformed-payload', async () => {
-    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, capabilities: { devices: { kvm: true } }, features: { taskclusterProxy: true } })
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { taskclusterProxy: true, chainOfTrust: true } })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /\[taskcluster:error\] capabilities\.devices\.kvm is not supported by this version of megalodon yet/)
-    assert.match(o.log, /features\.taskclusterProxy is not supported/)
+    assert.match(o.log, /\[taskcluster:error\] features\.taskclusterProxy is not supported by this version of megalodon yet/)
+    assert.match(o.log, /features\.chainOfTrust is not supported/)
   })
 
   it('keeps a cache for the next task, and never gives one instance to two tasks at once', async () => {
@@ -199,6 +200,52 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
       assert.equal(allowed.state, 'failed')
       assert.match(allowed.log, /\[taskcluster:error\] Failure to properly start execution environment\.\n\n\[taskcluster:error\] .*caps/)
     }
+  })
+
+  it('attaches devices only with the scope and the worker’s consent (hostSharedMemory, kvm)', async () => {
+    const marker = `megalodon-shm-${slugid()}`
+    const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', `touch /dev/shm/${marker} && ls /dev/kvm`], maxRunTime: 60, capabilities: { devices: { hostSharedMemory: true, kvm: true } } }
+    const scopes = ['docker-worker:capability:device:hostSharedMemory', 'docker-worker:capability:device:kvm']
+    const noScope = await submitAndRun(fake, payload, { config: { d2gConfig: { allowHostSharedMemory: true, allowKVM: true } } })
+    assert.deepEqual([noScope.state, noScope.reason], ['failed', 'failed'])
+    assert.match(noScope.log, /Insufficient scopes to attach devices/)
+    const notAllowed = await submitAndRun(fake, payload, { task: { scopes } })
+    assert.equal(notAllowed.state, 'failed')
+    assert.match(notAllowed.log, /Device hostSharedMemory is not enabled on this worker/)
+    const allowed = await submitAndRun(fake, payload, { task: { scopes }, config: { d2gConfig: { allowHostSharedMemory: true, allowKVM: true } } })
+    if (existsSync('/dev/kvm')) {
+      assert.equal(allowed.state, 'completed', allowed.log)
+      assert.ok(existsSync(`/dev/shm/${marker}`), 'the container wrote into the host’s /dev/shm')
+      rmSync(`/dev/shm/${marker}`)
+    } else {
+      assert.equal(allowed.state, 'failed')
+      assert.match(allowed.log, /Device kvm is not available on this worker/)
+    }
+  })
+
+  it('adds CAP_SYS_PTRACE for allowPtrace only with its scope', async () => {
+    const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'grep CapEff /proc/self/status'], maxRunTime: 60, features: { allowPtrace: true } }
+    const refused = await submitAndRun(fake, payload)
+    assert.deepEqual([refused.state, refused.reason], ['failed', 'failed'])
+    assert.match(refused.log, /\[taskcluster:error\] Task was aborted because states could not be created successfully\. Insufficient scopes to use 'allowPtrace' feature\./)
+    const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:feature:allowPtrace'] } })
+    assert.equal(allowed.state, 'completed', allowed.log)
+    const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(allowed.log)![1]}`)
+    assert.equal((capEff >> 19n) & 1n, 1n, 'CAP_SYS_PTRACE (bit 19) is effective')
+  })
+
+  it('purges a cache after an exit code listed in onExitStatus.purgeCaches', async () => {
+    const scopes = ['docker-worker:cache:purge-me']
+    const worker = runWorker(fake, { idleTimeoutSecs: 3 })
+    const first = slugid()
+    await fake.createTask(first, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo stale > /c/file; exit 7'], maxRunTime: 60, cache: { 'purge-me': '/c' }, onExitStatus: { purgeCaches: [7] } }, scopes })
+    await fake.waitForResolution(first)
+    const second = slugid()
+    await fake.createTask(second, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'ls /c | wc -l'], maxRunTime: 60, cache: { 'purge-me': '/c' } }, scopes })
+    await fake.waitForResolution(second)
+    await worker
+    assert.equal(fake.status(first).runs[0]!.state, 'failed')
+    assert.match(backingLog(fake, second), /^0\r$/m, 'the second task got a fresh, empty cache')
   })
 
   it('a restarted worker removes the containers it left, and only its own', async () => {

@@ -44,9 +44,11 @@ export interface RunOptions {
   label: string
   /** `<workerGroup>/<workerId>` */
   worker: string
-  /** `host-dir:container-path` bind mounts (caches). */
+  /** `host-dir:container-path` bind mounts (caches, /dev/shm). */
   binds: string[]
   privileged: boolean
+  devices: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }>
+  capAdd: string[]
   log: TaskLog
   signal: AbortSignal
   /** Called when the container exists (so cleanup can remove it whatever happens next). */
@@ -62,7 +64,14 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
     Tty: true,
     AttachStdin: false,
     Labels: { [TASK_LABEL]: o.label, [WORKER_LABEL]: o.worker },
-    HostConfig: { ShmSize: 1_800_000_000, ExtraHosts: ['localhost.localdomain:127.0.0.1'], Binds: o.binds, Privileged: o.privileged },
+    HostConfig: {
+      ShmSize: 1_800_000_000,
+      ExtraHosts: ['localhost.localdomain:127.0.0.1'],
+      Binds: o.binds,
+      Privileged: o.privileged,
+      Devices: o.devices,
+      CapAdd: o.capAdd,
+    },
   })
   o.onCreated(container)
   const stream = await container.attach({ stream: true, stdout: true, stderr: true })

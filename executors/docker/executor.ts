@@ -1,8 +1,9 @@
 // The docker executor: docker-worker payloads in a real Docker engine (through dockerode).
 // This version runs images by name (pulled when missing), command, env, maxRunTime,
-// onExitStatus, caches, privileged mode, images from artifacts (task-image, indexed-image) and
-// file/directory artifacts, with docker-worker's log and resolutions; what it cannot run yet
-// (devices, features) is refused by name.
+// onExitStatus, caches, privileged mode, devices, allowPtrace, images from artifacts
+// (task-image, indexed-image) and file/directory artifacts, with docker-worker's log and
+// resolutions; the features of the features issue (taskclusterProxy, chainOfTrust,
+// interactive) are refused by name until they exist for containers.
 
 import type Docker from 'dockerode'
 import { TaskFailure, type WorkerError } from '../../src/errors.js'
@@ -10,6 +11,7 @@ import { anyScopeSatisfied } from '../../src/scopes.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
+import { hostAccess, type HostAccess } from './capabilities.js'
 import { removeWorkerContainers, runContainer } from './container.js'
 import { resolveImage, type ImageCache } from './images.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
@@ -18,29 +20,19 @@ import { validateDockerPayload, type DockerPayload } from './payload.js'
 interface DockerPrepared {
   payload: DockerPayload
   image: string
+  access: HostAccess
   caches: MountedCache[]
   container?: Docker.Container
   exitCode?: number
 }
 
-/**
- * docker-worker's checks before a container is made; a failure resolves the task `failed`
- * (docker-worker: "Docker configuration could not be created").
- */
-function dockerConfigProblem(ctx: TaskContext, payload: DockerPayload): string | undefined {
+/** docker-worker's cache scope check: `docker-worker:cache:<name>` (or with the pool appended). */
+function cacheScopeProblem(ctx: TaskContext, payload: DockerPayload): string | undefined {
   const pool = `${ctx.config.provisionerId}/${ctx.config.workerType}`
-  const scopes = ctx.task.scopes
   for (const name of Object.keys(payload.cache ?? {})) {
-    if (!anyScopeSatisfied(scopes, [`docker-worker:cache:${name}`, `docker-worker:cache:${name}:${pool}`])) {
+    if (!anyScopeSatisfied(ctx.task.scopes, [`docker-worker:cache:${name}`, `docker-worker:cache:${name}:${pool}`])) {
       return `Insufficient scopes to attach cache volumes. The task needs docker-worker:cache:${name}.`
     }
-  }
-  if (payload.capabilities?.privileged) {
-    if (!anyScopeSatisfied(scopes, ['docker-worker:capability:privileged', `docker-worker:capability:privileged:${pool}`])) {
-      return 'Insufficient scopes to run task in privileged mode. The task needs docker-worker:capability:privileged.'
-    }
-    const d2g = ctx.config.notApplied.d2gConfig as { allowPrivileged?: boolean } | undefined
-    if (d2g?.allowPrivileged !== true) return 'Cannot run task using docker privileged mode.  Worker must be enabled to allow running of privileged tasks.'
   }
   return undefined
 }
@@ -102,15 +94,20 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         ctx.log.error(`Error: ${(err as Error).message}`)
         throw new TaskFailure(`Pulling docker image has failed: ${(err as Error).message}`)
       }
-      const problem = dockerConfigProblem(ctx, payload)
-      if (problem) {
+      const access = hostAccess(payload, ctx.task.scopes, ctx.config)
+      if ('refused' in access && access.ptrace) {
+        ctx.log.error(`Task was aborted because states could not be created successfully. ${access.refused}`)
+        throw new TaskFailure(access.refused)
+      }
+      const problem = cacheScopeProblem(ctx, payload) ?? ('refused' in access ? access.refused : undefined)
+      if (problem || 'refused' in access) {
         ctx.log.error('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.')
-        ctx.log.error(problem)
-        throw new TaskFailure(problem)
+        ctx.log.error(problem!)
+        throw new TaskFailure(problem!)
       }
       const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
       for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.instance.dir}`)
-      return { payload, image, caches }
+      return { payload, image, access, caches }
     },
 
     async run(ctx, prepared) {
@@ -123,8 +120,10 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         env: containerEnv(ctx, prepared.payload),
         label: `${ctx.taskId}-${ctx.runId}`,
         worker: `${ctx.config.workerGroup}/${ctx.config.workerId}`,
-        binds: prepared.caches.map((c) => `${c.instance.dir}:${c.mountPoint}`),
-        privileged: prepared.payload.capabilities?.privileged === true,
+        binds: [...prepared.caches.map((c) => `${c.instance.dir}:${c.mountPoint}`), ...prepared.access.binds],
+        privileged: prepared.access.privileged,
+        devices: prepared.access.devices,
+        capAdd: prepared.access.capAdd,
         log: ctx.log,
         signal: ctx.signal,
         onCreated: (c) => (prepared.container = c),
