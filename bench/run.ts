@@ -1,7 +1,8 @@
 // `make bench`: figures printed (and written to bench/results.json), never asserted, each beside
 // its floor measured in the same run: per-task overhead of a trivial native task through the
 // fake Queue vs spawning it directly, idle RSS, live log throughput with 0 and 10 readers,
-// taskcluster-proxy latency, throughput by capacity, artifact upload vs a plain PUT.
+// taskcluster-proxy latency, throughput by capacity, artifact upload vs a plain PUT, and a
+// trivial docker task vs a bare `docker run --rm` on the same engine.
 import { spawn } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -9,6 +10,7 @@ import path from 'node:path'
 import { putFile } from '../src/http-put.js'
 import { slugid } from 'taskcluster-client'
 import { projectPath } from '../src/paths.js'
+import { BUSYBOX_IMAGE, dockerForTests } from '../test/helpers/docker.js'
 import { FakeQueue } from '../test/helpers/fake-queue/index.js'
 import { runWorker, spawnWorker } from '../test/helpers/worker.js'
 
@@ -151,6 +153,33 @@ async function artifactUpload(mb: number) {
   return { mb, workerMbPerSec: Math.round(mb / (workerPut.ms / 1000)), plainPutMbPerSec: Math.round(mb / (plainMs / 1000)) }
 }
 
+/** A trivial docker task through the fake Queue vs `docker run --rm <image> true` on the same engine. */
+async function dockerOverhead(n: number) {
+  await dockerForTests()
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const ids: string[] = []
+  for (let i = 0; i < n; i++) {
+    const id = slugid()
+    ids.push(id)
+    await fake.createTask(id, { payload: { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60 } })
+  }
+  await runWorker(fake, { numberOfTasksToRun: n })
+  const tasks = ids.map((id) => {
+    const run = fake.state.get(id).runs[0]!
+    return Date.parse(run.resolved!) - Date.parse(run.started!)
+  })
+  await fake.stop()
+  const bare: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t = performance.now()
+    await new Promise((resolve) => spawn('docker', ['run', '--rm', BUSYBOX_IMAGE, 'true']).once('exit', resolve))
+    bare.push(performance.now() - t)
+  }
+  const task = quantile(tasks, 0.5)
+  const plain = quantile(bare, 0.5)
+  return { runs: n, taskMedianMs: task, dockerRunMedianMs: Math.round(plain), ratio: +(task / plain).toFixed(2) }
+}
+
 const results = {
   node: process.version,
   ...(await nativeOverhead()),
@@ -159,6 +188,7 @@ const results = {
   proxy: await proxyLatency(),
   throughput: [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
   artifact: await artifactUpload(Number(process.env.BENCH_ARTIFACT_MB ?? 512)),
+  docker: await dockerOverhead(Number(process.env.BENCH_DOCKER_RUNS ?? 20)),
 }
 const o = results.claimToResolutionMs
 process.stdout.write(
@@ -173,6 +203,7 @@ process.stdout.write(
     `taskcluster-proxy      direct ${results.proxy.directMs} ms, proxied ${results.proxy.proxiedMs} ms per request: +${results.proxy.addedMs} ms`,
     `throughput (\`true\`)    ${results.throughput.map((t) => `capacity ${t.capacity}: ${t.tasksPerMinute}/min`).join(', ')}`,
     `artifact upload        ${results.artifact.mb} MB file: worker PUT ${results.artifact.workerMbPerSec} MB/s, plain PUT of the same bytes ${results.artifact.plainPutMbPerSec} MB/s`,
+    `trivial docker task    claim → resolution median ${results.docker.taskMedianMs} ms vs \`docker run --rm\` ${results.docker.dockerRunMedianMs} ms (${results.docker.runs} each): ${results.docker.ratio}×`,
     '',
   ].join('\n'),
 )

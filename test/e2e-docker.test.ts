@@ -128,6 +128,14 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.match(fromIndex.log, new RegExp(`Image project\\.images\\.busybox\\.latest is indexed as task ${producer}`))
   })
 
+  it('loads a .tar.lz4 image artifact', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    const producer = await fake.seedArtifact('public/image.tar.lz4', execFileSync('lz4', ['-c'], { input: tar, maxBuffer: 1 << 30 }))
+    const o = await submitAndRun(fake, { image: { type: 'task-image', taskId: producer, path: 'public/image.tar.lz4' }, command: ['sh', '-c', 'echo lz4 image'], maxRunTime: 60 })
+    assert.equal(o.state, 'completed', o.log)
+    assert.match(o.log, /^lz4 image\r$/m)
+  })
+
   it('reuses an image loaded from an artifact for the next task without downloading again', async () => {
     const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
     const producer = await fake.seedArtifact('public/image.tar', tar)

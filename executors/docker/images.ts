@@ -1,8 +1,9 @@
 // Images docker-worker payloads name: by name (pulled when missing), or a `docker save` tarball
-// published as an artifact (`task-image`, or `indexed-image` through the Index), `.tar` or
-// `.tar.zst`, decompressed in a stream straight into `docker load`. Loaded images are
+// published as an artifact (`task-image`, or `indexed-image` through the Index), `.tar`,
+// `.tar.zst` or `.tar.lz4`, decompressed in a stream straight into `docker load`. Loaded images are
 // remembered by their source, so the next task using the same artifact downloads nothing.
 
+import { spawn } from 'node:child_process'
 import { PassThrough, type Readable } from 'node:stream'
 import { createZstdDecompress } from 'node:zlib'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
@@ -41,7 +42,7 @@ export async function resolveImage(ctx: TaskContext, image: DockerPayload['image
     ctx.log.info(`Using image ${known} loaded earlier from ${key}`)
     return known
   }
-  if (!/\.tar(\.zst)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar or .tar.zst file (.tar.lz4 is not supported yet)`)
+  if (!/\.tar(\.zst|\.lz4)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar, .tar.zst or .tar.lz4 file`)
   ctx.log.info(`Downloading image artifact ${artifact} from task ${taskId}`)
   const reference = await withRetry(() => loadFromArtifact(ctx, taskId, artifact), { retries: 2 })
   loaded.set(key, reference)
@@ -49,12 +50,28 @@ export async function resolveImage(ctx: TaskContext, image: DockerPayload['image
   return reference
 }
 
+/**
+ * lz4 frames, decompressed by Debian's `lz4` command in a stream (no maintained pure-JS
+ * streaming lz4 decoder exists; node:zlib has none).
+ */
+function lz4Decompress(input: Readable): Readable {
+  const child = spawn('lz4', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  child.on('error', (err) => child.stdout.destroy(new Error(`the lz4 command is needed for .tar.lz4 images (Debian package lz4): ${err.message}`)))
+  child.on('exit', (code) => {
+    if (code !== 0) child.stdout.destroy(new Error(`lz4 -dc failed (${code}): ${stderr.trim()}`))
+  })
+  input.pipe(child.stdin)
+  return child.stdout
+}
+
 async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: string): Promise<string> {
   const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
   // One attempt streams the download into `docker load`; the caller retries the whole load.
   const body = new PassThrough()
   const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
-  const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(createZstdDecompress()) : body
+  const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(createZstdDecompress()) : artifact.endsWith('.lz4') ? lz4Decompress(body) : body
   const [response] = await Promise.all([docker().loadImage(tarStream), download])
   const text = await new Promise<string>((resolve, reject) => {
     let out = ''

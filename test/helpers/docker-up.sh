@@ -7,10 +7,11 @@ set -euo pipefail
 log=/tmp/megalodon-dockerd.log
 answers() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
-if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/busybox ] || ! command -v docker-registry >/dev/null 2>&1; then
+if ! command -v dockerd >/dev/null 2>&1 || [ ! -x /usr/bin/busybox ] || ! command -v docker-registry >/dev/null 2>&1 || ! command -v lz4 >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq docker.io busybox-static docker-registry >/dev/null
+  # lz4: the worker decompresses .tar.lz4 image artifacts with it
+  apt-get install -y -qq docker.io busybox-static docker-registry lz4 >/dev/null
 fi
 if ! answers; then
   nohup dockerd >"$log" 2>&1 &
