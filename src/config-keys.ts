@@ -53,6 +53,7 @@ export const configKeys: Record<string, ConfigKeySpec> = {
   metricsPort: i('serve /metrics and /status on this port (0 = off)', 0, true, 0, 65535),
   metricsHost: s('address the /metrics and /status server binds to', '127.0.0.1'),
   workerManager: { type: 'object', applies: true, doc: 'standalone worker-manager registration: {providerId, workerIdentityProof}' },
+  dockerRegistries: { type: 'object', default: {}, applies: true, doc: 'credentials for pulling docker-worker images: {"<registry host>": {username, password}}' },
   // --- generic-worker keys accepted but not acted on yet (later issues) ---
   allowedHighMemoryDurationSecs: i('resource monitor', 5, false),
   d2gConfig: { type: 'object', applies: false, doc: 'docker-worker payload translation' },

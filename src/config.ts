@@ -47,6 +47,8 @@ export interface WorkerConfig {
   metricsHost: string
   /** Register with worker-manager instead of using static credentials (no worker-runner). */
   workerManager?: { providerId: string; workerIdentityProof: Record<string, unknown> }
+  /** Pull credentials per registry host, for docker-worker images (docker-worker's `registries`). */
+  dockerRegistries: Record<string, { username: string; password: string }>
   /** Keys accepted for compatibility but not acted on, with their values. */
   notApplied: Record<string, unknown>
 }

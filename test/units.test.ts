@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import nock from 'nock'
 import taskcluster from 'taskcluster-client'
+import { registryOf } from '../executors/docker/container.js'
 import { contentEncodingFor, contentTypeFor, loadHostTypes } from '../executors/native/mime.js'
 import { genericWorkerLogFormat } from '../executors/native/log.js'
 import { buildConfig, configFromEnv } from '../src/config.js'
@@ -141,6 +142,16 @@ describe('retry helper', () => {
   it('gives up after the configured retries', async () => {
     nock(rootUrl).post('/api/queue/v1/task/T/runs/0/completed').times(3).reply(503, {})
     await assert.rejects(withRetry(() => queue().reportCompleted('T', 0), { retries: 2, minDelayMs: 1, maxDelayMs: 2 }), (e: { statusCode: number }) => e.statusCode === 503)
+  })
+})
+
+describe('docker registries', () => {
+  it('finds the registry of an image name, for its pull credentials', () => {
+    assert.equal(registryOf('ubuntu:24.04'), 'docker.io')
+    assert.equal(registryOf('taskcluster/livelog:v4'), 'docker.io')
+    assert.equal(registryOf('127.0.0.1:5000/megalodon/busybox:latest'), '127.0.0.1:5000')
+    assert.equal(registryOf('registry.example.com/team/image'), 'registry.example.com')
+    assert.equal(registryOf('localhost/image'), 'localhost')
   })
 })
 

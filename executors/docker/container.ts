@@ -15,8 +15,19 @@ export function docker(): Docker {
   return engine
 }
 
+export interface RegistryCredentials {
+  username: string
+  password: string
+}
+
+/** The registry an image name refers to (`docker.io` when the name has no registry part). */
+export function registryOf(image: string): string {
+  const first = image.split('/')[0]!
+  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io'
+}
+
 /** Pull the image unless the engine has it already; progress lines go to the task log. */
-export async function ensureImage(name: string, log: TaskLog): Promise<void> {
+export async function ensureImage(name: string, log: TaskLog, registries: Record<string, RegistryCredentials> = {}): Promise<void> {
   try {
     await docker().getImage(name).inspect()
     return
@@ -24,7 +35,8 @@ export async function ensureImage(name: string, log: TaskLog): Promise<void> {
     // not here yet: pull
   }
   log.info(`Pulling image ${name}`)
-  const stream = await docker().pull(name)
+  const credentials = registries[registryOf(name)]
+  const stream = await docker().pull(name, credentials ? { authconfig: { ...credentials, serveraddress: registryOf(name) } } : {})
   await new Promise<void>((resolve, reject) => {
     docker().modem.followProgress(
       stream,

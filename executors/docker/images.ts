@@ -10,20 +10,19 @@ import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { scopeSatisfied } from '../../src/scopes.js'
 import { withRetry } from '../../src/retry.js'
 import type { TaskContext } from '../types.js'
-import { docker, ensureImage } from './container.js'
+import { docker, ensureImage, type RegistryCredentials } from './container.js'
 import type { DockerPayload } from './payload.js'
 
 export type ImageCache = Map<string, string>
 
 /** Returns the image reference to run; throws (the caller fails the task as docker-worker did). */
 export async function resolveImage(ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<string> {
-  if (typeof image === 'string') {
-    await ensureImage(image, ctx.log)
-    return image
-  }
-  if (image.type === 'docker-image') {
-    await ensureImage(image.name!, ctx.log)
-    return image.name!
+  if (typeof image === 'string' || image.type === 'docker-image') {
+    const name = typeof image === 'string' ? image : image.name!
+    const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
+    // docker-worker tried an image three times; a 4xx (not found, not authorized) is final
+    await withRetry(() => ensureImage(name, ctx.log, registries), { retries: 2 })
+    return name
   }
   const credentials = ctx.credentials()
   let taskId = image.taskId!
