@@ -4,19 +4,14 @@
 import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
-import { Ajv } from 'ajv'
-import addFormatsModule from 'ajv-formats'
 import { dockerPayloadValidator } from '../executors/docker/schema.js'
 import { readUpstreamYaml, upstreamDir } from './helpers/upstream.js'
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+import { newAjv } from '../src/json-schema.js'
 
 function upstreamValidator() {
   const schema = { ...(readUpstreamYaml('docker-worker/payload.yml') as Record<string, unknown>) }
   delete schema.$schema
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false })
-  addFormats(ajv)
-  return ajv.compile(schema)
+  return newAjv({ validateSchema: false }).compile(schema)
 }
 
 function d2gCorpus(): Array<[string, unknown]> {

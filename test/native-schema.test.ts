@@ -4,19 +4,14 @@
 import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
-import { Ajv } from 'ajv'
-import addFormatsModule from 'ajv-formats'
 import { payloadValidator } from '../executors/native/schema.js'
 import { readUpstreamYaml, upstreamDir } from './helpers/upstream.js'
-
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
+import { newAjv } from '../src/json-schema.js'
 
 function upstreamGenericValidator() {
   const full = readUpstreamYaml('generic-worker/insecure_posix.yml') as { oneOf: Record<string, unknown>[]; definitions: unknown }
   const generic = { ...full.oneOf[0], definitions: full.definitions }
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false })
-  addFormats(ajv)
-  return ajv.compile(generic)
+  return newAjv({ validateSchema: false }).compile(generic)
 }
 
 const base = { command: [['echo', 'hi']], maxRunTime: 60 }

@@ -2,19 +2,17 @@
 // and response checks: a worker whose requests do not match what the real services accept
 // fails the tests.
 
-import { Ajv, type ValidateFunction } from 'ajv'
-import addFormatsModule from 'ajv-formats'
+import type { Ajv, ValidateFunction } from 'ajv'
+import { newAjv } from '../../../src/json-schema.js'
 import { upstreamSchemas } from '../upstream.js'
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 const BASE = 'https://fake.taskcluster.invalid'
 
 let ajv: Ajv | undefined
 
 function registry(): Ajv {
   if (ajv) return ajv
-  ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true })
-  addFormats(ajv)
+  ajv = newAjv({ validateSchema: false })
   for (const schema of upstreamSchemas()) {
     const copy = { ...schema }
     delete copy.$schema
