@@ -120,7 +120,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     executor.logHeader(ctx)
     if (!executor.accepts(claim.task.payload)) {
       throw new MalformedPayload('the payload is not of a family this worker runs', [
-        `This worker runs payloads of these executors only: ${options.executors.map((e) => e.name).join(', ')}; docker-worker payloads (with an "image") are not supported by this version of megalodon yet`,
+        `This worker runs payloads of these executors only: ${options.executors.map((e) => e.name).join(', ')}`,
       ])
     }
     validated = executor.validatePayload(claim.task, config)

@@ -1,4 +1,4 @@
-// What a docker-worker payload may ask of the host — privileged mode, devices, ptrace — and
+// What a docker-worker payload may ask of the host — caches, privileged mode, devices, ptrace — and
 // the checks docker-worker made first: the task's scopes, this worker's config (generic-worker's
 // d2gConfig switches), and the host itself. A refusal fails the task, as in docker-worker.
 
@@ -39,6 +39,18 @@ export function hostAccess(payload: DockerPayload, scopes: readonly string[], co
   const pool = `${config.provisionerId}/${config.workerType}`
   const d2g = (config.notApplied.d2gConfig ?? {}) as D2gConfig
   const access: HostAccess = { privileged: false, binds: [], devices: [], capAdd: [] }
+  // docker-worker checked allowPtrace first (while linking features), then the docker config
+  if (payload.features?.allowPtrace) {
+    if (!anyScopeSatisfied(scopes, ['docker-worker:feature:allowPtrace', `docker-worker:feature:allowPtrace:${pool}`])) {
+      return { refused: "Insufficient scopes to use 'allowPtrace' feature.", ptrace: true }
+    }
+    access.capAdd.push('SYS_PTRACE')
+  }
+  for (const name of Object.keys(payload.cache ?? {})) {
+    if (!anyScopeSatisfied(scopes, [`docker-worker:cache:${name}`, `docker-worker:cache:${name}:${pool}`])) {
+      return { refused: `Insufficient scopes to attach cache volumes. The task needs docker-worker:cache:${name}.` }
+    }
+  }
   if (payload.capabilities?.privileged) {
     if (!anyScopeSatisfied(scopes, ['docker-worker:capability:privileged', `docker-worker:capability:privileged:${pool}`])) {
       return { refused: 'Insufficient scopes to run task in privileged mode. The task needs docker-worker:capability:privileged.' }
@@ -60,12 +72,6 @@ export function hostAccess(payload: DockerPayload, scopes: readonly string[], co
     const missing = paths.filter((p) => !existsSync(p))
     if (missing.length > 0) return { refused: `Device ${name} is not available on this worker: ${missing.join(', ')} missing.` }
     for (const p of paths) access.devices.push({ PathOnHost: p, PathInContainer: p, CgroupPermissions: 'rwm' })
-  }
-  if (payload.features?.allowPtrace) {
-    if (!anyScopeSatisfied(scopes, ['docker-worker:feature:allowPtrace', `docker-worker:feature:allowPtrace:${pool}`])) {
-      return { refused: "Insufficient scopes to use 'allowPtrace' feature.", ptrace: true }
-    }
-    access.capAdd.push('SYS_PTRACE')
   }
   return access
 }

@@ -7,7 +7,6 @@
 
 import type Docker from 'dockerode'
 import { TaskFailure, type WorkerError } from '../../src/errors.js'
-import { anyScopeSatisfied } from '../../src/scopes.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
@@ -24,17 +23,6 @@ interface DockerPrepared {
   caches: MountedCache[]
   container?: Docker.Container
   exitCode?: number
-}
-
-/** docker-worker's cache scope check: `docker-worker:cache:<name>` (or with the pool appended). */
-function cacheScopeProblem(ctx: TaskContext, payload: DockerPayload): string | undefined {
-  const pool = `${ctx.config.provisionerId}/${ctx.config.workerType}`
-  for (const name of Object.keys(payload.cache ?? {})) {
-    if (!anyScopeSatisfied(ctx.task.scopes, [`docker-worker:cache:${name}`, `docker-worker:cache:${name}:${pool}`])) {
-      return `Insufficient scopes to attach cache volumes. The task needs docker-worker:cache:${name}.`
-    }
-  }
-  return undefined
 }
 
 /** The environment docker-worker gave containers: the payload's, then what a task cannot override. */
@@ -95,15 +83,13 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         throw new TaskFailure(`Pulling docker image has failed: ${(err as Error).message}`)
       }
       const access = hostAccess(payload, ctx.task.scopes, ctx.config)
-      if ('refused' in access && access.ptrace) {
-        ctx.log.error(`Task was aborted because states could not be created successfully. ${access.refused}`)
+      if ('refused' in access) {
+        if (access.ptrace) ctx.log.error(`Task was aborted because states could not be created successfully. ${access.refused}`)
+        else {
+          ctx.log.error('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.')
+          ctx.log.error(access.refused)
+        }
         throw new TaskFailure(access.refused)
-      }
-      const problem = cacheScopeProblem(ctx, payload) ?? ('refused' in access ? access.refused : undefined)
-      if (problem || 'refused' in access) {
-        ctx.log.error('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.')
-        ctx.log.error(problem!)
-        throw new TaskFailure(problem!)
       }
       const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
       for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.instance.dir}`)
