@@ -10,6 +10,8 @@ import type { Credentials, TaskClaim, TaskDefinition } from '../src/types.js'
 export interface TaskContext {
   readonly taskId: string
   readonly runId: number
+  /** Which legacy worker's behaviour this run follows. */
+  readonly family: PayloadFamily
   readonly task: TaskDefinition
   readonly claim: TaskClaim
   /** Aborted with a reason from src/errors.ts: MaxRunTimeExceeded, TaskCancelled or WorkerShutdown. */
@@ -24,6 +26,28 @@ export interface TaskContext {
   readonly taskDir: string
   /** Where this run's artifacts go (features publish theirs here too). */
   readonly publisher: ArtifactPublisher
+  /** Every artifact this run has published so far, in order (the chain of trust hashes them). */
+  published(): readonly ArtifactSpec[]
+  /**
+   * Facts about where the task ran that the executor vouches for, as the family's chain of
+   * trust certificate lists them under `environment` (IP addresses, instance, docker image
+   * hash…). Set by the executor in prepare; read by features after the run.
+   */
+  provenance?: () => Promise<Record<string, unknown>>
+  /**
+   * How a feature's server is reached from inside the task. Set by an executor whose task does
+   * not share the worker's network (a container); absent, the task reaches the worker's loopback.
+   */
+  reach?: TaskReach
+}
+
+export interface TaskReach {
+  /** The worker-side address to listen on so that the task can connect. */
+  listenHost: string
+  /** The port to listen on for a named service, when the task expects a fixed one. */
+  portFor(service: 'taskcluster'): number | undefined
+  /** The URL the task uses for a service listening on `port` at listenHost. */
+  urlFor(service: 'taskcluster', port: number): string
 }
 
 /** What validation learns about a payload that the core needs, whatever the family. */
@@ -45,6 +69,8 @@ export type FeatureTable = Partial<Record<string, FeatureFactory>>
 
 export interface Feature {
   readonly name: string
+  /** Artifact names this feature publishes itself: a task artifact of the same name is skipped. */
+  readonly reservedArtifacts?: readonly string[]
   /** May add env, artifacts, a log sink. */
   start(ctx: TaskContext): Promise<void>
   /** Always called once start was called, even after failure or abort. */

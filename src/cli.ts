@@ -9,6 +9,7 @@ import YAML from 'yaml'
 import { defaultExecutors } from '../executors/index.js'
 import { buildConfig, readConfigFile } from './config.js'
 import { MalformedPayload } from './errors.js'
+import { writeKeyPair } from './ed25519.js'
 import { ExitCode } from './exit-codes.js'
 import { runLocal, taskFromFile } from './local.js'
 import { createLogger } from './logger.js'
@@ -110,6 +111,18 @@ export function buildProgram(): Command {
     .argument('<file>', 'task definition or payload (JSON or YAML)')
     .action(async (file: string) => {
       process.exitCode = await validateCommand(file)
+    })
+  program
+    .command('new-ed25519-keypair')
+    .description('write a new ed25519 private key for chain of trust signing to FILE; print the public key (base64)')
+    .requiredOption('--file <file>', 'where to write the private key (must not exist; mode 0400)')
+    .action(async (opts: { file: string }) => {
+      try {
+        process.stdout.write(`${await writeKeyPair(opts.file)}\n`)
+      } catch (err) {
+        process.stderr.write(`megalodon: cannot create an ed25519 key pair in ${opts.file}: ${(err as Error).message}\n`)
+        process.exitCode = ExitCode.CantCreateEd25519Keypair
+      }
     })
   program
     .command('status')

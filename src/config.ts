@@ -40,6 +40,8 @@ export interface WorkerConfig {
   uploadConcurrency: number
   enableLiveLog: boolean
   enableTaskclusterProxy: boolean
+  enableChainOfTrust: boolean
+  ed25519SigningKeyLocation: string
   taskclusterProxyPort: number
   livelogPortBase: number
   livelogExposePort: number

@@ -11,6 +11,7 @@ export type WorkerErrorCode =
   | 'TASK_CANCELLED'
   | 'WORKER_SHUTDOWN'
   | 'CONFIG_INVALID'
+  | 'FEATURE_NOT_OFFERED'
 
 export class WorkerError extends Error {
   readonly code: WorkerErrorCode
@@ -35,6 +36,19 @@ export class MalformedPayload extends WorkerError {
 export class ResourceUnavailable extends WorkerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('RESOURCE_UNAVAILABLE', message, options)
+  }
+}
+
+/**
+ * The payload asks for a feature this worker's config does not offer. generic-worker resolves
+ * that `exception/malformed-payload`; docker-worker threw it while building the task and
+ * reported the run `failed`.
+ */
+export class FeatureNotOffered extends WorkerError {
+  readonly problems: string[]
+  constructor(readonly feature: string, problem: string) {
+    super('FEATURE_NOT_OFFERED', problem)
+    this.problems = [problem]
   }
 }
 

@@ -8,5 +8,6 @@ export const ExitCode = {
   WorkerStopped: 71, // SIGINT: running tasks were allowed to finish
   WorkerShutdown: 72, // graceful termination (SIGTERM aborts running tasks)
   InvalidConfig: 73,
+  CantCreateEd25519Keypair: 75,
   CantGetWorkerStatus: 84,
 } as const

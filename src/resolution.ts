@@ -49,6 +49,8 @@ export function resolve(family: PayloadFamily, outcome: RunOutcome): Resolution 
       case 'MAX_RUN_TIME_EXCEEDED':
       case 'TASK_FAILURE':
         return { state: 'failed' }
+      case 'FEATURE_NOT_OFFERED':
+        return family === 'docker' ? { state: 'failed' } : { state: 'exception', reason: 'malformed-payload' }
       default:
         return { state: 'exception', reason: exceptionByCode[error.code] ?? 'internal-error' }
     }

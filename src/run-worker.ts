@@ -63,7 +63,17 @@ async function runWithConfig(
   }
 
   const metrics = new WorkerMetrics()
-  const features = await startWorkerFeatures(config, logger)
+  let features: Awaited<ReturnType<typeof startWorkerFeatures>>
+  try {
+    features = await startWorkerFeatures(config, logger)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    logger.fatal(err.message)
+    process.stderr.write(`megalodon: ${err.message}\n`)
+    ctx.reportError('invalid worker configuration', err.message)
+    registration?.stop()
+    return ExitCode.InvalidConfig
+  }
   const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors(), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics })
   let monitor: MonitorServer | undefined
   if (config.metricsPort > 0) {

@@ -8,7 +8,7 @@ import PQueue from 'p-queue'
 import type { Feature, FeatureTable, TaskContext, TaskExecutor, ValidatedPayload } from '../executors/types.js'
 import type { ArtifactPublisher, ArtifactSpec } from './artifacts.js'
 import type { WorkerConfig } from './config.js'
-import { InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from './errors.js'
+import { FeatureNotOffered, InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from './errors.js'
 import type { Logger } from './logger.js'
 import { startReclaimer } from './reclaimer.js'
 import { resolve, uploadsArtifactsAfterAbort, type Resolution } from './resolution.js'
@@ -88,9 +88,18 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     ? startReclaimer({ takenUntil: claim.takenUntil, reclaim: services.reclaim, onLost: abort, onReclaimed: () => log$.debug('reclaimed') })
     : undefined
 
+  // Everything the run publishes is recorded: the chain of trust hashes it afterwards.
+  const published: ArtifactSpec[] = []
+  const publisher: ArtifactPublisher = {
+    publish: async (spec, sig) => {
+      await services.publisher.publish(spec, sig)
+      published.push(spec)
+    },
+  }
   const ctx: TaskContext = {
     taskId: claim.taskId,
     runId: claim.runId,
+    family: executor.family,
     task: claim.task,
     claim,
     signal,
@@ -99,7 +108,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     credentials: services.credentials,
     config,
     taskDir,
-    publisher: services.publisher,
+    publisher,
+    published: () => published,
   }
 
   let firstError: unknown
@@ -132,9 +142,12 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
       const feature = options.features?.[name]?.(ctx, validated)
       if (!feature) {
         if (!required) continue
-        throw new MalformedPayload('the task asks for a feature this worker does not offer', [
-          `This task requires the feature "${name}", which is not enabled on worker pool ${config.provisionerId}/${config.workerType}`,
-        ])
+        throw new FeatureNotOffered(
+          name,
+          executor.family === 'docker'
+            ? `${name} is not enabled on this worker`
+            : `This task requires the feature "${name}", which is not enabled on worker pool ${config.provisionerId}/${config.workerType}`,
+        )
       }
       started.push(feature)
       await feature.start(ctx)
@@ -160,9 +173,9 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   const family = executor.family
   if (preparedOk && (!abortReason || uploadsArtifactsAfterAbort(family, abortReason))) {
     try {
-      const specs = await executor.result(ctx, prepared)
+      const specs = withoutReserved(await executor.result(ctx, prepared), started, log)
       artifactErrors = specs.filter((s) => s.kind === 'error').length
-      await publishAll(services.publisher, specs, config.uploadConcurrency, (spec) => {
+      await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
         if (spec.kind === 'error') log.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
         else log.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
       })
@@ -174,11 +187,13 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
 
   // 6–7: stop features in reverse order, clean up; both always run.
+  // A feature that fails to stop (chain of trust not uploaded…) fails the run, as upstream.
   for (const feature of started.reverse()) {
     try {
       await feature.stop(ctx)
     } catch (err) {
-      log.warn(`feature ${feature.name} failed to stop: ${(err as Error).message}`)
+      log.error(`${feature.name}: ${(err as Error).message}`)
+      noteError(err)
     }
   }
   if (preparedOk) {
@@ -198,7 +213,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
   await log.close().catch((err: unknown) => log$.error({ err }, 'could not write the task log'))
   if (resolution.state !== 'none') {
-    await publishLogs(services.publisher, log.path, claim, validated?.logs ?? defaultLogNames).catch((err: unknown) =>
+    await publishLogs(publisher, log.path, claim, validated?.logs ?? defaultLogNames).catch((err: unknown) =>
       log$.error({ err }, 'could not upload the task log'),
     )
   }
@@ -213,6 +228,17 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
   log$.info({ resolution }, 'task resolved')
   return { resolution, taskDir, logPath: log.path }
+}
+
+/** Task artifacts named like one a feature publishes itself are left out, with a warning. */
+function withoutReserved(specs: ArtifactSpec[], features: readonly Feature[], log: TaskLog): ArtifactSpec[] {
+  const reserved = new Map<string, string>()
+  for (const f of features) for (const name of f.reservedArtifacts ?? []) reserved.set(name, f.name)
+  return specs.filter((spec) => {
+    const owner = reserved.get(spec.name)
+    if (owner) log.warn(`Not uploading artifact ${spec.name} from the task: the name is reserved for the ${owner} feature's own artifact`)
+    return !owner
+  })
 }
 
 const defaultLogNames = { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' }

@@ -3,7 +3,10 @@
 
 import type { FeatureTable } from '../executors/types.js'
 import { liveLogFeature } from '../features/live-log.js'
+import { chainOfTrustFeature } from '../features/chain-of-trust.js'
 import { taskclusterProxyFeature } from '../features/taskcluster-proxy.js'
+import { readSigningKey } from './ed25519.js'
+import { ConfigError } from './errors.js'
 import type { WorkerConfig } from './config.js'
 import { LiveLogServer } from './livelog-server.js'
 import type { Logger } from './logger.js'
@@ -33,6 +36,17 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
     table.liveLog = liveLogFeature({ server, baseUrl })
     closers.push(() => server.stop())
     logger.info({ baseUrl }, 'serving live logs')
+  }
+  if (config.enableChainOfTrust && config.ed25519SigningKeyLocation) {
+    // An unreadable key stops the worker at start, not every task that asks for the feature.
+    let key
+    try {
+      key = await readSigningKey(config.ed25519SigningKeyLocation)
+    } catch (err) {
+      throw new ConfigError((err as Error).message)
+    }
+    table.chainOfTrust = chainOfTrustFeature(key)
+    logger.info({ publicKey: key.publicKeyBase64 }, 'signing chain of trust certificates')
   }
   if (config.enableTaskclusterProxy) table.taskclusterProxy = taskclusterProxyFeature({ port: config.taskclusterProxyPort })
   return {

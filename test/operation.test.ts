@@ -2,12 +2,14 @@
 // registration, and a generic-worker config file as worker-runner writes it.
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { defaultExecutors } from '../executors/index.js'
 import { ClaimLoop } from '../src/claim-loop.js'
+import { generateKeyPair } from '../src/ed25519.js'
 import { buildConfig } from '../src/config.js'
 import { silentLogger } from '../src/logger.js'
 import { projectPath } from '../src/paths.js'
@@ -111,6 +113,8 @@ describe('robustness and config compatibility', function () {
 
   it('accepts a generic-worker config file with every documented key, as worker-runner writes it', async () => {
     const base = await workerConfig(fake, { idleTimeoutSecs: 1 })
+    const keyFile = path.join(String(base.tasksDir), '..', 'ed25519_key')
+    writeFileSync(keyFile, generateKeyPair().privateKeyBase64)
     const everyKey = {
       ...base,
       allowedHighMemoryDurationSecs: 5,
@@ -125,7 +129,7 @@ describe('robustness and config compatibility', function () {
       disableOOMProtection: false,
       disableReboots: true,
       downloadsDir: String(base.downloadsDir),
-      ed25519SigningKeyLocation: '/etc/generic-worker/ed25519_key',
+      ed25519SigningKeyLocation: keyFile,
       enableChainOfTrust: true,
       enableInteractive: false,
       enableLiveLog: true,

@@ -11,8 +11,8 @@ import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
-import { removeWorkerContainers, runContainer } from './container.js'
-import { resolveImage, type ImageCache } from './images.js'
+import { docker, removeWorkerContainers, runContainer } from './container.js'
+import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { validateDockerPayload, type DockerPayload } from './payload.js'
 
@@ -69,13 +69,20 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
 
     validatePayload: validateDockerPayload,
 
-    // live log by default; the rest is refused in validation until it exists
-    features: (payload) => (payload.features?.localLiveLog === false ? [] : [{ name: 'liveLog', required: false }]),
+    // docker-worker's features: the live log unless turned off, the others when asked for.
+    features(payload) {
+      const f = payload.features ?? {}
+      const wanted: Array<{ name: string; required: boolean }> = []
+      if (f.localLiveLog !== false) wanted.push({ name: 'liveLog', required: false })
+      if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
+      if (f.chainOfTrust === true) wanted.push({ name: 'chainOfTrust', required: true })
+      return wanted
+    },
 
     async prepare(ctx, payload) {
-      let image: string
+      let resolved: ResolvedImage
       try {
-        image = await resolveImage(ctx, payload.image, loadedImages)
+        resolved = await resolveImage(ctx, payload.image, loadedImages)
       } catch (err) {
         // docker-worker resolved the task failed, not exception, when the image could not be had
         ctx.log.error('Pulling docker image has failed.')
@@ -93,6 +100,12 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
       }
       const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
       for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.instance.dir}`)
+      const image = resolved.reference
+      // What docker-worker's chain of trust certificate says about the image.
+      ctx.provenance = async () => ({
+        imageHash: (await docker().getImage(image).inspect()).Id,
+        ...(resolved.artifactSha256 ? { imageArtifactHash: `sha256:${resolved.artifactSha256}` } : {}),
+      })
       return { payload, image, access, caches }
     },
 

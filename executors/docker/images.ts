@@ -4,6 +4,7 @@
 // remembered by their source, so the next task using the same artifact downloads nothing.
 
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { PassThrough, type Readable } from 'node:stream'
 import { createZstdDecompress } from 'node:zlib'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
@@ -13,16 +14,23 @@ import type { TaskContext } from '../types.js'
 import { docker, ensureImage, type RegistryCredentials } from './container.js'
 import type { DockerPayload } from './payload.js'
 
-export type ImageCache = Map<string, string>
+export interface ResolvedImage {
+  /** What to run: a name, or the id `docker load` reported. */
+  reference: string
+  /** sha256 of the image artifact's bytes as downloaded (chain of trust's imageArtifactHash). */
+  artifactSha256?: string
+}
 
-/** Returns the image reference to run; throws (the caller fails the task as docker-worker did). */
-export async function resolveImage(ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<string> {
+export type ImageCache = Map<string, ResolvedImage>
+
+/** Returns the image to run; throws (the caller fails the task as docker-worker did). */
+export async function resolveImage(ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<ResolvedImage> {
   if (typeof image === 'string' || image.type === 'docker-image') {
     const name = typeof image === 'string' ? image : image.name!
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
     // docker-worker tried an image three times; a 4xx (not found, not authorized) is final
     await withRetry(() => ensureImage(name, ctx.log, registries), { retries: 2 })
-    return name
+    return { reference: name }
   }
   const credentials = ctx.credentials()
   let taskId = image.taskId!
@@ -37,16 +45,16 @@ export async function resolveImage(ctx: TaskContext, image: DockerPayload['image
   }
   const key = `${taskId}/${artifact}`
   const known = loaded.get(key)
-  if (known && (await docker().getImage(known).inspect().then(() => true, () => false))) {
-    ctx.log.info(`Using image ${known} loaded earlier from ${key}`)
+  if (known && (await docker().getImage(known.reference).inspect().then(() => true, () => false))) {
+    ctx.log.info(`Using image ${known.reference} loaded earlier from ${key}`)
     return known
   }
   if (!/\.tar(\.zst|\.lz4)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar, .tar.zst or .tar.lz4 file`)
   ctx.log.info(`Downloading image artifact ${artifact} from task ${taskId}`)
-  const reference = await withRetry(() => loadFromArtifact(ctx, taskId, artifact), { retries: 2 })
-  loaded.set(key, reference)
-  ctx.log.info(`Loaded image ${reference}`)
-  return reference
+  const resolved = await withRetry(() => loadFromArtifact(ctx, taskId, artifact), { retries: 2 })
+  loaded.set(key, resolved)
+  ctx.log.info(`Loaded image ${resolved.reference}`)
+  return resolved
 }
 
 /**
@@ -65,10 +73,12 @@ function lz4Decompress(input: Readable): Readable {
   return child.stdout
 }
 
-async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: string): Promise<string> {
+async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: string): Promise<ResolvedImage> {
   const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
   // One attempt streams the download into `docker load`; the caller retries the whole load.
   const body = new PassThrough()
+  const hash = createHash('sha256')
+  body.on('data', (chunk: Buffer) => hash.update(chunk))
   const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
   const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(createZstdDecompress()) : artifact.endsWith('.lz4') ? lz4Decompress(body) : body
   const [response] = await Promise.all([docker().loadImage(tarStream), download])
@@ -84,5 +94,5 @@ async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: stri
   const loadedLine = lines.map((l) => l.stream ?? '').reverse().find((s) => s.startsWith('Loaded image'))
   const m = /^Loaded image(?: ID)?: (\S+)/.exec(loadedLine ?? '')
   if (!m) throw new Error(`docker load did not say what it loaded: ${text.slice(0, 300)}`)
-  return m[1]!
+  return { reference: m[1]!, artifactSha256: hash.digest('hex') }
 }

@@ -3,7 +3,7 @@
 // `Successful task run with exit code: N completed in S seconds` footer.
 
 import os from 'node:os'
-import { MalformedPayload } from '../../src/errors.js'
+import { FeatureNotOffered, MalformedPayload } from '../../src/errors.js'
 import type { LogFormat } from '../../src/task-log.js'
 import type { RunSummary, TaskContext } from '../types.js'
 
@@ -42,6 +42,7 @@ export function writeDockerFooter(ctx: TaskContext, summary: RunSummary): void {
       log.write(JSON.stringify(err.problems, null, 2) + '\n')
     } else for (const p of err.problems) log.error(p)
   }
+  if (err instanceof FeatureNotOffered) for (const p of err.problems) log.error(p)
   const exitCode = err === undefined ? (summary.exitCode ?? -1) : -1
   const seconds = ((summary.finishedAt.getTime() - (summary.startedAt ?? summary.finishedAt).getTime()) / 1000).toFixed(3)
   log.info(`${exitCode === 0 ? 'Successful' : 'Unsuccessful'} task run with exit code: ${exitCode} completed in ${seconds} seconds`)

@@ -55,6 +55,8 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     // liveLog is on unless the payload turns it (or the backing log) off; it is best effort.
     if (f.liveLog !== false && f.backingLog !== false) wanted.push({ name: 'liveLog', required: false })
     if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
+    // Only the multiuser schemas allow chainOfTrust; the insecure one refuses it in validation.
+    if (f.chainOfTrust === true) wanted.push({ name: 'chainOfTrust', required: true })
     return wanted
   },
 

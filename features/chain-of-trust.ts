@@ -1,0 +1,117 @@
+// Chain of trust: after the task's artifacts are uploaded, the worker vouches for them. It
+// publishes `public/logs/certified.log` (the task log so far), `public/chain-of-trust.json`
+// (the sha256 of every artifact the run uploaded, the task definition, who ran it and where)
+// and `public/chain-of-trust.json.sig`, the detached ed25519 signature of that JSON's exact
+// bytes, made with the worker's `ed25519SigningKeyLocation` key. Verifiers (scriptworker)
+// check the signature with the pool's public key, then each hash against the artifacts.
+
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { copyFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
+import { signDetached, type SigningKey } from '../src/ed25519.js'
+import type { WorkerError } from '../src/errors.js'
+import { uploadsArtifactsAfterAbort } from '../src/resolution.js'
+
+export const CERTIFIED_LOG = 'public/logs/certified.log'
+export const COT_JSON = 'public/chain-of-trust.json'
+export const COT_SIGNATURE = 'public/chain-of-trust.json.sig'
+
+export function chainOfTrustFeature(key: SigningKey): FeatureFactory {
+  return () => new ChainOfTrust(key)
+}
+
+export interface ChainOfTrustCertificate {
+  chainOfTrustVersion: 1
+  artifacts: Record<string, { sha256: string }>
+  task: unknown
+  taskId: string
+  runId: number
+  workerGroup: string
+  workerId: string
+  environment: Record<string, unknown>
+}
+
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  await pipeline(createReadStream(file), hash)
+  return hash.digest('hex')
+}
+
+/**
+ * The certificate's bytes. generic-worker marshals it with Go's encoding/json (two-space
+ * indent, map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped); docker-worker with
+ * JSON.stringify. Verifiers parse it, but the signature covers these exact bytes.
+ */
+export function certificateBytes(cert: ChainOfTrustCertificate, family: TaskContext['family']): Buffer {
+  if (family === 'docker') return Buffer.from(JSON.stringify(cert, null, 2))
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v
+  // The top level keeps the certificate's field order (a Go struct); maps inside are sorted.
+  const top = Object.fromEntries(Object.entries(cert).map(([k, v]) => [k, sorted(v)]))
+  const text = JSON.stringify(top, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  return Buffer.from(text)
+}
+
+// Content types as each legacy worker labelled these artifacts; all are gzip-encoded.
+const contentTypes = {
+  generic: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
+  docker: { log: 'text/plain', json: 'text/plain', sig: 'application/octet-stream' },
+} as const
+
+class ChainOfTrust implements Feature {
+  readonly name = 'chainOfTrust'
+  readonly reservedArtifacts = [CERTIFIED_LOG, COT_JSON, COT_SIGNATURE]
+
+  constructor(private readonly key: SigningKey) {}
+
+  async start(): Promise<void> {
+    // Nothing to do before the run: the certificate is about what the run produced.
+  }
+
+  async stop(ctx: TaskContext): Promise<void> {
+    // Only a run whose artifacts were uploaded is vouched for: never after a cancel, and after
+    // other aborts only where the family still uploads artifacts.
+    if (ctx.signal.aborted && !uploadsArtifactsAfterAbort(ctx.family, ctx.signal.reason as WorkerError)) return
+    const types = contentTypes[ctx.family]
+    const dir = path.join(ctx.taskDir, 'generic-worker')
+    const expires = ctx.task.expires
+
+    await ctx.log.sync()
+    const certifiedLog = path.join(dir, 'certified.log')
+    await copyFile(ctx.log.path, certifiedLog)
+    await ctx.publisher.publish({ kind: 'file', name: CERTIFIED_LOG, path: certifiedLog, contentType: types.log, contentEncoding: 'gzip', expires }, ctx.signal)
+
+    const artifacts: Record<string, { sha256: string }> = {}
+    for (const spec of ctx.published()) {
+      if (spec.kind === 'file') artifacts[spec.name] = { sha256: await sha256OfFile(spec.path) }
+    }
+    const c = ctx.config
+    const environment: Record<string, unknown> = { publicIpAddress: c.publicIP, privateIpAddress: c.privateIP }
+    // Both list the cloud instance when known; only generic-worker the availability zone.
+    if (c.instanceID) environment.instanceId = c.instanceID
+    if (c.instanceType) environment.instanceType = c.instanceType
+    if (c.region) environment.region = c.region
+    if (c.availabilityZone && ctx.family === 'generic') environment.availabilityZone = c.availabilityZone
+    Object.assign(environment, await ctx.provenance?.())
+    const cert: ChainOfTrustCertificate = {
+      chainOfTrustVersion: 1,
+      artifacts,
+      task: ctx.task,
+      taskId: ctx.taskId,
+      runId: ctx.runId,
+      workerGroup: c.workerGroup,
+      workerId: c.workerId,
+      environment,
+    }
+    const bytes = certificateBytes(cert, ctx.family)
+    const jsonPath = path.join(dir, 'chain-of-trust.json')
+    const sigPath = path.join(dir, 'chain-of-trust.json.sig')
+    await writeFile(jsonPath, bytes)
+    await writeFile(sigPath, signDetached(this.key, bytes))
+    await ctx.publisher.publish({ kind: 'file', name: COT_JSON, path: jsonPath, contentType: types.json, contentEncoding: 'gzip', expires }, ctx.signal)
+    await ctx.publisher.publish({ kind: 'file', name: COT_SIGNATURE, path: sigPath, contentType: types.sig, contentEncoding: 'gzip', expires }, ctx.signal)
+  }
+}
