@@ -2,7 +2,8 @@
 // $TASKCLUSTER_PROXY_URL without holding credentials; each request is signed (Hawk) with the
 // run's current task credentials — swapped on every reclaim — restricted to the task's own
 // scopes (authorizedScopes). Bodies stream both ways. Paths as upstream's proxy accepts them:
-// `/api/<service>/<version>/<path>`, the legacy `/<service>/<version>/<path>`, and `POST /bewit`.
+// `/api/<service>/<version>/<path>`, the legacy `/<service>/<version>/<path>`, `POST /bewit`
+// and `PUT /credentials`.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
@@ -45,9 +46,14 @@ class TaskclusterProxy implements Feature {
 
   async start(ctx: TaskContext): Promise<void> {
     this.server = http.createServer((req, res) => void this.handle(ctx, req, res))
-    const port = await listen(this.server, this.options.port).catch(() => listen(this.server!, 0))
-    ctx.env.TASKCLUSTER_PROXY_URL = `http://localhost:${port}`
-    ctx.log.info(`Taskcluster proxy listening on http://localhost:${port}`)
+    // A container reaches the worker at the address its executor gives (its own network's
+    // gateway, port 80 as docker-worker's http://taskcluster); a native task at localhost.
+    const host = ctx.reach?.listenHost ?? '127.0.0.1'
+    const wanted = ctx.reach?.portFor('taskcluster') ?? this.options.port
+    const port = await listen(this.server, host, wanted).catch(() => listen(this.server!, host, 0))
+    const url = ctx.reach ? ctx.reach.urlFor('taskcluster', port) : `http://localhost:${port}`
+    ctx.env.TASKCLUSTER_PROXY_URL = url
+    ctx.log.info(`Taskcluster proxy listening on ${url}`)
   }
 
   async stop(): Promise<void> {
@@ -55,9 +61,19 @@ class TaskclusterProxy implements Feature {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
   }
 
+  /** Credentials PUT to /credentials, kept until the next reclaim replaces the run's own. */
+  private replaced: { credentials: Credentials; over: Credentials } | undefined
+
+  private current(ctx: TaskContext): Credentials {
+    const own = ctx.credentials()
+    return this.replaced && this.replaced.over === own ? this.replaced.credentials : own
+  }
+
   private signing(ctx: TaskContext) {
-    const c = ctx.credentials()
-    return { credentials: { id: c.clientId, key: c.accessToken, algorithm: 'sha256' as const }, ext: hawkExt(c, ctx.task.scopes) }
+    const c = this.current(ctx)
+    // docker-worker's proxy could also create the run's artifacts, whatever the task's scopes.
+    const scopes = ctx.family === 'docker' ? [...ctx.task.scopes, `queue:create-artifact:${ctx.taskId}/${ctx.runId}`] : ctx.task.scopes
+    return { credentials: { id: c.clientId, key: c.accessToken, algorithm: 'sha256' as const }, ext: hawkExt(c, scopes) }
   }
 
   private async handle(ctx: TaskContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -70,6 +86,19 @@ class TaskclusterProxy implements Feature {
         const bewit = Hawk.client.getBewit(url, { ...this.signing(ctx), ttlSec: 3600 })
         const signed = `${url}${url.includes('?') ? '&' : '?'}bewit=${bewit}`
         res.writeHead(303, { location: signed, 'content-type': 'text/plain' }).end(signed)
+        return
+      }
+      if (path === '/credentials' && req.method === 'PUT') {
+        // upstream's proxy takes new credentials here (docker-worker sent them on reclaim)
+        const chunks: Buffer[] = []
+        for await (const c of req) chunks.push(c as Buffer)
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Credentials>
+        if (typeof body.clientId !== 'string' || typeof body.accessToken !== 'string') {
+          res.writeHead(400, { 'content-type': 'text/plain' }).end('taskcluster-proxy: expected {clientId, accessToken, certificate?}\n')
+          return
+        }
+        this.replaced = { credentials: { clientId: body.clientId, accessToken: body.accessToken, ...(body.certificate ? { certificate: body.certificate } : {}) }, over: ctx.credentials() }
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('Credentials updated\n')
         return
       }
       const target = targetUrl(ctx.config.rootURL, path)
@@ -95,11 +124,11 @@ class TaskclusterProxy implements Feature {
   }
 }
 
-function listen(server: http.Server, port: number): Promise<number> {
+function listen(server: http.Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err)
     server.once('error', onError)
-    server.listen(port, '127.0.0.1', () => {
+    server.listen(port, host, () => {
       server.off('error', onError)
       resolve((server.address() as AddressInfo).port)
     })

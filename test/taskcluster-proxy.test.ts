@@ -2,6 +2,8 @@
 // task credentials, restricted to the task's scopes, with credentials swapped on reclaim.
 import assert from 'node:assert/strict'
 import { hawkExt, targetUrl } from '../features/taskcluster-proxy.js'
+import type Docker from 'dockerode'
+import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from './helpers/docker.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { submitAndRun } from './helpers/tasks.js'
 
@@ -67,6 +69,19 @@ describe('taskcluster-proxy', function () {
     assert.match(o.log, /^BEWIT 200$/m, o.log)
   })
 
+  it('takes replacement credentials on PUT /credentials, as upstream’s proxy does', async () => {
+    const put = `fetch(process.env.TASKCLUSTER_PROXY_URL + '/credentials', { method: 'PUT', body: JSON.stringify({ clientId: 'nobody', accessToken: 'not-a-token' }) }).then(async (r) => console.log('PUT ' + r.status))`
+    const o = await submitAndRun(
+      fake,
+      { command: [fetchCmd('"/api/queue/v1/task/" + process.env.TASK_ID'), [process.execPath, '-e', put], fetchCmd('"/api/queue/v1/task/" + process.env.TASK_ID')], maxRunTime: 60, features: { taskclusterProxy: true } },
+      { task: { scopes: ['queue:get-task:*'] } },
+    )
+    assert.equal(o.state, 'completed', o.log)
+    assert.match(o.log, /^PUT 200$/m)
+    const statuses = [...o.log.matchAll(/^STATUS (\d+) /gm)].map((m) => m[1])
+    assert.deepEqual(statuses, ['200', '401'], 'the second call was signed with the replaced (unknown) client')
+  })
+
   it('is refused with a clear message when the worker does not offer it', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 60, features: { taskclusterProxy: true } }, { config: { enableTaskclusterProxy: false } })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
@@ -84,5 +99,44 @@ describe('taskcluster-proxy', function () {
     assert.equal(targetUrl('https://tc.example.com', '/favicon.ico'), undefined)
     const ext = JSON.parse(Buffer.from(hawkExt({ clientId: 'c', accessToken: 't', certificate: '{"version":1}' }, ['a:b'])!, 'base64').toString()) as unknown
     assert.deepEqual(ext, { certificate: { version: 1 }, authorizedScopes: ['a:b'] })
+  })
+})
+
+describe('taskcluster-proxy for docker tasks (real engine)', function () {
+  let fake: FakeQueue
+  let docker: Docker
+  before(async function () {
+    if (!dockerTestsEnabled()) this.skip()
+    docker = await dockerForTests()
+  })
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake?.stop())
+
+  it('serves http://taskcluster inside the container, limited to the task’s scopes, on a network of the task’s own', async () => {
+    const script = [
+      'echo "url=$TASKCLUSTER_PROXY_URL"',
+      'wget -qO- "$TASKCLUSTER_PROXY_URL/api/queue/v1/task/$TASK_ID" > /tmp/def.json && echo "GOT $(cat /tmp/def.json)"',
+      'wget -qO- "$TASKCLUSTER_PROXY_URL/queue/v1/task/$TASK_ID/status" || echo "STATUS REFUSED"',
+    ].join('; ')
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', script], maxRunTime: 60, features: { taskclusterProxy: true } }, { task: { scopes: ['queue:get-task:*'] } })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    assert.match(o.log, /^url=http:\/\/taskcluster\r?$/m)
+    const got = /^GOT (.*?)\r?$/m.exec(o.log)
+    assert.ok(got, o.log)
+    assert.equal((JSON.parse(got[1]!) as { payload: { image: string } }).payload.image, BUSYBOX_IMAGE, 'its own definition')
+    assert.match(o.log, /403 Forbidden/)
+    assert.match(o.log, /^STATUS REFUSED\r?$/m)
+    const proxied = fake.requests.filter((r) => r.method === 'task' && r.params[0] === o.taskId)
+    assert.ok(proxied.length === 1 && proxied[0]!.clientId.startsWith(`task-client/${o.taskId}/0/`), 'signed with the task credentials')
+    const left = await docker.listNetworks({ filters: JSON.stringify({ label: [`megalodon.task=${o.taskId}-0`] }) })
+    assert.equal(left.length, 0, 'the task network was removed')
+  })
+
+  it('is refused as docker-worker refused a disabled feature (failed) when the worker does not offer it', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { taskclusterProxy: true } }, { config: { enableTaskclusterProxy: false } })
+    assert.equal(o.state, 'failed', o.log)
+    assert.match(o.log, /\[taskcluster:error\] taskclusterProxy is not enabled on this worker/)
   })
 })

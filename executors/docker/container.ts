@@ -61,6 +61,8 @@ export interface RunOptions {
   privileged: boolean
   devices: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }>
   capAdd: string[]
+  /** A network of the task's own (the taskcluster-proxy feature), instead of the default bridge. */
+  network?: TaskNetwork
   log: TaskLog
   signal: AbortSignal
   /** Called when the container exists (so cleanup can remove it whatever happens next). */
@@ -78,7 +80,10 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
     Labels: { [TASK_LABEL]: o.label, [WORKER_LABEL]: o.worker },
     HostConfig: {
       ShmSize: 1_800_000_000,
-      ExtraHosts: ['localhost.localdomain:127.0.0.1'],
+      // `taskcluster` names the worker side of the task's own network, as docker-worker's
+      // proxy container was linked under that name.
+      ExtraHosts: ['localhost.localdomain:127.0.0.1', ...(o.network ? [`taskcluster:${o.network.gateway}`] : [])],
+      ...(o.network ? { NetworkMode: o.network.name } : {}),
       Binds: o.binds,
       Privileged: o.privileged,
       Devices: o.devices,
@@ -105,9 +110,38 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
   }
 }
 
-/** Remove every task container this worker left (after a crash: they carry its label). */
+export interface TaskNetwork {
+  name: string
+  /** The host's address on this network: what the container reaches the worker at. */
+  gateway: string
+}
+
+/**
+ * A bridge network for one task. The worker's address on it (the gateway) is the task's alone,
+ * so a feature server listening there on a fixed port (the proxy on 80) never collides with
+ * another task's, and only this task's container can reach it.
+ */
+export async function createTaskNetwork(label: string, worker: string): Promise<TaskNetwork> {
+  const name = `megalodon-${label}`
+  const network = await docker().createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { [TASK_LABEL]: label, [WORKER_LABEL]: worker } })
+  const info = (await network.inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } }
+  const gateway = info.IPAM?.Config?.find((c) => c.Gateway)?.Gateway
+  if (!gateway) {
+    await network.remove().catch(() => undefined)
+    throw new Error(`docker network ${name} has no gateway address`)
+  }
+  return { name, gateway }
+}
+
+export async function removeTaskNetwork(network: TaskNetwork): Promise<void> {
+  await docker().getNetwork(network.name).remove()
+}
+
+/** Remove every task container and network this worker left (after a crash: they carry its label). */
 export async function removeWorkerContainers(worker: string): Promise<void> {
   const filters = JSON.stringify({ label: [`${WORKER_LABEL}=${worker}`] })
   const containers = await docker().listContainers({ all: true, filters })
   await Promise.all(containers.map((c) => docker().getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)))
+  const networks = await docker().listNetworks({ filters })
+  await Promise.all(networks.map((n) => docker().getNetwork(n.Id).remove().catch(() => undefined)))
 }

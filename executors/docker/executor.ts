@@ -11,7 +11,7 @@ import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
-import { docker, removeWorkerContainers, runContainer } from './container.js'
+import { createTaskNetwork, docker, removeTaskNetwork, removeWorkerContainers, runContainer, type TaskNetwork } from './container.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { validateDockerPayload, type DockerPayload } from './payload.js'
@@ -22,6 +22,7 @@ interface DockerPrepared {
   access: HostAccess
   caches: MountedCache[]
   container?: Docker.Container
+  network?: TaskNetwork
   exitCode?: number
 }
 
@@ -100,13 +101,25 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
       }
       const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
       for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.instance.dir}`)
+      const prepared: DockerPrepared = { payload, image: resolved.reference, access, caches }
+      if (payload.features?.taskclusterProxy) {
+        // The proxy listens on the worker side of the task's own network; the container knows
+        // that address as `taskcluster`, so TASKCLUSTER_PROXY_URL is http://taskcluster.
+        const network = await createTaskNetwork(`${ctx.taskId}-${ctx.runId}`, `${ctx.config.workerGroup}/${ctx.config.workerId}`)
+        prepared.network = network
+        ctx.reach = {
+          listenHost: network.gateway,
+          portFor: () => 80,
+          urlFor: (_service, port) => (port === 80 ? 'http://taskcluster' : `http://taskcluster:${port}`),
+        }
+      }
       const image = resolved.reference
       // What docker-worker's chain of trust certificate says about the image.
       ctx.provenance = async () => ({
         imageHash: (await docker().getImage(image).inspect()).Id,
         ...(resolved.artifactSha256 ? { imageArtifactHash: `sha256:${resolved.artifactSha256}` } : {}),
       })
-      return { payload, image, access, caches }
+      return prepared
     },
 
     async run(ctx, prepared) {
@@ -123,6 +136,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         privileged: prepared.access.privileged,
         devices: prepared.access.devices,
         capAdd: prepared.access.capAdd,
+        network: prepared.network,
         log: ctx.log,
         signal: ctx.signal,
         onCreated: (c) => (prepared.container = c),
@@ -146,6 +160,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
 
     async cleanup(ctx, prepared) {
       await prepared.container?.remove({ force: true, v: true })
+      if (prepared.network) await removeTaskNetwork(prepared.network)
       // docker-worker purged caches only for a non-zero exit code listed in purgeCaches
       const code = prepared.exitCode
       const purge = code !== undefined && code !== 0 && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code)
