@@ -5,6 +5,7 @@ import type { WorkerConfig } from '../src/config.js'
 import type { ArtifactPublisher, ArtifactSpec } from '../src/artifacts.js'
 import type { PayloadFamily } from '../src/resolution.js'
 import type { LogFormat, TaskLog } from '../src/task-log.js'
+import type { OpenTerminal } from '../src/terminal.js'
 import type { Credentials, TaskClaim, TaskDefinition } from '../src/types.js'
 
 export interface TaskContext {
@@ -39,6 +40,8 @@ export interface TaskContext {
    * not share the worker's network (a container); absent, the task reaches the worker's loopback.
    */
   reach?: TaskReach
+  /** Opens a terminal inside the task's environment (the interactive feature); set by the executor in prepare. */
+  openTerminal?: OpenTerminal
 }
 
 export interface TaskReach {

@@ -41,6 +41,8 @@ export interface WorkerConfig {
   enableLiveLog: boolean
   enableTaskclusterProxy: boolean
   enableChainOfTrust: boolean
+  enableInteractive: boolean
+  interactivePort: number
   ed25519SigningKeyLocation: string
   taskclusterProxyPort: number
   livelogPortBase: number

@@ -4,9 +4,11 @@
 import type { FeatureTable } from '../executors/types.js'
 import { liveLogFeature } from '../features/live-log.js'
 import { chainOfTrustFeature } from '../features/chain-of-trust.js'
+import { interactiveFeature } from '../features/interactive.js'
 import { taskclusterProxyFeature } from '../features/taskcluster-proxy.js'
 import { readSigningKey } from './ed25519.js'
 import { ConfigError } from './errors.js'
+import { InteractiveServer } from './interactive-server.js'
 import type { WorkerConfig } from './config.js'
 import { LiveLogServer } from './livelog-server.js'
 import type { Logger } from './logger.js'
@@ -47,6 +49,21 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
     }
     table.chainOfTrust = chainOfTrustFeature(key)
     logger.info({ publicKey: key.publicKeyBase64 }, 'signing chain of trust certificates')
+  }
+  if (config.enableInteractive) {
+    const server = new InteractiveServer()
+    const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
+    let port: number
+    try {
+      port = await server.start(host, config.interactivePort)
+    } catch (err) {
+      logger.warn({ err, port: config.interactivePort }, 'interactive port busy; serving interactive shells on a free port')
+      port = await server.start(host, 0)
+    }
+    const baseUrl = `ws://${config.publicIP || '127.0.0.1'}:${port}`
+    table.interactive = interactiveFeature({ server, baseUrl })
+    closers.push(() => server.stop())
+    logger.info({ baseUrl }, 'serving interactive shells')
   }
   if (config.enableTaskclusterProxy) table.taskclusterProxy = taskclusterProxyFeature({ port: config.taskclusterProxyPort })
   return {

@@ -160,9 +160,8 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
   })
 
   it('refuses what it cannot run yet by name, as malformed-payload', async () => {
-    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { interactive: true }, artifacts: { 'public/v': { type: 'volume', path: '/v' } } })
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, artifacts: { 'public/v': { type: 'volume', path: '/v' } } })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /\[taskcluster:error\] features\.interactive is not supported by this version of megalodon yet/)
     assert.match(o.log, /artifact "public\/v" of type volume is not supported/)
   })
 

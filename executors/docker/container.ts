@@ -1,6 +1,8 @@
 // A narrow wrapper over dockerode: the few Engine calls the docker executor makes, streamed.
 
+import type { Duplex } from 'node:stream'
 import Docker from 'dockerode'
+import type { Terminal, TerminalSize } from '../../src/terminal.js'
 import type { TaskLog } from '../../src/task-log.js'
 
 export const TASK_LABEL = 'megalodon.task'
@@ -144,4 +146,35 @@ export async function removeWorkerContainers(worker: string): Promise<void> {
   await Promise.all(containers.map((c) => docker().getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)))
   const networks = await docker().listNetworks({ filters })
   await Promise.all(networks.map((n) => docker().getNetwork(n.Id).remove().catch(() => undefined)))
+}
+
+/** A `docker exec` with a TTY in a running container: the interactive feature's terminal. */
+export async function execTerminal(container: Docker.Container, command: string[], size: TerminalSize): Promise<Terminal> {
+  const exec = await container.exec({ Cmd: command, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true })
+  const stream = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex
+  await exec.resize({ h: size.rows, w: size.cols }).catch(() => undefined)
+  let ended = false
+  return {
+    write: (data) => {
+      if (!ended) stream.write(data)
+    },
+    resize: ({ cols, rows }) => void exec.resize({ h: rows, w: cols }).catch(() => undefined),
+    onData: (listener) => void stream.on('data', (chunk: Buffer) => listener(chunk)),
+    onExit: (listener) => {
+      const done = () => {
+        if (ended) return
+        ended = true
+        void exec.inspect().then(
+          (info) => listener(typeof info.ExitCode === 'number' ? info.ExitCode : -1),
+          () => listener(-1),
+        )
+      }
+      stream.once('end', done)
+      stream.once('close', done)
+    },
+    pause: () => void stream.pause(),
+    resume: () => void stream.resume(),
+    // Closing the exec's stream hangs up its TTY: the shell gets SIGHUP.
+    kill: () => stream.destroy(),
+  }
 }

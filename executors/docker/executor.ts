@@ -11,7 +11,7 @@ import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
-import { createTaskNetwork, docker, removeTaskNetwork, removeWorkerContainers, runContainer, type TaskNetwork } from './container.js'
+import { createTaskNetwork, docker, execTerminal, removeTaskNetwork, removeWorkerContainers, runContainer, type TaskNetwork } from './container.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { validateDockerPayload, type DockerPayload } from './payload.js'
@@ -76,6 +76,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
       const wanted: Array<{ name: string; required: boolean }> = []
       if (f.localLiveLog !== false) wanted.push({ name: 'liveLog', required: false })
       if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
+      if (f.interactive === true) wanted.push({ name: 'interactive', required: true })
       if (f.chainOfTrust === true) wanted.push({ name: 'chainOfTrust', required: true })
       return wanted
     },
@@ -112,6 +113,11 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
           portFor: () => 80,
           urlFor: (_service, port) => (port === 80 ? 'http://taskcluster' : `http://taskcluster:${port}`),
         }
+      }
+      // docker-worker's interactive sessions were `docker exec`s in the task's container.
+      ctx.openTerminal = async (command, size) => {
+        if (!prepared.container) throw new Error('the task container is not running')
+        return execTerminal(prepared.container, command ?? ['sh'], size)
       }
       const image = resolved.reference
       // What docker-worker's chain of trust certificate says about the image.

@@ -38,7 +38,6 @@ export function validateDockerPayload(task: TaskDefinition, config: WorkerConfig
   const payload = copy as DockerPayload
   const problems: string[] = []
   const notYet = (what: string) => problems.push(`${what} is not supported by this version of megalodon yet`)
-  for (const f of ['interactive']) if (payload.features?.[f]) notYet(`features.${f}`)
   for (const [name, a] of Object.entries(payload.artifacts ?? {})) if (a.type === 'volume') notYet(`artifact "${name}" of type volume`)
   if (payload.maxRunTime > config.maxTaskRunTime) problems.push(`maxRunTime ${payload.maxRunTime} is above this worker's maximum of ${config.maxTaskRunTime}`)
   if (problems.length > 0) throw new MalformedPayload('the task payload cannot run on this worker', problems)

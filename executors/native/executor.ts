@@ -3,6 +3,7 @@
 
 import { quote } from 'shell-quote'
 import { recordProcessGroup } from '../../src/task-dir.js'
+import { defaultShell, openPty } from '../../src/terminal.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
@@ -39,6 +40,19 @@ async function runCommands(ctx: TaskContext, commands: string[][], env: Record<s
   return exitCode
 }
 
+function commandEnv(ctx: TaskContext, payload: NativePayload): Record<string, string> {
+  return taskEnv({
+    workerEnv: process.env,
+    config: ctx.config,
+    task: ctx.task,
+    taskId: ctx.taskId,
+    runId: ctx.runId,
+    taskDir: ctx.taskDir,
+    featureEnv: ctx.env,
+    payloadEnv: payload.env,
+  })
+}
+
 export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
   name: 'native',
   family: 'generic',
@@ -56,25 +70,19 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     if (f.liveLog !== false && f.backingLog !== false) wanted.push({ name: 'liveLog', required: false })
     if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
     // Only the multiuser schemas allow chainOfTrust; the insecure one refuses it in validation.
+    if (f.interactive === true) wanted.push({ name: 'interactive', required: true })
     if (f.chainOfTrust === true) wanted.push({ name: 'chainOfTrust', required: true })
     return wanted
   },
 
-  async prepare(_ctx, payload) {
+  async prepare(ctx, payload) {
+    // An interactive session is a shell where the commands run, with their environment.
+    ctx.openTerminal = async (command, size) => openPty(command ?? defaultShell(), { cwd: ctx.taskDir, env: commandEnv(ctx, payload), size })
     return { payload }
   },
 
   async run(ctx, prepared) {
-    const env = taskEnv({
-      workerEnv: process.env,
-      config: ctx.config,
-      task: ctx.task,
-      taskId: ctx.taskId,
-      runId: ctx.runId,
-      taskDir: ctx.taskDir,
-      featureEnv: ctx.env,
-      payloadEnv: prepared.payload.env,
-    })
+    const env = commandEnv(ctx, prepared.payload)
     writeTaskStarting(ctx.log)
     const startedAt = new Date()
     try {

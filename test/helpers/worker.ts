@@ -33,6 +33,7 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     abortGraceSecs: 1,
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
+    interactivePort: 0,
     ...overrides,
   }
 }

@@ -1,0 +1,59 @@
+// Interactive shell: while the task runs, a websocket endpoint on the worker opens a real
+// terminal inside the task's environment (a pseudo-terminal in the task directory for native
+// tasks, a `docker exec` with a TTY in the running container for docker tasks — the executor
+// says how, through ctx.openTerminal). The endpoint's secret URL is published only as a
+// private `reference` artifact to the Taskcluster UI's shell page, never in the public log.
+// Sessions end when the task ends.
+
+import { randomBytes } from 'node:crypto'
+import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
+import { MalformedPayload } from '../src/errors.js'
+import type { InteractiveServer } from '../src/interactive-server.js'
+import { scopeSatisfied } from '../src/scopes.js'
+
+export interface InteractiveOptions {
+  server: InteractiveServer
+  /** e.g. `ws://203.0.113.7:53654`: what the UI connects to. */
+  baseUrl: string
+}
+
+/** Where each legacy worker published the shell page's link. */
+export const SHELL_ARTIFACT = { docker: 'private/docker-worker/shell.html', generic: 'private/generic-worker/shell.html' } as const
+
+export function interactiveFeature(options: InteractiveOptions): FeatureFactory {
+  return (_ctx, payload) => new Interactive(options, payload.maxRunTimeSecs)
+}
+
+class Interactive implements Feature {
+  readonly name = 'interactive'
+  private token: string | undefined
+
+  constructor(
+    private readonly options: InteractiveOptions,
+    private readonly maxRunTimeSecs: number,
+  ) {}
+
+  async start(ctx: TaskContext): Promise<void> {
+    const { config } = ctx
+    // generic-worker asks the task for a scope per worker pool; docker-worker asked none.
+    const scope = `generic-worker:interactive:${config.provisionerId}/${config.workerType}`
+    if (ctx.family === 'generic' && !scopeSatisfied(ctx.task.scopes, scope)) {
+      throw new MalformedPayload('the task lacks the scopes for a feature it asks for', [
+        `Feature "interactive" requires the scope ${scope}, which the task does not have (task.scopes: ${JSON.stringify(ctx.task.scopes)})`,
+      ])
+    }
+    if (!ctx.openTerminal) throw new Error('this executor cannot open a terminal for the interactive feature')
+    this.token = randomBytes(24).toString('base64url')
+    this.options.server.serve(this.token, ctx.openTerminal)
+    const socketUrl = `${this.options.baseUrl}/shell/${this.token}`
+    const page = `${config.rootURL.replace(/\/$/, '')}/shell/?v=1&socketUrl=${encodeURIComponent(socketUrl)}&taskId=${ctx.taskId}`
+    const expires = new Date(Math.min(Date.now() + this.maxRunTimeSecs * 1000, Date.parse(ctx.task.expires))).toISOString()
+    const name = SHELL_ARTIFACT[ctx.family]
+    await ctx.publisher.publish({ kind: 'reference', name, url: page, contentType: 'text/html', expires }, ctx.signal)
+    ctx.log.info(`An interactive shell is open while the task runs: see the artifact ${name}`)
+  }
+
+  async stop(): Promise<void> {
+    if (this.token) this.options.server.close(this.token)
+  }
+}
