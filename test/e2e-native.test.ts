@@ -82,12 +82,12 @@ describe('native executor end to end (fake Queue)', function () {
       command: [['true']],
       maxRunTime: 30,
       osGroups: ['docker'],
-      features: { interactive: true },
+      features: { loopbackAudio: true },
       mounts: [{ file: 'x', content: { raw: 'y' } }],
     })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
     assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]/)
-    assert.match(o.log, /feature "interactive" is not supported by this worker yet/)
+    assert.match(o.log, /feature "loopbackAudio" is not supported by this worker yet/)
     assert.match(o.log, /mounts are not supported by this worker yet/)
   })
 
