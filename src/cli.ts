@@ -16,7 +16,10 @@ import { createLogger } from './logger.js'
 import { formatStatus, type WorkerStatus } from './monitor-server.js'
 import { projectPath } from './paths.js'
 import { describeResolution, localExitCode } from './resolution.js'
+import { formatReplay, replay } from './replay.js'
 import { runWorker } from './run-worker.js'
+import { readShadowConfig, shadow } from './shadow.js'
+import type { Credentials } from './types.js'
 
 const version: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version
 
@@ -77,6 +80,51 @@ async function statusCommand(opts: { port?: string; config?: string; json?: bool
   }
 }
 
+/** Credentials from TASKCLUSTER_CLIENT_ID / _ACCESS_TOKEN / _CERTIFICATE, as taskcluster-client's fromEnvVars reads them. */
+function envCredentials(): Credentials | undefined {
+  const { TASKCLUSTER_CLIENT_ID: clientId, TASKCLUSTER_ACCESS_TOKEN: accessToken, TASKCLUSTER_CERTIFICATE: certificate } = process.env
+  return clientId && accessToken ? { clientId, accessToken, ...(certificate ? { certificate } : {}) } : undefined
+}
+
+async function replayCommand(taskId: string, opts: { run?: string; rootUrl?: string; withCredentials?: boolean; json?: boolean; artifacts?: string; config?: string }): Promise<number> {
+  const rootUrl = opts.rootUrl ?? process.env.TASKCLUSTER_ROOT_URL
+  if (!rootUrl) {
+    process.stderr.write('megalodon replay: give --root-url (or TASKCLUSTER_ROOT_URL)\n')
+    return 2
+  }
+  const credentials = envCredentials()
+  if (opts.withCredentials && !credentials) {
+    process.stderr.write('megalodon replay: --with-credentials needs TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN\n')
+    return 2
+  }
+  const report = await replay({
+    taskId,
+    runId: opts.run === undefined ? undefined : Number(opts.run),
+    rootUrl,
+    credentials,
+    withCredentials: opts.withCredentials === true,
+    artifactsDir: opts.artifacts,
+    config: opts.config ? await readConfigFile(opts.config) : undefined,
+    executors: defaultExecutors(),
+    logger: createLogger({ level: process.env.MEGALODON_LOG_LEVEL ?? 'warn' }),
+  })
+  process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReplay(report))
+  return report.verdict === 'matched' ? 0 : report.verdict === 'differed' ? 1 : 2
+}
+
+async function shadowCommand(opts: { config: string }): Promise<number> {
+  const config = await readShadowConfig(opts.config)
+  const { totals, files } = await shadow({
+    config,
+    credentials: envCredentials(),
+    executors: defaultExecutors(),
+    logger: createLogger({ level: process.env.MEGALODON_LOG_LEVEL ?? 'warn' }),
+    onReport: (r) => process.stdout.write(`${r.taskId} run ${r.runId}: ${r.verdict}${r.verdict === 'could-not-run' ? ` (${r.why})` : ''}\n`),
+  })
+  process.stdout.write(`\n${totals.tasks} tasks: ${totals.matched} matched, ${totals.differed} differed, ${totals.couldNotRun} could not run\nReport: ${files.html}\n        ${files.markdown}\n`)
+  return totals.differed > 0 ? 1 : 0
+}
+
 export function buildProgram(): Command {
   const program = new Command('megalodon')
     .description('A Taskcluster worker that runs docker-worker and generic-worker payloads unchanged')
@@ -111,6 +159,26 @@ export function buildProgram(): Command {
     .argument('<file>', 'task definition or payload (JSON or YAML)')
     .action(async (file: string) => {
       process.exitCode = await validateCommand(file)
+    })
+  program
+    .command('replay')
+    .description('run a task a legacy worker ran, here, and compare resolution, exit code and artifacts with production; exit 0 matched, 1 differed, 2 could not run')
+    .argument('<taskId>', 'the production task')
+    .option('--run <n>', 'the production run to compare with (default: the latest)')
+    .option('--root-url <url>', 'the deployment (default: TASKCLUSTER_ROOT_URL)')
+    .option('--with-credentials', 'let the local run act for the task with the TASKCLUSTER_* credentials (taskcluster-proxy, private images)')
+    .option('--artifacts <dir>', 'where the local run\'s artifacts and logs go (default: a new temporary directory)')
+    .option('--config <file>', 'worker config for the local run (optional)')
+    .option('--json', 'print the comparison as JSON')
+    .action(async (taskId: string, opts) => {
+      process.exitCode = await replayCommand(taskId, opts)
+    })
+  program
+    .command('shadow')
+    .description('replay the recent tasks of a worker pool, a task group or a list of tasks; write report.md and report.html; never claims')
+    .requiredOption('--config <file>', 'shadow config (YAML or JSON): rootUrl, workerPoolId | taskGroupId | taskIds, concurrency, limit, output')
+    .action(async (opts: { config: string }) => {
+      process.exitCode = await shadowCommand(opts)
     })
   program
     .command('new-ed25519-keypair')

@@ -59,6 +59,12 @@ export class TaskFailure extends WorkerError {
   }
 }
 
+/**
+ * What the task runs in could not be had on this host (a docker image that cannot be pulled or
+ * loaded). The legacy worker failed the task; a replay reports it could not run the task.
+ */
+export class TaskEnvironmentUnavailable extends TaskFailure {}
+
 /** A bug or an unexpected condition in the worker itself: `exception/internal-error`. */
 export class InternalError extends WorkerError {
   constructor(message: string, options?: { cause?: unknown }) {

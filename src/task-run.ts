@@ -41,6 +41,8 @@ export interface RunTaskOptions {
 
 export interface RunResult {
   resolution: Resolution
+  /** The error that decided the resolution, if any. */
+  error?: unknown
   taskDir: string
   logPath: string
 }
@@ -227,7 +229,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     log$.error({ err }, 'reporting the resolution failed')
   }
   log$.info({ resolution }, 'task resolved')
-  return { resolution, taskDir, logPath: log.path }
+  return { resolution, error: firstError, taskDir, logPath: log.path }
 }
 
 /** Task artifacts named like one a feature publishes itself are left out, with a warning. */

@@ -6,7 +6,7 @@
 // interactive) are refused by name until they exist for containers.
 
 import type Docker from 'dockerode'
-import { TaskFailure, type WorkerError } from '../../src/errors.js'
+import { TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/errors.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
@@ -89,7 +89,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         // docker-worker resolved the task failed, not exception, when the image could not be had
         ctx.log.error('Pulling docker image has failed.')
         ctx.log.error(`Error: ${(err as Error).message}`)
-        throw new TaskFailure(`Pulling docker image has failed: ${(err as Error).message}`)
+        throw new TaskEnvironmentUnavailable(`Pulling docker image has failed: ${(err as Error).message}`)
       }
       const access = hostAccess(payload, ctx.task.scopes, ctx.config)
       if ('refused' in access) {

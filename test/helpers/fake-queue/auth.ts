@@ -38,6 +38,8 @@ export function scopeSatisfied(have: readonly string[], need: string): boolean {
 
 export class FakeAuth {
   private readonly clients = new Map<string, Client>()
+  /** What an unauthenticated caller may do (a deployment's `anonymous` role). */
+  anonymousScopes: string[] = ANONYMOUS_SCOPES
 
   addClient(clientId: string, accessToken: string, scopes: string[]): void {
     this.clients.set(clientId, { accessToken, scopes })
@@ -63,7 +65,7 @@ export class FakeAuth {
 
   async authenticate(req: IncomingMessage): Promise<Caller> {
     const bewit = /[?&]bewit=/.test(req.url ?? '')
-    if (!req.headers.authorization && !bewit) return { clientId: 'anonymous', scopes: ANONYMOUS_SCOPES }
+    if (!req.headers.authorization && !bewit) return { clientId: 'anonymous', scopes: this.anonymousScopes }
     let result: { credentials: Client & { id: string }; artifacts?: { ext?: string }; attributes?: { ext?: string } }
     const lookup = (id: string) => {
       const c = this.clients.get(id)

@@ -4,7 +4,7 @@
 
 import http, { type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { gunzipSync } from 'node:zlib'
+import { gunzipSync, gzipSync } from 'node:zlib'
 import taskcluster from 'taskcluster-client'
 import type { TaskDefinition } from '../../../src/types.js'
 import { FakeAuth, HttpError } from './auth.js'
@@ -165,6 +165,43 @@ export class FakeQueue {
     Object.assign(run, { state: 'completed', reasonResolved: 'completed', started: new Date().toISOString(), resolved: new Date().toISOString() })
     record.artifacts[0]!.set(name, { name, storageType: 's3', contentType, expires: record.task.expires, body, contentEncoding: 'identity', contentLength: body.length, present: true })
     return taskId
+  }
+
+  /**
+   * "Production history": a task whose run a legacy worker already resolved, with the artifacts
+   * (s3, stored gzip-encoded when asked, or error artifacts) and backing log it left.
+   */
+  async seedHistory(history: {
+    taskId: string
+    task: Partial<TaskDefinition> & { payload: unknown }
+    state: 'completed' | 'failed' | 'exception'
+    reasonResolved?: string
+    workerGroup?: string
+    workerId?: string
+    artifacts: Array<{ name: string; content?: Buffer | string; contentType?: string; gzip?: boolean; error?: { reason: string; message: string }; link?: string }>
+  }): Promise<void> {
+    await this.createTask(history.taskId, history.task)
+    const record = this.state.get(history.taskId)
+    const run = record.runs[0]!
+    const workerGroup = history.workerGroup ?? 'legacy-group'
+    const workerId = history.workerId ?? 'legacy-worker'
+    const at = new Date().toISOString()
+    Object.assign(run, { state: history.state, reasonResolved: history.reasonResolved ?? history.state, workerGroup, workerId, started: at, resolved: at })
+    this.state.noteWorkerRun(record.task.taskQueueId!, workerGroup, workerId, history.taskId, 0)
+    for (const a of history.artifacts) {
+      const expires = record.task.expires
+      if (a.link) {
+        record.artifacts[0]!.set(a.name, { name: a.name, storageType: 'link', expires, artifact: a.link, contentType: a.contentType, present: true })
+        continue
+      }
+      if (a.error) {
+        record.artifacts[0]!.set(a.name, { name: a.name, storageType: 'error', expires, reason: a.error.reason, message: a.error.message, present: true })
+        continue
+      }
+      const raw = Buffer.from(a.content ?? '')
+      const body = a.gzip ? gzipSync(raw) : raw
+      record.artifacts[0]!.set(a.name, { name: a.name, storageType: 's3', contentType: a.contentType ?? 'application/octet-stream', expires, body, contentEncoding: a.gzip ? 'gzip' : 'identity', contentLength: body.length, present: true })
+    }
   }
 
   /** Cancel a task as a user would: its running run resolves exception/canceled. */

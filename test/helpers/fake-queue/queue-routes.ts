@@ -55,6 +55,7 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
     const run = record.runs.at(-1)!
     const takenUntil = new Date(Date.now() + ctx.claimTimeoutSecs() * 1000)
     Object.assign(run, { state: 'running', workerGroup, workerId, takenUntil: takenUntil.toISOString(), started: new Date().toISOString() })
+    state.noteWorkerRun(taskQueueIdOf(record.task), workerGroup, workerId, record.taskId, run.runId)
     return {
       status: state.status(record),
       runId: run.runId,
@@ -96,6 +97,36 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
     route('status', 'GET', '/api/queue/v1/task/:taskId/status', (r) => {
       FakeAuth.require(r.caller, `queue:status:${r.params[0]}`)
       sendJson(r.res, 200, { status: state.status(state.get(r.params[0]!)) }, 'queue/v1/task-status-response')
+    }),
+    route('listTaskGroup', 'GET', '/api/queue/v1/task-group/:taskGroupId/list', (r) => {
+      const groupId = r.params[0]!
+      FakeAuth.require(r.caller, `queue:list-task-group:${groupId}`)
+      const members = [...state.tasks.values()].filter((t) => t.task.taskGroupId === groupId)
+      const first = members[0]?.task
+      sendJson(
+        r.res,
+        200,
+        { taskGroupId: groupId, schedulerId: first?.schedulerId ?? '-', expires: first?.expires ?? new Date().toISOString(), tasks: members.map((t) => ({ status: state.status(t), task: t.task })) },
+        'queue/v1/list-task-group-response',
+      )
+    }),
+    route('listWorkers', 'GET', '/api/queue/v1/provisioners/:provisionerId/worker-types/:workerType/workers', (r) => {
+      const [p, w] = r.params as [string, string]
+      FakeAuth.require(r.caller, `queue:list-workers:${p}/${w}`)
+      const workers = state.workersOf(`${p}/${w}`).map((k) => ({ workerGroup: k.workerGroup, workerId: k.workerId, firstClaim: k.firstClaim }))
+      sendJson(r.res, 200, { workers }, 'queue/v1/list-workers-response')
+    }),
+    route('getWorker', 'GET', '/api/queue/v1/provisioners/:provisionerId/worker-types/:workerType/workers/:workerGroup/:workerId', (r) => {
+      const [p, w, g, id] = r.params as [string, string, string, string]
+      FakeAuth.require(r.caller, `queue:get-worker:${p}/${w}/${g}/${id}`)
+      const k = state.workersOf(`${p}/${w}`).find((x) => x.workerGroup === g && x.workerId === id)
+      if (!k) throw new HttpError(404, 'ResourceNotFound', `worker ${g}/${id} not found`)
+      sendJson(
+        r.res,
+        200,
+        { provisionerId: p, workerType: w, taskQueueId: `${p}/${w}`, workerGroup: g, workerId: id, recentTasks: k.recentTasks.slice(-20), expires: new Date(Date.now() + 86400_000).toISOString(), firstClaim: k.firstClaim },
+        'queue/v1/worker-response',
+      )
     }),
     route('cancelTask', 'POST', '/api/queue/v1/task/:taskId/cancel', (r) => {
       const [taskId] = r.params as [string]

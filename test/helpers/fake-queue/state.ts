@@ -64,9 +64,30 @@ export function taskQueueIdOf(task: TaskDefinition): string {
   return task.taskQueueId ?? `${task.provisionerId}/${task.workerType}`
 }
 
+export interface KnownWorker {
+  workerGroup: string
+  workerId: string
+  firstClaim: string
+  recentTasks: Array<{ taskId: string; runId: number }>
+}
+
 export class QueueState {
   readonly tasks = new Map<string, TaskRecord>()
   readonly objects = new Map<string, StoredObject>()
+  /** Workers that ran tasks, per task queue (listWorkers/getWorker). */
+  readonly workers = new Map<string, KnownWorker[]>()
+
+  workersOf(taskQueueId: string): KnownWorker[] {
+    return this.workers.get(taskQueueId) ?? []
+  }
+
+  /** Remember that a worker ran this run (claimWork does it; history seeding too). */
+  noteWorkerRun(taskQueueId: string, workerGroup: string, workerId: string, taskId: string, runId: number): void {
+    const list = this.workers.get(taskQueueId) ?? this.workers.set(taskQueueId, []).get(taskQueueId)!
+    let w = list.find((x) => x.workerGroup === workerGroup && x.workerId === workerId)
+    if (!w) list.push((w = { workerGroup, workerId, firstClaim: now(), recentTasks: [] }))
+    w.recentTasks.push({ taskId, runId })
+  }
 
   get(taskId: string): TaskRecord {
     const t = this.tasks.get(taskId)
