@@ -46,6 +46,14 @@ interface ReadQueue {
   listTaskGroup(id: string, q?: Record<string, string>): Promise<{ tasks: Array<{ status: { taskId: string; runs: Array<{ runId: number; state: string; reasonResolved?: string }> } }>; continuationToken?: string }>
   listWorkers(p: string, w: string, q?: Record<string, string>): Promise<{ workers: Array<{ workerGroup: string; workerId: string }>; continuationToken?: string }>
   getWorker(p: string, w: string, g: string, id: string): Promise<{ recentTasks: Array<{ taskId: string; runId: number }> }>
+  status(taskId: string): Promise<{ status: { runs: Array<{ runId: number; state: string; reasonResolved?: string }> } }>
+}
+
+type RunStatus = { runId: number; state: string; reasonResolved?: string }
+
+/** A run worth replaying: resolved, and not for a reason that says nothing about the task. */
+function replayable(run: RunStatus | undefined): boolean {
+  return run !== undefined && ['completed', 'failed', 'exception'].includes(run.state) && !notReplayable.has(run.reasonResolved ?? '')
 }
 
 /** Production outcomes that say nothing about the task itself: never replayed. */
@@ -62,7 +70,7 @@ export async function collectTasks(config: ShadowConfig, credentials?: Credentia
       const page = await queue.listTaskGroup(config.taskGroupId, token ? { continuationToken: token } : {})
       for (const t of page.tasks) {
         const last = t.status.runs[t.status.runs.length - 1]
-        if (last && ['completed', 'failed', 'exception'].includes(last.state) && !notReplayable.has(last.reasonResolved ?? '')) found.push({ taskId: t.status.taskId, runId: last.runId })
+        if (last && replayable(last)) found.push({ taskId: t.status.taskId, runId: last.runId })
       }
       token = page.continuationToken
     } while (token)
@@ -75,7 +83,10 @@ export async function collectTasks(config: ShadowConfig, credentials?: Credentia
       const page = await queue.listWorkers(provisionerId!, workerType, token ? { continuationToken: token } : {})
       for (const w of page.workers) {
         const worker = await queue.getWorker(provisionerId!, workerType, w.workerGroup, w.workerId)
-        for (const t of worker.recentTasks) found.push({ taskId: t.taskId, runId: t.runId })
+        for (const t of worker.recentTasks) {
+          const runs = (await queue.status(t.taskId)).status.runs
+          if (replayable(runs[t.runId])) found.push({ taskId: t.taskId, runId: t.runId })
+        }
       }
       token = page.continuationToken
     } while (token)
