@@ -236,13 +236,19 @@ export function exitCodeFromLog(log: string): number | undefined {
   return found?.code
 }
 
-/** The log's last worker lines, without their timestamps (they always differ). */
+/**
+ * The log's footer without timestamps (they always differ): the worker lines from the last
+ * `=== Task Finished ===` on, less the artifact upload lines (their order varies), else the
+ * last three worker lines.
+ */
 export function footerOf(log: string): string[] {
-  return log
+  const worker = log
     .split(/\r?\n/)
     .filter((l) => l.startsWith('[taskcluster'))
-    .slice(-3)
     .map((l) => l.replace(/^\[taskcluster [^\]]*\]/, '[taskcluster]'))
+  const finished = worker.findLastIndex((l) => l.includes('=== Task Finished ==='))
+  if (finished === -1) return worker.slice(-3)
+  return worker.slice(finished).filter((l) => !/Uploading (error )?artifact/.test(l)).slice(0, 6)
 }
 
 async function listAll(queue: QueueClient, taskId: string, runId: number): Promise<Array<{ name: string; storageType: string }>> {
