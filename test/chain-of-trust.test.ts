@@ -11,7 +11,10 @@ import { projectPath } from '../src/paths.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from './helpers/docker.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { submitAndRun } from './helpers/tasks.js'
-import { spawnWorker } from './helpers/worker.js'
+import { runWorker, spawnWorker } from './helpers/worker.js'
+import { slugid } from 'taskcluster-client'
+import type { TaskExecutor } from '../executors/index.js'
+import { nativeExecutor } from '../executors/native/executor.js'
 
 // RFC 8032, section 7.1, test 2: a seed, its public key, a one-byte message and its signature.
 const RFC8032 = {
@@ -80,6 +83,51 @@ describe('chain of trust certificate bytes', () => {
   })
   it('docker-worker: JSON.stringify with two-space indent', () => {
     assert.equal(certificateBytes(cert, 'docker').toString(), JSON.stringify(cert, null, 2))
+  })
+})
+
+describe('chain of trust for generic-worker payloads (native executor, fake Queue)', function () {
+  // generic-worker offers chainOfTrust only in its multiuser schemas; until megalodon has that
+  // engine, this stand-in validates the rest of the payload with the insecure schema and keeps
+  // the feature flag, so the real native executor, core and feature run together.
+  const withChainOfTrust: TaskExecutor = {
+    ...(nativeExecutor as TaskExecutor),
+    validatePayload(task, config) {
+      const { features, ...rest } = task.payload as { features?: Record<string, boolean> }
+      const { chainOfTrust, ...others } = features ?? {}
+      const v = nativeExecutor.validatePayload({ ...task, payload: { ...rest, features: others } }, config)
+      return { ...v, payload: { ...v.payload, features: { ...others, chainOfTrust } } }
+    },
+  }
+  let fake: FakeQueue
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake?.stop())
+
+  it('signs generic-worker’s certificate: Go encoding, availability zone, every artifact hashed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-cot-gw-'))
+    const keyFile = path.join(dir, 'key')
+    const pair = generateKeyPair()
+    writeFileSync(keyFile, pair.privateKeyBase64)
+    const taskId = slugid()
+    await fake.createTask(taskId, {
+      payload: { command: [['sh', '-c', 'echo "<hello & bye>" > out.txt']], maxRunTime: 60, features: { chainOfTrust: true }, artifacts: [{ type: 'file', path: 'out.txt', name: 'public/out.txt' }] },
+    })
+    await runWorker(fake, { numberOfTasksToRun: 1, ed25519SigningKeyLocation: keyFile, availabilityZone: 'us-east-1a', instanceID: 'i-123', privateIP: '10.0.0.7' }, [withChainOfTrust])
+    const artifacts = fake.artifacts(taskId)
+    assert.equal(fake.state.get(taskId).runs[0]!.state, 'completed')
+    const json = artifacts.get('public/chain-of-trust.json')!
+    assert.equal(json.contentType, 'text/plain; charset=utf-8')
+    assert.ok(verifyDetached(pair.publicKeyBase64, json.content!, artifacts.get('public/chain-of-trust.json.sig')!.content!))
+    const text = json.content!.toString()
+    assert.match(text, /\\u003chello \\u0026 bye\\u003e/, 'Go escapes HTML characters')
+    const cert = JSON.parse(text) as ChainOfTrustCertificate
+    assert.deepEqual(cert.environment, { publicIpAddress: '', privateIpAddress: '10.0.0.7', instanceId: 'i-123', availabilityZone: 'us-east-1a' })
+    assert.deepEqual(Object.keys(cert.artifacts).sort(), ['public/logs/certified.log', 'public/out.txt'])
+    const { createHash } = await import('node:crypto')
+    for (const [name, { sha256 }] of Object.entries(cert.artifacts)) assert.equal(sha256, createHash('sha256').update(artifacts.get(name)!.content!).digest('hex'))
+    assert.match(artifacts.get('public/logs/certified.log')!.content!.toString(), /=== Task Finished ===/)
   })
 })
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { defaultExecutors } from '../../executors/index.js'
+import { defaultExecutors, type TaskExecutor } from '../../executors/index.js'
 import { ClaimLoop } from '../../src/claim-loop.js'
 import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config.js'
 import { silentLogger } from '../../src/logger.js'
@@ -42,11 +42,11 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
 export const fastRetry = { minDelayMs: 20, maxDelayMs: 200 }
 
 /** Run the claim loop in this process until it exits (set numberOfTasksToRun or idleTimeoutSecs). */
-export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ exitCode: number; config: WorkerConfig }> {
+export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}, executors: TaskExecutor[] = defaultExecutors()): Promise<{ exitCode: number; config: WorkerConfig }> {
   const config = buildConfig([await workerConfig(fake, overrides)])
   const logger = silentLogger()
   const features = await startWorkerFeatures(config, logger)
-  const loop = new ClaimLoop({ config, executors: defaultExecutors(), features: features.table, logger, queue: { rootUrl: fake.rootUrl, retry: fastRetry }, minClaimIntervalMs: 200 })
+  const loop = new ClaimLoop({ config, executors, features: features.table, logger, queue: { rootUrl: fake.rootUrl, retry: fastRetry }, minClaimIntervalMs: 200 })
   try {
     return { exitCode: await loop.run(), config }
   } finally {
