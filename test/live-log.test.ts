@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { slugid } from 'taskcluster-client'
+import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from './helpers/docker.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { backingLog, until } from './helpers/tasks.js'
 import { runWorker } from './helpers/worker.js'
@@ -83,5 +84,28 @@ describe('live log', function () {
     await runWorker(fake, { numberOfTasksToRun: 1, enableLiveLog: false })
     const created = fake.requests.filter((r) => r.method === 'createArtifact' && r.params[0] === taskId).map((r) => decodeURIComponent(r.params[2]!))
     assert.deepEqual(created, ['public/logs/live_backing.log', 'public/logs/live.log'], 'no reference first: only the backing log and its link')
+  })
+
+  describe('docker tasks (real engine)', function () {
+    before(async function () {
+      if (!dockerTestsEnabled()) this.skip()
+      await dockerForTests()
+    })
+
+    it('is readable while the container runs, at the payload’s log name, and ends with the backing log’s bytes', async () => {
+      const taskId = slugid()
+      await fake.createTask(taskId, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo first; sleep 1; echo second'], maxRunTime: 30, log: 'public/logs/container.log' } })
+      const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+      await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/container.log')?.storageType === 'reference')
+      const reader = follow(fake.artifacts(taskId).get('public/logs/container.log')!.url!)
+      await until(() => /^first\r?$/m.test(reader.text()))
+      assert.equal(fake.status(taskId).runs[0]!.state, 'running', 'output seen while the container still runs')
+      await reader.done
+      await fake.waitForResolution(taskId)
+      const backing = backingLog(fake, taskId, 0, 'public/logs/container_backing.log')
+      assert.match(backing, /Successful task run with exit code: 0/)
+      assert.equal(reader.text(), backing)
+      assert.equal((await worker).exitCode, 68)
+    })
   })
 })
