@@ -1,10 +1,13 @@
 // `make bench`: figures printed (and written to bench/results.json), never asserted, each beside
 // its floor measured in the same run: per-task overhead of a trivial native task through the
 // fake Queue vs spawning it directly, idle RSS, live log throughput with 0 and 10 readers,
-// taskcluster-proxy latency, throughput by capacity, artifact upload vs a plain PUT, and a
-// trivial docker task vs a bare `docker run --rm` on the same engine.
+// taskcluster-proxy latency, throughput by capacity, artifact upload (one 1 GiB file, 10 000
+// small files) vs plain PUTs, the worker's peak memory through a 1 GiB log and a 1 GiB artifact,
+// a trivial docker task vs a bare `docker run --rm` on the same engine, and an image from an
+// artifact loaded by a first task and reused by a second.
 import { spawn } from 'node:child_process'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import PQueue from 'p-queue'
 import os from 'node:os'
 import path from 'node:path'
 import { putFile } from '../src/http-put.js'
@@ -153,6 +156,96 @@ async function artifactUpload(mb: number) {
   return { mb, workerMbPerSec: Math.round(mb / (workerPut.ms / 1000)), plainPutMbPerSec: Math.round(mb / (plainMs / 1000)) }
 }
 
+/** Peak RSS (VmHWM) of a process, in MiB. */
+async function peakMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]) / 1024)
+}
+
+/**
+ * The worker as its own process (so the fake Queue's buffers are not counted): its peak RSS idle,
+ * then after a task printing 1 GiB of log, then after a task uploading a 1 GiB artifact. Streams,
+ * not buffers: the peaks should stay near the idle one.
+ */
+async function memoryPeaks(mib: number) {
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const w = await spawnWorker(fake, { idleTimeoutSecs: 3600 })
+  await new Promise((r) => setTimeout(r, 3000))
+  const idle = await peakMiB(w.child.pid!)
+  const bytes = mib * 1024 * 1024
+  const run = async (payload: unknown) => {
+    const id = slugid()
+    await fake.createTask(id, { payload })
+    const started = performance.now()
+    const run = await fake.waitForResolution(id, 0, 600_000)
+    return { state: run.state, seconds: +((performance.now() - started) / 1000).toFixed(1) }
+  }
+  const log = await run({ command: [['sh', '-c', `yes 'a line of task output, as a build prints it' | head -c ${bytes}`]], maxRunTime: 600 })
+  const afterLog = await peakMiB(w.child.pid!)
+  const artifact = await run({
+    command: [['sh', '-c', `head -c ${bytes} /dev/urandom > big.bin`]],
+    maxRunTime: 600,
+    artifacts: [{ type: 'file', path: 'big.bin', name: 'public/big.bin', contentEncoding: 'identity' }],
+  })
+  const afterArtifact = await peakMiB(w.child.pid!)
+  w.child.kill('SIGINT')
+  await w.exited
+  await fake.stop()
+  return { mib, idlePeakMiB: idle, afterLogPeakMiB: afterLog, afterArtifactPeakMiB: afterArtifact, log, artifact }
+}
+
+/** A directory of many small files as one directory artifact, vs plain PUTs of the same bodies (10 at once). */
+async function smallFiles(count: number) {
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const taskId = slugid()
+  // `split` makes the files in one process: the task's own time stays small
+  await fake.createTask(taskId, {
+    payload: {
+      command: [['sh', '-c', `head -c ${count * 1024} /dev/urandom > all && mkdir many && cd many && split -b 1024 -a 5 ../all f && rm ../all`]],
+      maxRunTime: 600,
+      artifacts: [{ type: 'directory', path: 'many', name: 'public/many' }],
+    },
+  })
+  await runWorker(fake, { numberOfTasksToRun: 1 })
+  const mine = fake.requests.filter((r) => r.params[0] === taskId && (r.method === 'createArtifact' || r.method === 's3Put') && decodeURIComponent(r.params[2] ?? '').startsWith('public/many/'))
+  const workerMs = Math.max(...mine.map((r) => r.at + r.ms)) - Math.min(...mine.map((r) => r.at))
+  const files = [...fake.artifacts(taskId).entries()].filter(([name]) => name.startsWith('public/many/'))
+  const dir = path.join(os.tmpdir(), `megalodon-bench-small-${taskId}`)
+  await mkdir(dir, { recursive: true })
+  for (const [i, [, a]] of files.entries()) await writeFile(path.join(dir, String(i)), a.content!)
+  const queue = new PQueue({ concurrency: 10 })
+  const t0 = performance.now()
+  await Promise.all(
+    files.map(([name, a], i) => queue.add(() => putFile(`${fake.rootUrl}/_s3/${taskId}/0/${encodeURIComponent(name)}`, path.join(dir, String(i)), { 'content-type': a.contentType!, 'content-length': a.content!.length }))),
+  )
+  const plainMs = performance.now() - t0
+  await rm(dir, { recursive: true, force: true })
+  await fake.stop()
+  return { files: files.length, workerSeconds: +(workerMs / 1000).toFixed(2), plainPutSeconds: +(plainMs / 1000).toFixed(2), ratio: +(workerMs / plainMs).toFixed(2) }
+}
+
+/** An image from a task artifact: the first task downloads and loads it, the second reuses it. */
+async function cachedImage() {
+  await dockerForTests()
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const tar = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    const p = spawn('docker', ['save', BUSYBOX_IMAGE])
+    p.stdout.on('data', (c: Buffer) => chunks.push(c))
+    p.once('exit', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`docker save exited ${code}`))))
+  })
+  const imageTask = await fake.seedArtifact('public/image.tar', tar)
+  const ids = [slugid(), slugid()]
+  for (const id of ids) await fake.createTask(id, { payload: { image: { type: 'task-image', taskId: imageTask, path: 'public/image.tar' }, command: ['true'], maxRunTime: 60 } })
+  await runWorker(fake, { numberOfTasksToRun: 2 })
+  const [first, second] = ids.map((id) => {
+    const run = fake.state.get(id).runs[0]!
+    return Date.parse(run.resolved!) - Date.parse(run.started!)
+  })
+  await fake.stop()
+  return { imageMB: +(tar.length / 1e6).toFixed(1), firstTaskMs: first!, secondTaskMs: second!, ratio: +(second! / first!).toFixed(2) }
+}
+
 /** A trivial docker task through the fake Queue vs `docker run --rm <image> true` on the same engine. */
 async function dockerOverhead(n: number) {
   await dockerForTests()
@@ -187,8 +280,11 @@ const results = {
   liveLog: { mb: LOG_MB, plainWriteMbPerSec: await plainWriteMbPerSec(), withReaders: [await liveLogThroughput(0), await liveLogThroughput(10)] },
   proxy: await proxyLatency(),
   throughput: [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
-  artifact: await artifactUpload(Number(process.env.BENCH_ARTIFACT_MB ?? 512)),
+  artifact: await artifactUpload(Number(process.env.BENCH_ARTIFACT_MB ?? 1024)),
+  smallFiles: await smallFiles(Number(process.env.BENCH_SMALL_FILES ?? 10_000)),
+  memory: await memoryPeaks(Number(process.env.BENCH_MEMORY_MIB ?? 1024)),
   docker: await dockerOverhead(Number(process.env.BENCH_DOCKER_RUNS ?? 20)),
+  cachedImage: await cachedImage(),
 }
 const o = results.claimToResolutionMs
 process.stdout.write(
@@ -203,6 +299,9 @@ process.stdout.write(
     `taskcluster-proxy      direct ${results.proxy.directMs} ms, proxied ${results.proxy.proxiedMs} ms per request: +${results.proxy.addedMs} ms`,
     `throughput (\`true\`)    ${results.throughput.map((t) => `capacity ${t.capacity}: ${t.tasksPerMinute}/min`).join(', ')}`,
     `artifact upload        ${results.artifact.mb} MB file: worker PUT ${results.artifact.workerMbPerSec} MB/s, plain PUT of the same bytes ${results.artifact.plainPutMbPerSec} MB/s`,
+    `small files            ${results.smallFiles.files} × 1 KiB as one directory artifact: worker ${results.smallFiles.workerSeconds} s, plain PUTs (10 at once) ${results.smallFiles.plainPutSeconds} s: ${results.smallFiles.ratio}×`,
+    `worker peak RSS        idle ${results.memory.idlePeakMiB} MiB; after a ${results.memory.mib} MiB log ${results.memory.afterLogPeakMiB} MiB (${results.memory.log.seconds} s); after a ${results.memory.mib} MiB artifact ${results.memory.afterArtifactPeakMiB} MiB (${results.memory.artifact.seconds} s)`,
+    `image from an artifact ${results.cachedImage.imageMB} MB tarball: first task ${results.cachedImage.firstTaskMs} ms (download + docker load), second ${results.cachedImage.secondTaskMs} ms (reused): ${results.cachedImage.ratio}×`,
     `trivial docker task    claim → resolution median ${results.docker.taskMedianMs} ms vs \`docker run --rm\` ${results.docker.dockerRunMedianMs} ms (${results.docker.runs} each): ${results.docker.ratio}×`,
     '',
   ].join('\n'),

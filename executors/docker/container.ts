@@ -112,6 +112,39 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
   }
 }
 
+/** Whether the engine answers a ping within a few seconds. */
+export async function engineAnswers(): Promise<boolean> {
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref())
+  return Promise.race([docker().ping().then(() => true, () => false), timeout])
+}
+
+/** Containers and networks whose removal failed (the engine was away), retried before a later task. */
+export interface Leftovers {
+  containers: Set<string>
+  networks: Set<string>
+}
+
+export async function removeLeftovers(leftovers: Leftovers): Promise<void> {
+  for (const id of leftovers.containers) {
+    await docker()
+      .getContainer(id)
+      .remove({ force: true, v: true })
+      .then(
+        () => leftovers.containers.delete(id),
+        (err: { statusCode?: number }) => err.statusCode === 404 && leftovers.containers.delete(id),
+      )
+  }
+  for (const name of leftovers.networks) {
+    await docker()
+      .getNetwork(name)
+      .remove()
+      .then(
+        () => leftovers.networks.delete(name),
+        (err: { statusCode?: number }) => err.statusCode === 404 && leftovers.networks.delete(name),
+      )
+  }
+}
+
 export interface TaskNetwork {
   name: string
   /** The host's address on this network: what the container reaches the worker at. */

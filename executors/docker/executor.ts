@@ -6,12 +6,12 @@
 // interactive) are refused by name until they exist for containers.
 
 import type Docker from 'dockerode'
-import { TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/errors.js'
+import { ResourceUnavailable, TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/errors.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
-import { createTaskNetwork, docker, execTerminal, removeTaskNetwork, removeWorkerContainers, runContainer, type TaskNetwork } from './container.js'
+import { createTaskNetwork, docker, engineAnswers, execTerminal, removeLeftovers, removeTaskNetwork, removeWorkerContainers, runContainer, type Leftovers, type TaskNetwork } from './container.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { validateDockerPayload, type DockerPayload } from './payload.js'
@@ -24,6 +24,8 @@ interface DockerPrepared {
   container?: Docker.Container
   network?: TaskNetwork
   exitCode?: number
+  /** The engine stopped answering during the run. */
+  engineLost?: boolean
 }
 
 /** The environment docker-worker gave containers: the payload's, then what a task cannot override. */
@@ -60,6 +62,7 @@ function abortMessage(reason: WorkerError, maxRunTime: number): string {
 export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepared> {
   const cacheManagers = new Map<string, CacheManager>()
   const loadedImages: ImageCache = new Map()
+  const leftovers: Leftovers = { containers: new Set(), networks: new Set() }
   const cachesFor = (dir: string) => cacheManagers.get(dir) ?? cacheManagers.set(dir, new CacheManager(dir)).get(dir)!
   return {
     name: 'docker',
@@ -82,6 +85,11 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
     },
 
     async prepare(ctx, payload) {
+      if (!(await engineAnswers())) {
+        ctx.log.error('The Docker engine does not answer; the task cannot start and is resolved as an exception.')
+        throw new ResourceUnavailable('the Docker engine does not answer')
+      }
+      await removeLeftovers(leftovers)
       let resolved: ResolvedImage
       try {
         resolved = await resolveImage(ctx, payload.image, loadedImages)
@@ -148,6 +156,12 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         onCreated: (c) => (prepared.container = c),
       })
       } catch (err) {
+        // The engine itself went away (restarted, crashed): not the task's doing.
+        if (!(await engineAnswers())) {
+          prepared.engineLost = true
+          ctx.log.error(`The Docker engine stopped answering during the task (${(err as Error).message}); the task did not finish and is resolved as an exception.`)
+          throw new ResourceUnavailable(`the Docker engine stopped answering during the task: ${(err as Error).message}`, { cause: err })
+        }
         // docker-worker: the task failed (exit code -1), it is not an exception
         ctx.log.error('Failure to properly start execution environment.')
         ctx.log.error((err as Error).message)
@@ -160,17 +174,18 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
     },
 
     async result(ctx, prepared) {
-      if (!prepared.container || prepared.payload.features?.artifacts === false) return []
+      if (!prepared.container || prepared.engineLost || prepared.payload.features?.artifacts === false) return []
       return collectDockerArtifacts({ container: prepared.container, artifacts: prepared.payload.artifacts ?? {}, taskDir: ctx.taskDir, taskExpires: ctx.task.expires, log: ctx.log })
     },
 
     async cleanup(ctx, prepared) {
-      await prepared.container?.remove({ force: true, v: true })
-      if (prepared.network) await removeTaskNetwork(prepared.network)
       // docker-worker purged caches only for a non-zero exit code listed in purgeCaches
       const code = prepared.exitCode
       const purge = code !== undefined && code !== 0 && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code)
       await cachesFor(ctx.config.cachesDir).release(prepared.caches, purge)
+      // What the engine cannot remove now (it is restarting) is removed before a later task.
+      if (prepared.container) await prepared.container.remove({ force: true, v: true }).catch(() => leftovers.containers.add(prepared.container!.id))
+      if (prepared.network) await removeTaskNetwork(prepared.network).catch(() => leftovers.networks.add(prepared.network!.name))
     },
 
     async startup(config) {

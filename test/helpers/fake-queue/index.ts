@@ -34,6 +34,8 @@ export interface RecordedRequest {
   params: string[]
   /** Milliseconds from the request's arrival to the end of the reply. */
   ms: number
+  /** When it arrived (performance.now() of this process). */
+  at: number
 }
 
 /** Random faults on every endpoint, reproducible from the seed. */
@@ -249,9 +251,9 @@ export class FakeQueue {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake')
     const found = this.routes.map((r) => ({ r, m: r.method === req.method ? r.pattern.exec(url.pathname) : null })).find((x) => x.m)
-    const record: RecordedRequest = { method: found?.r.name ?? `${req.method} ${url.pathname}`, clientId: '-', status: 0, params: found?.m?.slice(1) ?? [], ms: 0 }
-    this.requests.push(record)
     const arrived = performance.now()
+    const record: RecordedRequest = { method: found?.r.name ?? `${req.method} ${url.pathname}`, clientId: '-', status: 0, params: found?.m?.slice(1) ?? [], ms: 0, at: arrived }
+    this.requests.push(record)
     res.once('finish', () => {
       record.status = res.statusCode
       record.ms = performance.now() - arrived
