@@ -104,7 +104,15 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
   try {
     if (o.signal.aborted) return { exitCode: -1, aborted: true }
     await container.start()
-    const { StatusCode } = (await container.wait()) as { StatusCode: number }
+    // If the engine dies, its wait request may never answer: the attach stream ending while the
+    // engine no longer answers a ping settles the run instead.
+    const engineGone = new Promise<never>((_resolve, reject) => {
+      void ended.then(async () => {
+        if (!(await engineAnswers())) reject(new Error('lost the connection to the Docker engine'))
+      })
+    })
+    engineGone.catch(() => undefined) // handled by the race below; never an unhandled rejection
+    const { StatusCode } = (await Promise.race([container.wait(), engineGone])) as { StatusCode: number }
     await ended
     return o.signal.aborted ? { exitCode: -1, aborted: true } : { exitCode: StatusCode, aborted: false }
   } finally {
