@@ -212,11 +212,20 @@ async function smallFiles(count: number) {
   const files = [...fake.artifacts(taskId).entries()].filter(([name]) => name.startsWith('public/many/'))
   const dir = path.join(os.tmpdir(), `megalodon-bench-small-${taskId}`)
   await mkdir(dir, { recursive: true })
-  for (const [i, [, a]] of files.entries()) await writeFile(path.join(dir, String(i)), a.content!)
+  // the bytes exactly as the worker sent them (gzip-encoded: these names have no extension)
+  for (const [i, [, a]] of files.entries()) await writeFile(path.join(dir, String(i)), a.body!)
   const queue = new PQueue({ concurrency: 10 })
   const t0 = performance.now()
   await Promise.all(
-    files.map(([name, a], i) => queue.add(() => putFile(`${fake.rootUrl}/_s3/${taskId}/0/${encodeURIComponent(name)}`, path.join(dir, String(i)), { 'content-type': a.contentType!, 'content-length': a.content!.length }))),
+    files.map(([name, a], i) =>
+      queue.add(() =>
+        putFile(`${fake.rootUrl}/_s3/${taskId}/0/${encodeURIComponent(name)}`, path.join(dir, String(i)), {
+          'content-type': a.contentType!,
+          'content-length': a.body!.length,
+          ...(a.contentEncoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
+        }),
+      ),
+    ),
   )
   const plainMs = performance.now() - t0
   await rm(dir, { recursive: true, force: true })

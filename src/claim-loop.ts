@@ -2,6 +2,7 @@
 // stop claiming on request (finishing or aborting running tasks), and exit with
 // generic-worker's exit code for the reason the loop ended.
 
+import { statfs } from 'node:fs/promises'
 import type { FeatureTable, TaskExecutor } from '../executors/types.js'
 import { QueueArtifactPublisher } from './artifact-upload.js'
 import type { WorkerConfig } from './config.js'
@@ -123,6 +124,7 @@ export class ClaimLoop {
     }
     await purgeTaskDirs(config.tasksDir)
     let errorBackoff = 1000
+    let lastDiskWarning = 0
     logger.info({ taskQueueId, capacity: config.capacity }, 'worker started')
 
     while (this.stopCode === undefined) {
@@ -145,6 +147,18 @@ export class ClaimLoop {
         logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
         this.stopCode = ExitCode.IdleTimeout
         break
+      }
+
+      // generic-worker keeps requiredDiskSpaceMegabytes free before it claims; a full disk
+      // pauses claiming (it does not crash the worker) until space returns.
+      const freeMb = await freeMegabytes(config.tasksDir)
+      if (freeMb !== undefined && freeMb < config.requiredDiskSpaceMegabytes) {
+        if (Date.now() - lastDiskWarning >= 60_000) {
+          logger.warn({ freeMb, requiredDiskSpaceMegabytes: config.requiredDiskSpaceMegabytes, tasksDir: config.tasksDir }, 'not enough free disk space: not claiming until there is')
+          lastDiskWarning = Date.now()
+        }
+        await this.wakeup.sleep(Math.min(this.options.minClaimIntervalMs ?? 5000, 5000))
+        continue
       }
 
       const claimStarted = Date.now()
@@ -208,5 +222,15 @@ export class ClaimLoop {
         this.wakeup.notify()
       })
     this.running.set(key, run)
+  }
+}
+
+/** Free space for unprivileged use on the file system holding `dir`, in MiB (undefined if unknown). */
+async function freeMegabytes(dir: string): Promise<number | undefined> {
+  try {
+    const s = await statfs(dir)
+    return (s.bavail * s.bsize) / (1024 * 1024)
+  } catch {
+    return undefined
   }
 }

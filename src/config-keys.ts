@@ -81,7 +81,7 @@ export const configKeys: Record<string, ConfigKeySpec> = {
   loopbackVideoDeviceNumber: i('loopback video device', 0, false),
   maxMemoryUsagePercent: i('resource monitor', 90, false),
   minAvailableMemoryBytes: i('resource monitor', 524288000, false),
-  requiredDiskSpaceMegabytes: i('free disk space kept before claiming', 10240, false),
+  requiredDiskSpaceMegabytes: i('claim only while tasksDir has this much free space (MiB); a full disk pauses claiming until space returns', 10240),
   runAfterUserCreation: s('multiuser engine hook', undefined, false),
   sentryProject: s('crash reporting', undefined, false),
   shutdownMachineOnIdle: b('power off when idle', false, false),

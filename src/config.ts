@@ -40,6 +40,7 @@ export interface WorkerConfig {
   uploadConcurrency: number
   enableLiveLog: boolean
   enableTaskclusterProxy: boolean
+  requiredDiskSpaceMegabytes: number
   enableChainOfTrust: boolean
   enableInteractive: boolean
   interactivePort: number
