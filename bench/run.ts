@@ -163,35 +163,34 @@ async function peakMiB(pid: number): Promise<number> {
 }
 
 /**
- * The worker as its own process (so the fake Queue's buffers are not counted): its peak RSS idle,
- * then after a task printing 1 GiB of log, then after a task uploading a 1 GiB artifact. Streams,
- * not buffers: the peaks should stay near the idle one.
+ * The worker as its own process (so the fake Queue's buffers are not counted), one fresh worker
+ * per case: its peak RSS idle, then through a task printing 1 GiB of log, and through a task
+ * uploading a 1 GiB artifact. Streams, not buffers: the peaks should stay near the idle one.
  */
 async function memoryPeaks(mib: number) {
-  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
-  const w = await spawnWorker(fake, { idleTimeoutSecs: 3600 })
-  await new Promise((r) => setTimeout(r, 3000))
-  const idle = await peakMiB(w.child.pid!)
   const bytes = mib * 1024 * 1024
-  const run = async (payload: unknown) => {
+  const peakThrough = async (payload: unknown) => {
+    const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+    const w = await spawnWorker(fake, { idleTimeoutSecs: 3600 })
+    await new Promise((r) => setTimeout(r, 3000))
+    const idle = await peakMiB(w.child.pid!)
     const id = slugid()
     await fake.createTask(id, { payload })
     const started = performance.now()
     const run = await fake.waitForResolution(id, 0, 600_000)
-    return { state: run.state, seconds: +((performance.now() - started) / 1000).toFixed(1) }
+    const peak = await peakMiB(w.child.pid!)
+    w.child.kill('SIGINT')
+    await w.exited
+    await fake.stop()
+    return { idle, peak, state: run.state, seconds: +((performance.now() - started) / 1000).toFixed(1) }
   }
-  const log = await run({ command: [['sh', '-c', `yes 'a line of task output, as a build prints it' | head -c ${bytes}`]], maxRunTime: 600 })
-  const afterLog = await peakMiB(w.child.pid!)
-  const artifact = await run({
+  const log = await peakThrough({ command: [['sh', '-c', `yes 'a line of task output, as a build prints it' | head -c ${bytes}`]], maxRunTime: 600 })
+  const artifact = await peakThrough({
     command: [['sh', '-c', `head -c ${bytes} /dev/urandom > big.bin`]],
     maxRunTime: 600,
     artifacts: [{ type: 'file', path: 'big.bin', name: 'public/big.bin', contentEncoding: 'identity' }],
   })
-  const afterArtifact = await peakMiB(w.child.pid!)
-  w.child.kill('SIGINT')
-  await w.exited
-  await fake.stop()
-  return { mib, idlePeakMiB: idle, afterLogPeakMiB: afterLog, afterArtifactPeakMiB: afterArtifact, log, artifact }
+  return { mib, idlePeakMiB: log.idle, logPeakMiB: log.peak, artifactPeakMiB: artifact.peak, log, artifact }
 }
 
 /** A directory of many small files as one directory artifact, vs plain PUTs of the same bodies (10 at once). */
@@ -309,7 +308,7 @@ process.stdout.write(
     `throughput (\`true\`)    ${results.throughput.map((t) => `capacity ${t.capacity}: ${t.tasksPerMinute}/min`).join(', ')}`,
     `artifact upload        ${results.artifact.mb} MB file: worker PUT ${results.artifact.workerMbPerSec} MB/s, plain PUT of the same bytes ${results.artifact.plainPutMbPerSec} MB/s`,
     `small files            ${results.smallFiles.files} × 1 KiB as one directory artifact: worker ${results.smallFiles.workerSeconds} s, plain PUTs (10 at once) ${results.smallFiles.plainPutSeconds} s: ${results.smallFiles.ratio}×`,
-    `worker peak RSS        idle ${results.memory.idlePeakMiB} MiB; after a ${results.memory.mib} MiB log ${results.memory.afterLogPeakMiB} MiB (${results.memory.log.seconds} s); after a ${results.memory.mib} MiB artifact ${results.memory.afterArtifactPeakMiB} MiB (${results.memory.artifact.seconds} s)`,
+    `worker peak RSS        idle ${results.memory.idlePeakMiB} MiB; through a ${results.memory.mib} MiB log ${results.memory.logPeakMiB} MiB (${results.memory.log.seconds} s); through a ${results.memory.mib} MiB artifact ${results.memory.artifactPeakMiB} MiB (${results.memory.artifact.seconds} s)`,
     `image from an artifact ${results.cachedImage.imageMB} MB tarball: first task ${results.cachedImage.firstTaskMs} ms (download + docker load), second ${results.cachedImage.secondTaskMs} ms (reused): ${results.cachedImage.ratio}×`,
     `trivial docker task    claim → resolution median ${results.docker.taskMedianMs} ms vs \`docker run --rm\` ${results.docker.dockerRunMedianMs} ms (${results.docker.runs} each): ${results.docker.ratio}×`,
     '',

@@ -4,17 +4,22 @@
 // artifacts are compressed to a temporary file first so Content-Length is known.
 
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
+import { promisify } from 'node:util'
+import { createGzip, gzip } from 'node:zlib'
 import taskcluster, { upload } from 'taskcluster-client'
 import type { ArtifactPublisher, ArtifactSpec } from './artifacts.js'
 import { MalformedPayload, ResourceUnavailable } from './errors.js'
 import { putFile } from './http-put.js'
 import type { TaskQueue } from './queue.js'
 import { statusOf, withRetry } from './retry.js'
+
+const gzipAsync = promisify(gzip)
+/** Files up to this size are gzip-compressed in memory rather than through a temporary file. */
+const IN_MEMORY_GZIP_BYTES = 1024 * 1024
 
 export interface QueuePublisherOptions {
   createObjectArtifacts: boolean
@@ -68,6 +73,13 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
 
   /** Returns the bytes sent. */
   private async uploadS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
+    // Small files are compressed in memory (a temporary file each costs more than the upload);
+    // large ones go through a temporary file, so memory stays flat whatever the size.
+    if (spec.contentEncoding === 'gzip' && (await stat(spec.path)).size <= IN_MEMORY_GZIP_BYTES) {
+      const body = await gzipAsync(await readFile(spec.path))
+      await this.putS3(spec, body, body.length, signal)
+      return body.length
+    }
     const tmp = spec.contentEncoding === 'gzip' ? await mkdtemp(path.join(os.tmpdir(), 'megalodon-gz-')) : undefined
     try {
       let body = spec.path
@@ -76,14 +88,18 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
         await pipeline(createReadStream(spec.path), createGzip(), createWriteStream(body), { signal })
       }
       const contentLength = (await stat(body)).size
-      const res = await this.queue.createArtifact(spec.name, { storageType: 's3', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
-      const headers: Record<string, string | number> = { 'content-type': spec.contentType, 'content-length': contentLength }
-      if (spec.contentEncoding === 'gzip') headers['content-encoding'] = 'gzip'
-      await withRetry(() => putFile(res.putUrl as string, body, headers, signal), { ...this.queue.options.retry, signal })
+      await this.putS3(spec, body, contentLength, signal)
       return contentLength
     } finally {
       if (tmp) await rm(tmp, { recursive: true, force: true })
     }
+  }
+
+  private async putS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, body: string | Buffer, contentLength: number, signal?: AbortSignal): Promise<void> {
+    const res = await this.queue.createArtifact(spec.name, { storageType: 's3', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
+    const headers: Record<string, string | number> = { 'content-type': spec.contentType, 'content-length': contentLength }
+    if (spec.contentEncoding === 'gzip') headers['content-encoding'] = 'gzip'
+    await withRetry(() => putFile(res.putUrl as string, body, headers, signal), { ...this.queue.options.retry, signal })
   }
 
   /** Returns the bytes sent. */

@@ -1,4 +1,4 @@
-// Stream a file to a URL with PUT (s3-style artifact upload): never buffers the body.
+// PUT a body to a URL (s3-style artifact upload): a file is streamed, never buffered.
 
 import { createReadStream } from 'node:fs'
 import http from 'node:http'
@@ -15,14 +15,16 @@ export class HttpStatusError extends Error {
   }
 }
 
-export async function putFile(url: string, file: string, headers: Record<string, string | number>, signal?: AbortSignal): Promise<void> {
+/** PUT a file (streamed from disk) or a small body already in memory. */
+export async function putFile(url: string, file: string | Buffer, headers: Record<string, string | number>, signal?: AbortSignal): Promise<void> {
   const target = new URL(url)
   const request = (target.protocol === 'https:' ? https : http).request(target, { method: 'PUT', headers, signal })
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     request.once('response', resolve)
     request.once('error', reject)
   })
-  await pipeline(createReadStream(file), request)
+  if (typeof file === 'string') await pipeline(createReadStream(file), request)
+  else request.end(file)
   const res = await response
   const chunks: Buffer[] = []
   for await (const chunk of res) chunks.push(chunk as Buffer)

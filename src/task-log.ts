@@ -22,6 +22,9 @@ export interface TaskLogOptions {
   now?: () => Date
 }
 
+/** Bytes of task output that may wait for the disk before the output's source is paused. */
+const HIGH_WATER = 4 * 1024 * 1024
+
 export class TaskLog {
   private pending: Buffer[] = []
   private pendingBytes = 0
@@ -33,6 +36,9 @@ export class TaskLog {
   private atLineStart = true
   private closed = false
   private writeError: unknown
+  /** Bytes accepted but not yet on disk: above HIGH_WATER, sources are paused (see follow()). */
+  private unwritten = 0
+  private drainWaiters: Array<() => void> = []
   private readonly flushBytes: number
   private readonly flushMs: number
   readonly now: () => Date
@@ -82,6 +88,27 @@ export class TaskLog {
     this.write((this.atLineStart ? '' : '\n') + text)
   }
 
+  /**
+   * Copy a stream (a command's stdout, a container's output) into the log with backpressure: the
+   * source is paused while too much is waiting for the disk, so a task printing faster than the
+   * disk takes never makes the worker's memory grow.
+   */
+  follow(source: NodeJS.ReadableStream): void {
+    source.on('data', (chunk: Buffer | string) => {
+      this.write(chunk)
+      if (this.unwritten > HIGH_WATER && !this.closed) {
+        source.pause()
+        void this.drained().then(() => source.resume())
+      }
+    })
+  }
+
+  /** Resolves once the bytes waiting for the disk are down to half the high-water mark. */
+  private drained(): Promise<void> {
+    if (this.unwritten <= HIGH_WATER / 2 || this.closed) return Promise.resolve()
+    return new Promise((resolve) => this.drainWaiters.push(resolve))
+  }
+
   /** Every byte ever written (flushed to disk or not). */
   get bytesWritten(): number {
     return this.total
@@ -104,6 +131,7 @@ export class TaskLog {
 
   private enqueue(buf: Buffer): void {
     this.total += buf.length
+    this.unwritten += buf.length
     for (const sink of this.sinks) {
       try {
         sink(buf)
@@ -130,6 +158,8 @@ export class TaskLog {
       } catch (err) {
         this.writeError ??= err
       }
+      this.unwritten -= data.length
+      if (this.unwritten <= HIGH_WATER / 2) for (const resolve of this.drainWaiters.splice(0)) resolve()
     })
     return this.writing
   }
@@ -144,6 +174,7 @@ export class TaskLog {
     if (this.closed) return
     await this.flush()
     this.closed = true
+    for (const resolve of this.drainWaiters.splice(0)) resolve()
     this.sinks.clear()
     await this.fh.close()
     for (const listener of this.closeListeners.splice(0)) listener()

@@ -95,7 +95,7 @@ export async function runContainer(o: RunOptions): Promise<{ exitCode: number; a
   o.onCreated(container)
   const stream = await container.attach({ stream: true, stdout: true, stderr: true })
   const ended = new Promise<void>((resolve) => {
-    stream.on('data', (chunk: Buffer) => o.log.write(chunk))
+    o.log.follow(stream)
     stream.once('end', () => resolve())
     stream.once('error', () => resolve())
   })

@@ -65,8 +65,8 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   if (child.pid !== undefined) options.onStarted?.(child.pid)
-  child.stdout.on('data', (chunk: Buffer) => log.write(chunk))
-  child.stderr.on('data', (chunk: Buffer) => log.write(chunk))
+  log.follow(child.stdout)
+  log.follow(child.stderr)
 
   let killTimer: NodeJS.Timeout | undefined
   const onAbort = () => {

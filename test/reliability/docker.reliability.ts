@@ -6,11 +6,16 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { slugid } from 'taskcluster-client'
 import type Docker from 'dockerode'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { generateKeyPair } from '../../src/ed25519.js'
 import { projectPath } from '../../src/paths.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
 import { FakeQueue, seededRandom } from '../helpers/fake-queue/index.js'
 import { backingLog, until } from '../helpers/tasks.js'
 import { runWorker } from '../helpers/worker.js'
+import { assertNoSecretsUploaded } from './secrets.js'
 
 const seed = Number(process.env.MEGALODON_SEED ?? Date.now() % 1_000_000)
 
@@ -34,7 +39,10 @@ describe(`reliability: docker engine (seed ${seed})`, function () {
   it('the engine killed and restarted mid-task: exception with a clear line, and the worker goes on', async () => {
     const first = slugid()
     await fake.createTask(first, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo started; sleep 120'], maxRunTime: 300 } })
-    const worker = runWorker(fake, { numberOfTasksToRun: 2 })
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'ed25519.key')
+    const key = generateKeyPair()
+    writeFileSync(keyFile, key.privateKeyBase64)
+    const worker = runWorker(fake, { numberOfTasksToRun: 2, ed25519SigningKeyLocation: keyFile })
     await until(async () => (await taskContainers(docker, first)).some((c) => c.State === 'running'), 60_000)
     // a crash, not a polite stop: SIGKILL (its containerd goes with it), then start it again
     const pid = execFileSync('pidof', ['dockerd'], { encoding: 'utf8' }).trim()
@@ -48,12 +56,15 @@ describe(`reliability: docker engine (seed ${seed})`, function () {
     }
 
     const second = slugid()
-    await fake.createTask(second, { payload: { image: BUSYBOX_IMAGE, command: ['echo', 'after the restart'], maxRunTime: 60 } })
+    await fake.createTask(second, { payload: { image: BUSYBOX_IMAGE, command: ['echo', 'after the restart'], maxRunTime: 60, features: { chainOfTrust: true } } })
     assert.equal((await worker).exitCode, 0, 'the worker ran its second task and stopped as asked')
     const after = fake.state.get(second).runs[0]!
     assert.equal(after.state, 'completed', backingLog(fake, second))
     assert.match(backingLog(fake, second), /after the restart/)
     assert.deepEqual(await taskContainers(docker, first), [], 'the first task’s container was removed once the engine was back')
+    assert.ok(fake.artifacts(second).has('public/chain-of-trust.json.sig'))
+    const seed = Buffer.from(key.privateKeyBase64, 'base64').subarray(0, 32)
+    assertNoSecretsUploaded(fake, [key.privateKeyBase64, seed.toString('hex'), seed.toString('base64'), seed.toString('latin1')])
   })
 
   it('a storm of cancellations of docker tasks leaves no container and no network', async () => {

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict'
 import type { FakeQueue } from '../helpers/fake-queue/index.js'
 
-export function assertNoSecretsUploaded(fake: FakeQueue): void {
-  const secrets = fake.auth.secrets().filter((s) => s.length >= 16)
+/** `extra`: other secrets of the run (the chain of trust signing key, in each spelling it has). */
+export function assertNoSecretsUploaded(fake: FakeQueue, extra: string[] = []): void {
+  const secrets = [...fake.auth.secrets(), ...extra].filter((s) => s.length >= 16)
   let scanned = 0
   for (const taskId of fake.state.tasks.keys()) {
     const record = fake.state.get(taskId)
