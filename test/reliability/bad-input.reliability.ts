@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { readdir } from 'node:fs/promises'
 import { slugid } from 'taskcluster-client'
+import { dockerPayloadValidator } from '../../executors/docker/schema.js'
 import { payloadValidator } from '../../executors/native/schema.js'
 import { FakeQueue, seededRandom } from '../helpers/fake-queue/index.js'
 import { backingLog, submitAndRun } from '../helpers/tasks.js'
@@ -55,6 +56,28 @@ export function malformedPayloads(count: number, random: () => number): unknown[
   return out.filter((p) => !validate(structuredClone(p)) || refusedByWorker(p as Record<string, unknown>)).slice(0, count)
 }
 
+// docker-worker payloads: the same odd values at the paths of docker-worker's schema
+const validDocker = { image: 'megalodon-test/busybox:latest', command: ['true'], maxRunTime: 30 }
+const dockerPaths: Array<Array<string | number>> = [
+  ['image'], ['image', 'type'], ['image', 'name'], ['image', 'path'], ['image', 'taskId'], ['image', 'namespace'], ['command'], ['command', 0], ['env'], ['env', 'A'],
+  ['maxRunTime'], ['artifacts'], ['artifacts', 'public/x'], ['artifacts', 'public/x', 'type'], ['artifacts', 'public/x', 'path'], ['artifacts', 'public/x', 'expires'],
+  ['cache'], ['cache', 'c'], ['capabilities'], ['capabilities', 'privileged'], ['capabilities', 'devices'], ['capabilities', 'devices', 'kvm'],
+  ['features'], ['features', 'chainOfTrust'], ['features', 'dind'], ['onExitStatus', 'retry', 0], ['log'], ['supersederUrl'], ['unknownProperty'],
+]
+
+export function malformedDockerPayloads(count: number, random: () => number): unknown[] {
+  const validate = dockerPayloadValidator()
+  const out: unknown[] = [{ image: 'x' }, { image: 'x', maxRunTime: 'soon' }]
+  for (const path of dockerPaths) for (const v of oddValues) out.push(withValue(validDocker, path, v))
+  while (out.length < count * 2) {
+    let p: unknown = validDocker
+    for (let k = 0; k < 1 + Math.floor(random() * 3); k++) p = withValue(p, dockerPaths[Math.floor(random() * dockerPaths.length)]!, oddValues[Math.floor(random() * oddValues.length)])
+    out.push(p)
+  }
+  const refusedByWorker = (p: Record<string, unknown>) => typeof p.maxRunTime === 'number' && p.maxRunTime > 86400
+  return out.filter((p) => !validate(structuredClone(p)) || refusedByWorker(p as Record<string, unknown>)).slice(0, count)
+}
+
 describe(`reliability: bad input (seed ${seed})`, function () {
   let fake: FakeQueue
   beforeEach(async () => {
@@ -81,6 +104,26 @@ describe(`reliability: bad input (seed ${seed})`, function () {
     }
     assert.deepEqual(await readdir(String(config.tasksDir)), [], 'nothing left in tasksDir')
     assertNoSecretsUploaded(fake)
+  })
+
+  it('resolves 400 malformed docker-worker payloads as malformed-payload with a message', async () => {
+    const payloads = malformedDockerPayloads(400, seededRandom(seed + 1))
+    assert.ok(payloads.length >= 400, `${payloads.length} payloads`)
+    const ids: string[] = []
+    for (const payload of payloads) {
+      const id = slugid()
+      ids.push(id)
+      await fake.createTask(id, { payload })
+    }
+    const config = await workerConfig(fake, { numberOfTasksToRun: payloads.length, capacity: 8 })
+    const { exitCode } = await runWorker(fake, config)
+    assert.equal(exitCode, 0)
+    for (const [i, id] of ids.entries()) {
+      const run = fake.status(id).runs[0]!
+      assert.deepEqual([run.state, run.reasonResolved], ['exception', 'malformed-payload'], `seed ${seed + 1}: docker payload ${i}: ${JSON.stringify(payloads[i]).slice(0, 200)}`)
+      assert.match(backingLog(fake, id), /\[taskcluster:error\] \S/, `docker payload ${i} has a message`)
+    }
+    assert.deepEqual(await readdir(String(config.tasksDir)), [], 'nothing left in tasksDir')
   })
 
   it('logs invalid UTF-8, a 10 MB line and output without a trailing newline byte for byte', async () => {
