@@ -1,0 +1,229 @@
+// Decompressing and unpacking mount content in generic-worker's formats, always as streams
+// (never a whole archive in memory), refusing any entry that would land outside the target
+// directory: `..` paths, absolute paths, and links pointing out.
+//
+// Which format uses what (the README's table is this one):
+// - gz, zz (zlib), br, zst: node:zlib, in process.
+// - bz2, xz, lz, lz4: Debian's bzip2, xz-utils, lzip, lz4 commands (no maintained streaming
+//   pure-JS decoders exist for them), piped.
+// - tar (and tar.<any of the above>): node-tar, strict (an unsafe entry is an error).
+// - zip: yauzl (reads entries from the central directory, streams each).
+// - 7z: Debian's p7zip (`7z`), then the same check of what it wrote.
+// - sz (snappy framed), mz (MinLZ) and rar: not yet (rar archives cannot even be made here:
+//   Debian has no free rar writer); a mount asking for them fails with a message saying so.
+
+import { spawn } from 'node:child_process'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { lstat, mkdir, mkdtemp, readdir, readlink, rename, rm, symlink } from 'node:fs/promises'
+import path from 'node:path'
+import { Duplex, PassThrough, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib'
+import * as tar from 'tar'
+import yauzl from 'yauzl'
+
+export const compressionFormats = ['br', 'bz2', 'gz', 'lz', 'lz4', 'mz', 'sz', 'xz', 'zst', 'zz'] as const
+export type CompressionFormat = (typeof compressionFormats)[number]
+export const archiveFormats = ['7z', 'rar', 'tar', 'tar.br', 'tar.bz2', 'tar.gz', 'tar.lz', 'tar.lz4', 'tar.mz', 'tar.sz', 'tar.xz', 'tar.zst', 'tar.zz', 'zip'] as const
+export type ArchiveFormat = (typeof archiveFormats)[number]
+
+/** Content that cannot be unpacked safely or at all: generic-worker fails the task for it. */
+export class UnpackError extends Error {}
+
+/** The command-line tool (and its Debian package) behind each piped format. */
+export const externalTools: Partial<Record<CompressionFormat | '7z', { command: string; args: string[]; debian: string }>> = {
+  bz2: { command: 'bzip2', args: ['-dc'], debian: 'bzip2' },
+  xz: { command: 'xz', args: ['-dc'], debian: 'xz-utils' },
+  lz: { command: 'lzip', args: ['-dc'], debian: 'lzip' },
+  lz4: { command: 'lz4', args: ['-dc'], debian: 'lz4' },
+  '7z': { command: '7z', args: [], debian: 'p7zip-full' },
+}
+
+/**
+ * A decompressing stream through an external command (stdin → stdout). Its output ends only
+ * once the command has exited 0, so a command that rejects its input fails the pipeline even
+ * after printing nothing.
+ */
+function piped(format: CompressionFormat): Duplex {
+  const tool = externalTools[format]!
+  const child = spawn(tool.command, tool.args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  const out = new PassThrough()
+  const duplex = Duplex.from({ writable: child.stdin, readable: out })
+  let stderr = ''
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+  child.stdout.pipe(out, { end: false })
+  child.on('error', (err) => duplex.destroy(new UnpackError(`${format} content needs the ${tool.command} command (Debian package ${tool.debian}): ${err.message}`)))
+  child.on('close', (code) => {
+    if (code === 0) out.end()
+    else duplex.destroy(new UnpackError(`${tool.command} ${tool.args.join(' ')} failed (exit ${code}): ${stderr.trim()}`))
+  })
+  return duplex
+}
+
+/** A stream that decompresses `format`; throws UnpackError for a format not supported yet. */
+export function decompressor(format: CompressionFormat): Duplex {
+  switch (format) {
+    case 'gz':
+      return createGunzip()
+    case 'zz':
+      return createInflate()
+    case 'br':
+      return createBrotliDecompress()
+    case 'zst':
+      return createZstdDecompress()
+    case 'bz2':
+    case 'xz':
+    case 'lz':
+    case 'lz4':
+      return piped(format)
+    default:
+      throw new UnpackError(`${format} compression is not supported by this version of megalodon yet`)
+  }
+}
+
+/** Decompress a file into another (file mounts with a `format`). */
+export async function decompressFile(source: string, target: string, format: CompressionFormat): Promise<void> {
+  await runPipeline([createReadStream(source), decompressor(format), createWriteStream(target)])
+}
+
+/** pipeline() over stages, with our own errors kept as they are. */
+async function runPipeline(stages: Array<Readable | Duplex | NodeJS.WritableStream>): Promise<void> {
+  try {
+    await pipeline(stages as unknown as [Readable, ...Duplex[]])
+  } catch (err) {
+    if (err instanceof UnpackError) throw err
+    throw new UnpackError(`cannot unpack: ${(err as Error).message}`)
+  }
+}
+
+/** Whether `target` lies inside `dir` (or is it). */
+function inside(dir: string, target: string): boolean {
+  const rel = path.relative(dir, target)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+}
+
+/** Unpack an archive into `dir` (created if missing). */
+export async function extractArchive(source: string, dir: string, format: ArchiveFormat): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const root = path.resolve(dir)
+  if (format === 'zip') return extractZip(source, root)
+  if (format === '7z') return extract7z(source, root)
+  if (format === 'rar') throw new UnpackError('rar archives are not supported by this version of megalodon yet')
+  const compression = format === 'tar' ? undefined : (format.slice('tar.'.length) as CompressionFormat)
+  const problems: string[] = []
+  const extractor = tar.x({
+    cwd: root,
+    strict: true, // an entry node-tar will not write (absolute, `..`) is an error, not a warning
+    preservePaths: false,
+    filter: (entryPath, entry) => {
+      const e = entry as tar.ReadEntry
+      const at = path.resolve(root, entryPath)
+      if (!inside(root, at)) {
+        problems.push(`entry ${entryPath} would be written outside the target directory`)
+        return false
+      }
+      if (e.type === 'SymbolicLink' && !inside(root, path.resolve(path.dirname(at), e.linkpath ?? ''))) {
+        problems.push(`symbolic link ${entryPath} -> ${e.linkpath} points outside the target directory`)
+        return false
+      }
+      if (e.type === 'Link' && !inside(root, path.resolve(root, e.linkpath ?? ''))) {
+        problems.push(`hard link ${entryPath} -> ${e.linkpath} points outside the target directory`)
+        return false
+      }
+      return true
+    },
+  })
+  try {
+    await runPipeline([createReadStream(source), ...(compression ? [decompressor(compression)] : []), extractor as unknown as Duplex])
+  } catch (err) {
+    const msg = (err as Error).message
+    throw new UnpackError(/TAR_ENTRY|path|Absolute|\.\./i.test(msg) ? `unsafe archive entry: ${msg}` : msg)
+  }
+  if (problems.length > 0) throw new UnpackError(`unsafe archive: ${problems.join('; ')}`)
+}
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => yauzl.open(file, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (err, zip) => (err ? reject(err) : resolve(zip))))
+}
+
+async function extractZip(source: string, root: string): Promise<void> {
+  let zip: yauzl.ZipFile
+  try {
+    zip = await openZip(source)
+  } catch (err) {
+    throw new UnpackError(`cannot unarchive zip: ${(err as Error).message}`)
+  }
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', (err: Error) => reject(new UnpackError(`cannot unarchive zip: ${err.message}`)))
+      zip.on('end', resolve)
+      zip.on('entry', (entry: yauzl.Entry) => {
+        void (async () => {
+          const target = path.resolve(root, entry.fileName)
+          if (!inside(root, target)) throw new UnpackError(`unsafe archive: entry ${entry.fileName} would be written outside the target directory`)
+          const mode = (entry.externalFileAttributes >>> 16) & 0o170000
+          if (entry.fileName.endsWith('/')) {
+            await mkdir(target, { recursive: true })
+          } else {
+            await mkdir(path.dirname(target), { recursive: true })
+            const stream = await new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, s) => (err ? rej(err) : res(s))))
+            if (mode === 0o120000) {
+              // a symbolic link: its content is the target
+              const chunks: Buffer[] = []
+              for await (const c of stream) chunks.push(c as Buffer)
+              const link = Buffer.concat(chunks).toString('utf8')
+              if (!inside(root, path.resolve(path.dirname(target), link))) throw new UnpackError(`unsafe archive: symbolic link ${entry.fileName} -> ${link} points outside the target directory`)
+              await symlink(link, target)
+            } else {
+              await pipeline(stream, createWriteStream(target))
+            }
+          }
+          zip.readEntry()
+        })().catch(reject)
+      })
+      zip.readEntry()
+    })
+  } catch (err) {
+    if (err instanceof UnpackError) throw err
+    throw new UnpackError(`cannot unarchive zip: ${(err as Error).message}`)
+  } finally {
+    zip.close()
+  }
+}
+
+/** 7z through p7zip into a fresh directory, checked, then moved into place entry by entry. */
+async function extract7z(source: string, root: string): Promise<void> {
+  const staging = await mkdtemp(path.join(path.dirname(root), '.unpack-'))
+  try {
+    const tool = externalTools['7z']!
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(tool.command, ['x', '-y', '-snl', `-o${staging}`, source], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+      child.on('error', (err) => reject(new UnpackError(`7z archives need the 7z command (Debian package ${tool.debian}): ${err.message}`)))
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new UnpackError(`cannot unarchive 7z (exit ${code}): ${stderr.trim()}`))))
+    })
+    await assertContained(staging, staging)
+    for (const name of await readdir(staging)) await moveInto(path.join(staging, name), path.join(root, name))
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
+}
+
+/** Every symbolic link under `dir` must point inside `root`. */
+async function assertContained(dir: string, root: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const p = path.join(dir, name)
+    const st = await lstat(p)
+    if (st.isSymbolicLink()) {
+      const link = await readlink(p)
+      // 7z rewrites an absolute link under its output directory: absolute is refused outright
+      if (path.isAbsolute(link) || !inside(root, path.resolve(dir, link))) throw new UnpackError(`unsafe archive: symbolic link ${path.relative(root, p)} -> ${link} points outside the target directory`)
+    } else if (st.isDirectory()) await assertContained(p, root)
+  }
+}
+
+async function moveInto(from: string, to: string): Promise<void> {
+  await rm(to, { recursive: true, force: true })
+  await rename(from, to)
+}
