@@ -67,7 +67,7 @@ export const configKeys: Record<string, ConfigKeySpec> = {
   enableLoopbackAudio: b('loopback audio feature', false, false),
   enableLoopbackVideo: b('loopback video feature', false, false),
   enableMetadata: b('generic-worker-metadata.json', true, false),
-  enableMounts: b('mounts feature', true, false),
+  enableMounts: b('offer payload mounts (files, read-only directories, writable caches)', true),
   enableOSGroups: b('OS groups feature', true, false),
   enableResourceMonitor: b('resource monitor feature', true, false),
   enableRunTaskAsCurrentUser: b('run-as-current-user feature', false, false),

@@ -41,6 +41,7 @@ export interface WorkerConfig {
   enableLiveLog: boolean
   enableTaskclusterProxy: boolean
   requiredDiskSpaceMegabytes: number
+  enableMounts: boolean
   enableChainOfTrust: boolean
   enableInteractive: boolean
   interactivePort: number

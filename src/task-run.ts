@@ -202,6 +202,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     try {
       await executor.cleanup(ctx, prepared)
     } catch (err) {
+      // A cleanup the task is to blame for (a cache it moved away) decides the resolution.
+      if (err instanceof WorkerError) noteError(err)
       log$.warn({ err }, 'executor cleanup failed')
     }
   }

@@ -77,18 +77,16 @@ describe('native executor end to end (fake Queue)', function () {
     assert.doesNotMatch(o.log, /=== Task Starting ===/)
   })
 
-  it('refuses what it cannot run yet by name (mounts, features, osGroups), as malformed-payload', async () => {
+  it('refuses what it cannot run yet by name (features, osGroups), as malformed-payload', async () => {
     const o = await submitAndRun(fake, {
       command: [['true']],
       maxRunTime: 30,
       osGroups: ['docker'],
       features: { loopbackAudio: true },
-      mounts: [{ file: 'x', content: { raw: 'y' } }],
     })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
     assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]/)
     assert.match(o.log, /feature "loopbackAudio" is not supported by this worker yet/)
-    assert.match(o.log, /mounts are not supported by this worker yet/)
   })
 
   it('refuses a maxRunTime above the worker’s maxTaskRunTime', async () => {

@@ -9,10 +9,23 @@ import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
 import { taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
+import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
 
 interface NativePrepared {
   payload: NativePayload
+  /** Writable caches moved into the task directory. */
+  caches: MountedCache[]
+  exitCode?: number
+}
+
+/** One download cache and one set of directory caches per directory, for every task of this worker. */
+const downloadCaches = new Map<string, DownloadCache>()
+const directoryCaches = new Map<string, DirectoryCaches>()
+function storesFor(ctx: TaskContext) {
+  const downloads = downloadCaches.get(ctx.config.downloadsDir) ?? downloadCaches.set(ctx.config.downloadsDir, new DownloadCache(ctx.config.downloadsDir)).get(ctx.config.downloadsDir)!
+  const caches = directoryCaches.get(ctx.config.cachesDir) ?? directoryCaches.set(ctx.config.cachesDir, new DirectoryCaches(ctx.config.cachesDir)).get(ctx.config.cachesDir)!
+  return { downloads, caches }
 }
 
 /** Runs the commands in order, stopping at the first that fails or is aborted; returns the last exit code. */
@@ -78,7 +91,18 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
   async prepare(ctx, payload) {
     // An interactive session is a shell where the commands run, with their environment.
     ctx.openTerminal = async (command, size) => openPty(command ?? defaultShell(), { cwd: ctx.taskDir, env: commandEnv(ctx, payload), size })
-    return { payload }
+    const prepared: NativePrepared = { payload, caches: [] }
+    if ((payload.mounts ?? []).length > 0) {
+      const stores = storesFor(ctx)
+      try {
+        await mountAll(ctx, payload.mounts!, stores, prepared.caches)
+      } catch (err) {
+        // the caches mounted before the failure go back where they came from
+        await unmountAll(stores.caches, prepared.caches, false, ctx.log).catch(() => undefined)
+        throw err
+      }
+    }
+    return prepared
   },
 
   async run(ctx, prepared) {
@@ -86,7 +110,8 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     writeTaskStarting(ctx.log)
     const startedAt = new Date()
     try {
-      return { exitCode: await runCommands(ctx, prepared.payload.command, env) }
+      prepared.exitCode = await runCommands(ctx, prepared.payload.command, env)
+      return { exitCode: prepared.exitCode }
     } finally {
       // generic-worker closes the task timer before artifacts are uploaded.
       writeTaskFinished(ctx.log, startedAt, new Date())
@@ -103,9 +128,14 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     })
   },
 
-  async cleanup() {
+  async cleanup(ctx, prepared) {
     // Processes are gone (runCommand kills the group on abort); the task directory is
-    // removed by the worker after the log upload.
+    // removed by the worker after the log upload. Caches go back, or are purged when the
+    // commands were aborted or exited with a code listed in onExitStatus.purgeCaches.
+    if (prepared.caches.length === 0) return
+    const code = prepared.exitCode
+    const purge = ctx.signal.aborted || (code !== undefined && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code))
+    await unmountAll(storesFor(ctx).caches, prepared.caches, purge, ctx.log)
   },
 
   logHeader: writeHeader,

@@ -7,7 +7,28 @@ import { MalformedPayload } from '../../src/errors.js'
 import { describeSchemaError } from '../../src/schema-errors.js'
 import type { TaskDefinition } from '../../src/types.js'
 import type { ValidatedPayload } from '../types.js'
+import { isCache, type Mount } from './mounts.js'
 import { payloadValidator } from './schema.js'
+import { scopeSatisfied } from '../../src/scopes.js'
+
+/** What generic-worker refuses about mounts before running anything (malformed-payload). */
+function mountProblems(mounts: Mount[], task: TaskDefinition, config: WorkerConfig): string[] {
+  if (mounts.length === 0) return []
+  if (!config.enableMounts) return [`This task requires the feature "mounts", which is not enabled on worker pool ${config.provisionerId}/${config.workerType}`]
+  const problems: string[] = []
+  const missing = mounts.filter(isCache).map((m) => `generic-worker:cache:${m.cacheName}`).filter((s) => !scopeSatisfied(task.scopes, s))
+  if (missing.length > 0) {
+    problems.push(`Feature "mounts" requires scopes the task does not have. Missing scopes:\n${[...new Set(missing)].join('\n')}`)
+  }
+  const dependencies = new Set(task.dependencies ?? [])
+  for (const m of mounts) {
+    const content = m.content
+    if (content && 'taskId' in content && !dependencies.has(content.taskId)) {
+      problems.push(`task.dependencies needs to include ${content.taskId} since one or more of its artifacts are mounted`)
+    }
+  }
+  return [...new Set(problems)]
+}
 
 export interface NativeArtifact {
   type: 'file' | 'directory'
@@ -25,7 +46,7 @@ export interface NativePayload {
   maxRunTime: number
   artifacts?: NativeArtifact[]
   features?: Record<string, boolean>
-  mounts?: unknown[]
+  mounts?: Mount[]
   osGroups?: string[]
   onExitStatus?: { retry?: number[]; purgeCaches?: number[] }
   logs?: { live?: string; backing?: string }
@@ -61,9 +82,7 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
   if ((payload.osGroups ?? []).length > 0) {
     problems.push(`task payload contains unsupported osGroups: [${payload.osGroups!.join(' ')}]`)
   }
-  if ((payload.mounts ?? []).length > 0) {
-    problems.push('mounts are not supported by this worker yet (megalodon: see the README)')
-  }
+  problems.push(...mountProblems(payload.mounts ?? [], task, config))
   for (const f of notYetSupportedFeatures) {
     if (payload.features?.[f] === true) problems.push(`feature "${f}" is not supported by this worker yet (megalodon: see the README)`)
   }

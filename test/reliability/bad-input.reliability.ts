@@ -52,7 +52,7 @@ export function malformedPayloads(count: number, random: () => number): unknown[
   }
   // keep those the schema refuses, plus those only the worker's own rules refuse
   const refusedByWorker = (p: Record<string, unknown>) =>
-    (typeof p.maxRunTime === 'number' && p.maxRunTime > 86400) || (Array.isArray(p.mounts) && p.mounts.length > 0) || (Array.isArray(p.osGroups) && p.osGroups.length > 0)
+    (typeof p.maxRunTime === 'number' && p.maxRunTime > 86400) || (Array.isArray(p.osGroups) && p.osGroups.length > 0)
   return out.filter((p) => !validate(structuredClone(p)) || refusedByWorker(p as Record<string, unknown>)).slice(0, count)
 }
 

@@ -1,0 +1,338 @@
+// generic-worker's `mounts`: files, read-only directories and writable directory caches put in
+// the task directory before the commands run.
+// - Content (url, artifact, indexed artifact, raw, base64) is downloaded once into downloadsDir
+//   and reused by later tasks (keyed by its source); its sha256 is checked against the payload's
+//   on every use, and logged when the payload gives none.
+// - Writable caches live in cachesDir between tasks; a task gets an instance no other running
+//   task holds (moved into the task directory, moved back after), and an instance is deleted
+//   instead of kept when the run was aborted or its exit code is in onExitStatus.purgeCaches.
+// Any failure while mounting fails the task (generic-worker: `failed`, not exception).
+
+import { createHash, randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { Readable, Transform } from 'node:stream'
+import { finished, pipeline } from 'node:stream/promises'
+import taskcluster, { downloadArtifact } from 'taskcluster-client'
+import { TaskFailure } from '../../src/errors.js'
+import { withRetry } from '../../src/retry.js'
+import type { TaskLog } from '../../src/task-log.js'
+import type { TaskContext } from '../types.js'
+import { decompressFile, extractArchive, type ArchiveFormat, type CompressionFormat } from './archives.js'
+
+export type Content =
+  | { taskId: string; artifact: string; sha256?: string }
+  | { namespace: string; artifact: string }
+  | { url: string; sha256?: string }
+  | { raw: string }
+  | { base64: string }
+
+export type Mount =
+  | { file: string; content: Content; format?: CompressionFormat }
+  | { directory: string; cacheName: string; content?: Content; format?: ArchiveFormat }
+  | { directory: string; content: Content; format: ArchiveFormat }
+
+export const isCache = (m: Mount): m is Extract<Mount, { cacheName: string }> => 'cacheName' in m
+
+/** How a mount's content is described in log lines. */
+export function describeContent(c: Content): string {
+  if ('url' in c) return `url ${c.url}`
+  if ('taskId' in c) return `artifact ${c.artifact} of task ${c.taskId}`
+  if ('namespace' in c) return `artifact ${c.artifact} of indexed task ${c.namespace}`
+  return 'raw' in c ? 'raw content' : 'base64 content'
+}
+
+/** Where a mount lands: inside the task directory, or nowhere. */
+export function mountTarget(taskDir: string, relative: string): string | undefined {
+  const target = path.resolve(taskDir, relative)
+  const rel = path.relative(taskDir, target)
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? undefined : target
+}
+
+interface Downloaded {
+  file: string
+  sha256: string
+  size: number
+  lastUsed: number
+}
+
+/** Downloaded content under downloadsDir, by source; one download per source at a time. */
+export class DownloadCache {
+  private index: Record<string, Downloaded> | undefined
+  private readonly inFlight = new Map<string, Promise<Downloaded>>()
+
+  constructor(private readonly dir: string) {}
+
+  private async load(): Promise<Record<string, Downloaded>> {
+    if (this.index) return this.index
+    await mkdir(this.dir, { recursive: true })
+    try {
+      this.index = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as Record<string, Downloaded>
+    } catch {
+      this.index = {}
+    }
+    return this.index
+  }
+
+  private async save(): Promise<void> {
+    await writeFile(path.join(this.dir, 'index.json'), JSON.stringify(this.index, null, 2))
+  }
+
+  /** A local file with the content's bytes (never to be modified: mounts copy or unpack it). */
+  async fetch(ctx: TaskContext, content: Content, log: (line: string) => void): Promise<Downloaded> {
+    const index = await this.load()
+    const { key, taskId } = await sourceKey(ctx, content)
+    const wanted = 'sha256' in content ? content.sha256 : undefined
+    const known = index[key]
+    if (known) {
+      // generic-worker checks a cached download again on every use
+      const actual = await sha256OfFile(known.file).catch(() => undefined)
+      if (actual && (!wanted || actual === wanted)) {
+        known.lastUsed = Date.now()
+        await this.save()
+        log(`Using cached ${describeContent(content)} (${known.size} bytes)`)
+        return known
+      }
+      delete index[key]
+      await rm(known.file, { force: true })
+    }
+    let job = this.inFlight.get(key)
+    if (!job) {
+      job = this.download(ctx, content, taskId, log).finally(() => this.inFlight.delete(key))
+      this.inFlight.set(key, job)
+    }
+    const done = await job
+    if (wanted && done.sha256 !== wanted) {
+      await rm(done.file, { force: true })
+      throw new TaskFailure(`Download ${describeContent(content)} has SHA256 ${done.sha256} but task definition explicitly requires ${wanted}; not retrying download as there were no connection failures and HTTP response status code was 200`)
+    }
+    if (!wanted) log(`Download ${describeContent(content)} has SHA256 ${done.sha256} but the task payload does not declare a required value, so its authenticity cannot be verified`)
+    index[key] = done
+    await this.save()
+    return done
+  }
+
+  private async download(ctx: TaskContext, content: Content, taskId: string | undefined, log: (line: string) => void): Promise<Downloaded> {
+    const file = path.join(this.dir, randomUUID())
+    if ('raw' in content || 'base64' in content) {
+      const bytes = 'raw' in content ? Buffer.from(content.raw, 'utf8') : Buffer.from(content.base64, 'base64')
+      await writeFile(file, bytes)
+      return { file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, lastUsed: Date.now() }
+    }
+    let hash = createHash('sha256')
+    let size = 0
+    let lastReport = Date.now()
+    const started = Date.now()
+    // One attempt: bytes hashed and counted on their way to the file, a progress line every 5 s.
+    // Each attempt (a retry) starts the file, the hash and the count again.
+    let written: Promise<void> = Promise.resolve()
+    const sink = (): NodeJS.WritableStream => {
+      hash = createHash('sha256')
+      size = 0
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk)
+          size += chunk.length
+          if (Date.now() - lastReport >= 5000) {
+            lastReport = Date.now()
+            log(`Downloaded ${(size / 1e6).toFixed(1)} MB of ${describeContent(content)} (${(size / 1e6 / ((Date.now() - started) / 1000)).toFixed(1)} MB/s)`)
+          }
+          done(null, chunk)
+        },
+      })
+      const out = createWriteStream(file)
+      written = finished(out)
+      meter.pipe(out)
+      return meter
+    }
+    log(`Downloading ${describeContent(content)}`)
+    try {
+      if ('url' in content) {
+        await withRetry(async () => {
+          const res = await fetch(content.url, { signal: ctx.signal })
+          if (!res.ok || !res.body) throw Object.assign(new Error(`GET ${content.url} answered ${res.status}`), { statusCode: res.status })
+          await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), sink())
+          await written
+        }, { retries: 3, signal: ctx.signal })
+      } else {
+        const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
+        await downloadArtifact({ taskId: taskId!, name: content.artifact, queue, retries: 3, streamFactory: async () => sink() })
+        await written
+      }
+    } catch (err) {
+      await rm(file, { force: true })
+      throw new TaskFailure(`Could not fetch ${describeContent(content)}: ${(err as Error).message}`, { cause: err })
+    }
+    log(`Downloaded ${size} bytes of ${describeContent(content)}`)
+    return { file, sha256: hash.digest('hex'), size, lastUsed: Date.now() }
+  }
+}
+
+/** The download cache key of a content source; indexed content resolves to its task. */
+async function sourceKey(ctx: TaskContext, content: Content): Promise<{ key: string; taskId?: string }> {
+  if ('url' in content) return { key: `urlcontent:${content.url}` }
+  if ('raw' in content) return { key: `raw:${createHash('sha256').update(content.raw).digest('hex')}` }
+  if ('base64' in content) return { key: `base64:${createHash('sha256').update(content.base64).digest('hex')}` }
+  let taskId: string
+  if ('namespace' in content) {
+    const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
+    try {
+      taskId = (await withRetry(() => index.findTask(content.namespace), { retries: 3 })).taskId
+    } catch (err) {
+      throw new TaskFailure(`Could not find indexed task ${content.namespace}: ${(err as Error).message}`, { cause: err })
+    }
+  } else taskId = content.taskId
+  return { key: `artifact:${taskId}:${content.artifact}`, taskId }
+}
+
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  await pipeline(createReadStream(file), hash)
+  return hash.digest('hex')
+}
+
+interface CacheInstance {
+  id: string
+  name: string
+  inUse: boolean
+  lastUsed: number
+}
+
+/** Writable directory caches under cachesDir: `<cachesDir>/native/<id>`, indexed by name. */
+export class DirectoryCaches {
+  private instances: CacheInstance[] | undefined
+
+  constructor(private readonly dir: string) {}
+
+  private get root(): string {
+    return path.join(this.dir, 'native')
+  }
+
+  private async load(): Promise<CacheInstance[]> {
+    if (this.instances) return this.instances
+    await mkdir(this.root, { recursive: true })
+    try {
+      const saved = JSON.parse(await readFile(path.join(this.root, 'index.json'), 'utf8')) as CacheInstance[]
+      // a worker that stopped mid-task left no instance in use
+      this.instances = saved.map((i) => ({ ...i, inUse: false }))
+    } catch {
+      this.instances = []
+    }
+    return this.instances
+  }
+
+  private async save(): Promise<void> {
+    await writeFile(path.join(this.root, 'index.json'), JSON.stringify(this.instances, null, 2))
+  }
+
+  pathOf(i: CacheInstance): string {
+    return path.join(this.root, i.id)
+  }
+
+  /** A free instance of this cache (most recently used first), or a fresh one (`fresh`). */
+  async acquire(name: string): Promise<{ instance: CacheInstance; fresh: boolean }> {
+    const all = await this.load()
+    const free = all.filter((i) => i.name === name && !i.inUse).sort((a, b) => b.lastUsed - a.lastUsed)[0]
+    if (free) {
+      free.inUse = true
+      await this.save()
+      return { instance: free, fresh: false }
+    }
+    const instance: CacheInstance = { id: randomUUID(), name, inUse: true, lastUsed: Date.now() }
+    all.push(instance)
+    await this.save()
+    return { instance, fresh: true }
+  }
+
+  /** Keep the instance for later tasks, or delete it (purge). */
+  async release(instance: CacheInstance, purge: boolean): Promise<void> {
+    const all = await this.load()
+    instance.inUse = false
+    instance.lastUsed = Date.now()
+    if (purge) {
+      all.splice(all.indexOf(instance), 1)
+      await rm(this.pathOf(instance), { recursive: true, force: true })
+    }
+    await this.save()
+  }
+}
+
+export interface MountedCache {
+  instance: CacheInstance
+  target: string
+  cacheName: string
+}
+
+/** Put every mount in place, in payload order; the caches mounted so far are returned even on failure. */
+export async function mountAll(
+  ctx: TaskContext,
+  mounts: Mount[],
+  stores: { downloads: DownloadCache; caches: DirectoryCaches },
+  mounted: MountedCache[],
+): Promise<void> {
+  const log = (line: string) => ctx.log.info(`[mounts] ${line}`)
+  for (const m of mounts) {
+    try {
+      await mountOne(ctx, m, stores, mounted, log)
+    } catch (err) {
+      ctx.log.error(`[mounts] ${(err as Error).message}`)
+      throw err instanceof TaskFailure ? err : new TaskFailure((err as Error).message, { cause: err })
+    }
+  }
+}
+
+async function mountOne(ctx: TaskContext, m: Mount, stores: { downloads: DownloadCache; caches: DirectoryCaches }, mounted: MountedCache[], log: (l: string) => void): Promise<void> {
+  const where = 'file' in m ? m.file : m.directory
+  const target = mountTarget(ctx.taskDir, where)
+  if (!target) throw new TaskFailure(`Mount target ${where} is not inside the task directory`)
+  const existing = await stat(target).catch(() => undefined)
+  if ('file' in m) {
+    if (existing?.isDirectory()) throw new TaskFailure(`Cannot mount file at path ${target} since it already exists as a directory`)
+    const content = await stores.downloads.fetch(ctx, m.content, log)
+    await mkdir(path.dirname(target), { recursive: true })
+    if (m.format) await decompressFile(content.file, target, m.format)
+    else await copyFile(content.file, target)
+    log(`Mounted ${describeContent(m.content)} as file ${where}`)
+    return
+  }
+  if (existing && !existing.isDirectory()) throw new TaskFailure(`Cannot mount directory at path ${target} since it already exists as a file`)
+  if (isCache(m)) {
+    const { instance, fresh } = await stores.caches.acquire(m.cacheName)
+    mounted.push({ instance, target, cacheName: m.cacheName })
+    const home = stores.caches.pathOf(instance)
+    if (fresh) {
+      await mkdir(home, { recursive: true })
+      if (m.content && m.format) await extractArchive((await stores.downloads.fetch(ctx, m.content, log)).file, home, m.format)
+      log(`Created new writable cache ${m.cacheName}`)
+    } else log(`Moving existing writable directory cache ${m.cacheName} into ${where}`)
+    await rm(target, { recursive: true, force: true })
+    await mkdir(path.dirname(target), { recursive: true })
+    await rename(home, target)
+    return
+  }
+  const content = await stores.downloads.fetch(ctx, m.content, log)
+  await extractArchive(content.file, target, m.format)
+  log(`Unpacked ${describeContent(m.content)} (${m.format}) into ${where}`)
+}
+
+/** Move every cache back into cachesDir (or delete it: purge). A cache the task moved away fails the task. */
+export async function unmountAll(caches: DirectoryCaches, mounted: MountedCache[], purge: boolean, log: TaskLog): Promise<void> {
+  let missing: string | undefined
+  for (const m of mounted.splice(0)) {
+    const present = (await stat(m.target).catch(() => undefined))?.isDirectory() === true
+    if (present && !purge) {
+      await rename(m.target, caches.pathOf(m.instance))
+      log.info(`[mounts] Preserving cache ${m.cacheName}`)
+      await caches.release(m.instance, false)
+    } else {
+      if (purge) log.info(`[mounts] Purging cache ${m.cacheName}`)
+      await caches.release(m.instance, true)
+      if (!present && !purge) missing ??= m.cacheName
+    }
+  }
+  if (missing) {
+    log.error(`[mounts] Could not persist cache "${missing}": the task moved or removed its directory`)
+    throw new TaskFailure(`could not persist cache "${missing}": the task moved or removed its directory`)
+  }
+}

@@ -1,0 +1,181 @@
+// generic-worker mounts end to end (fake Queue, native executor): every mount type from every
+// content source, sha256 checks, downloads reused across tasks, writable caches kept, purged
+// and refused without their scope.
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { execFileSync } from 'node:child_process'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { slugid } from 'taskcluster-client'
+import { FakeQueue } from './helpers/fake-queue/index.js'
+import { backingLog } from './helpers/tasks.js'
+import { runWorker, workerConfig } from './helpers/worker.js'
+import type { RawConfig } from '../src/config.js'
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
+
+describe('mounts (native executor, fake Queue)', function () {
+  this.timeout(60_000)
+  let fake: FakeQueue
+  let server: http.Server
+  let served = 0
+  const urlBody = Buffer.from('content from a URL\n')
+  let baseUrl: string
+  let config: RawConfig
+  before(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/file.txt') {
+        served++
+        res.writeHead(200).end(urlBody)
+      } else res.writeHead(404).end()
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  after(() => server.close())
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+    // one worker's directories for every task of a test: downloads and caches persist between them
+    config = await workerConfig(fake)
+  })
+  afterEach(async () => fake?.stop())
+
+  /** Run tasks (in order) through one worker; returns their outcomes. */
+  async function run(tasks: Array<{ payload: unknown; scopes?: string[]; dependencies?: string[] }>) {
+    const ids: string[] = []
+    for (const t of tasks) {
+      const id = slugid()
+      ids.push(id)
+      await fake.createTask(id, { payload: t.payload, scopes: t.scopes ?? [], dependencies: t.dependencies ?? [] })
+      await runWorker(fake, { ...config, numberOfTasksToRun: 1 })
+    }
+    return ids.map((id) => {
+      const r = fake.state.get(id).runs[0]!
+      return { id, state: r.state, reason: r.reasonResolved, log: backingLog(fake, id) }
+    })
+  }
+
+  it('mounts files from raw, base64, a URL, an artifact and an indexed artifact, decompressing a gz one', async () => {
+    const artifactBytes = Buffer.from('an artifact of another task\n')
+    const producer = await fake.seedArtifact('public/thing.txt', artifactBytes, 'text/plain')
+    fake.index.set('project.thing.latest', producer)
+    const gz = gzipSync(Buffer.from('was gzip-compressed\n'))
+    const [o] = await run([
+      {
+        payload: {
+          command: [['sh', '-c', 'cat raw.txt b64.txt url.txt art.txt dir/indexed.txt plain.txt']],
+          maxRunTime: 60,
+          mounts: [
+            { file: 'raw.txt', content: { raw: 'raw content\n' } },
+            { file: 'b64.txt', content: { base64: Buffer.from('base64 content\n').toString('base64') } },
+            { file: 'url.txt', content: { url: `${baseUrl}/file.txt`, sha256: sha256(urlBody) } },
+            { file: 'art.txt', content: { taskId: producer, artifact: 'public/thing.txt' } },
+            { file: 'dir/indexed.txt', content: { namespace: 'project.thing.latest', artifact: 'public/thing.txt' } },
+            { file: 'plain.txt', content: { base64: gz.toString('base64') }, format: 'gz' },
+          ],
+        },
+        dependencies: [producer],
+      },
+    ])
+    assert.equal(o!.state, 'completed', o!.log)
+    assert.match(o!.log, /raw content\nbase64 content\ncontent from a URL\nan artifact of another task\nan artifact of another task\nwas gzip-compressed\n/)
+    assert.match(o!.log, /\[mounts\] Download artifact public\/thing.txt of task \S+ has SHA256 [0-9a-f]{64} but the task payload does not declare a required value/)
+  })
+
+  it('unpacks read-only directories (tar.gz and zip) from artifacts', async () => {
+    const src = mkdtempSync(path.join(os.tmpdir(), 'megalodon-mount-src-'))
+    mkdirSync(path.join(src, 'tree', 'sub'), { recursive: true })
+    writeFileSync(path.join(src, 'tree', 'top.txt'), 'top\n')
+    writeFileSync(path.join(src, 'tree', 'sub', 'deep.txt'), 'deep\n')
+    execFileSync('tar', ['-czf', path.join(src, 'tree.tar.gz'), '-C', path.join(src, 'tree'), '.'])
+    execFileSync('zip', ['-q', '-r', path.join(src, 'tree.zip'), '.'], { cwd: path.join(src, 'tree') })
+    const tgz = await fake.seedArtifact('public/tree.tar.gz', readFileSync(path.join(src, 'tree.tar.gz')))
+    const zip = await fake.seedArtifact('public/tree.zip', readFileSync(path.join(src, 'tree.zip')))
+    const [o] = await run([
+      {
+        payload: {
+          command: [['sh', '-c', 'cat a/top.txt a/sub/deep.txt b/sub/deep.txt']],
+          maxRunTime: 60,
+          mounts: [
+            { directory: 'a', content: { taskId: tgz, artifact: 'public/tree.tar.gz' }, format: 'tar.gz' },
+            { directory: 'b', content: { taskId: zip, artifact: 'public/tree.zip' }, format: 'zip' },
+          ],
+        },
+        dependencies: [tgz, zip],
+      },
+    ])
+    assert.equal(o!.state, 'completed', o!.log)
+    assert.match(o!.log, /^top\ndeep\ndeep\n/m)
+  })
+
+  it('downloads content once: a second task reuses it', async () => {
+    const before = served
+    const mount = { file: 'url.txt', content: { url: `${baseUrl}/file.txt`, sha256: sha256(urlBody) } }
+    const outcomes = await run([
+      { payload: { command: [['cat', 'url.txt']], maxRunTime: 60, mounts: [mount] } },
+      { payload: { command: [['cat', 'url.txt']], maxRunTime: 60, mounts: [mount] } },
+    ])
+    for (const o of outcomes) assert.equal(o.state, 'completed', o.log)
+    assert.equal(served - before, 1, 'the URL was fetched once')
+    assert.match(outcomes[1]!.log, /\[mounts\] Using cached url /)
+  })
+
+  it('fails the task on a sha256 mismatch, with both hashes in the log', async () => {
+    const wrong = 'f'.repeat(64)
+    const [o] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'x', content: { url: `${baseUrl}/file.txt`, sha256: wrong } }] } }])
+    assert.equal(o!.state, 'failed', o!.log)
+    assert.ok(o!.log.includes(`has SHA256 ${sha256(urlBody)} but task definition explicitly requires ${wrong}`), o!.log)
+    assert.match(o!.log, /\[taskcluster:error\] \[mounts\] /)
+  })
+
+  it('keeps a writable cache for the next task, purges it after an exit code in purgeCaches, and needs its scope', async () => {
+    const scope = 'generic-worker:cache:build-cache'
+    const cache = { directory: 'cache', cacheName: 'build-cache' }
+    const [first, second, purged, after] = await run([
+      { payload: { command: [['sh', '-c', 'echo kept > cache/state']], maxRunTime: 60, mounts: [cache] }, scopes: [scope] },
+      { payload: { command: [['sh', '-c', 'cat cache/state; exit 3']], maxRunTime: 60, mounts: [cache], onExitStatus: { purgeCaches: [3] } }, scopes: [scope] },
+      { payload: { command: [['sh', '-c', 'ls cache; echo "files: $(ls cache | wc -l)"']], maxRunTime: 60, mounts: [cache] }, scopes: [scope] },
+      { payload: { command: [['true']], maxRunTime: 60, mounts: [cache] } },
+    ])
+    assert.equal(first!.state, 'completed', first!.log)
+    assert.match(first!.log, /\[mounts\] Created new writable cache build-cache/)
+    assert.match(second!.log, /^kept$/m, 'the second task saw what the first wrote')
+    assert.match(second!.log, /\[mounts\] Purging cache build-cache/)
+    assert.equal(purged!.state, 'completed')
+    assert.match(purged!.log, /^files: 0$/m, 'purged: the next task starts empty')
+    assert.deepEqual([after!.state, after!.reason], ['exception', 'malformed-payload'])
+    assert.ok(after!.log.includes(scope), 'the missing scope is named')
+  })
+
+  it('fails a task that moves its cache away, refuses undeclared artifact dependencies and targets outside the task directory', async () => {
+    const scope = 'generic-worker:cache:c'
+    const producer = await fake.seedArtifact('public/a.txt', Buffer.from('a'))
+    const [moved, undeclared, outside, corrupt] = await run([
+      { payload: { command: [['sh', '-c', 'mv c elsewhere']], maxRunTime: 60, mounts: [{ directory: 'c', cacheName: 'c' }] }, scopes: [scope] },
+      { payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'a.txt', content: { taskId: producer, artifact: 'public/a.txt' } }] } },
+      { payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: '../../escape.txt', content: { raw: 'x' } }] } },
+      { payload: { command: [['true']], maxRunTime: 60, mounts: [{ directory: 'd', content: { raw: 'not a zip' }, format: 'zip' }] } },
+    ])
+    assert.equal(moved!.state, 'failed', moved!.log)
+    assert.match(moved!.log, /Could not persist cache "c"/)
+    assert.deepEqual([undeclared!.state, undeclared!.reason], ['exception', 'malformed-payload'])
+    assert.match(undeclared!.log, new RegExp(`task.dependencies needs to include ${producer} since one or more of its artifacts are mounted`))
+    assert.equal(outside!.state, 'failed', outside!.log)
+    assert.match(outside!.log, /Mount target \.\.\/\.\.\/escape.txt is not inside the task directory/)
+    assert.equal(corrupt!.state, 'failed', corrupt!.log)
+    assert.match(corrupt!.log, /\[mounts\] cannot unarchive zip/)
+  })
+
+  it('is refused when the worker turns mounts off', async () => {
+    const [o] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'x', content: { raw: 'x' } }] } }].map((t) => t))
+    assert.equal(o!.state, 'completed')
+    config = { ...config, enableMounts: false }
+    const [off] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'x', content: { raw: 'x' } }] } }])
+    assert.deepEqual([off!.state, off!.reason], ['exception', 'malformed-payload'])
+    assert.match(off!.log, /requires the feature "mounts", which is not enabled/)
+  })
+})
