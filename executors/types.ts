@@ -110,6 +110,12 @@ export interface TaskExecutor<P = unknown, Prepared = unknown> {
   cleanup(ctx: TaskContext, prepared: Prepared): Promise<void>
   /** Once when the worker starts: clean up what a previous run of this worker left (optional). */
   startup?(config: WorkerConfig): Promise<void>
+  /**
+   * Between tasks, when tasksDir has less than requiredDiskSpaceMegabytes free: delete what this
+   * executor keeps for later tasks and no running task uses (least recently used first) until
+   * `enough()` says so or nothing is left to delete (optional).
+   */
+  collectGarbage?(config: WorkerConfig, enough: () => Promise<boolean>, log: (message: string) => void): Promise<void>
   /** Log lines before validation (worker settings, task id). */
   logHeader(ctx: TaskContext): void
   /** Log lines at the very end (duration, the error that decided the resolution). */

@@ -151,7 +151,16 @@ export class ClaimLoop {
 
       // generic-worker keeps requiredDiskSpaceMegabytes free before it claims; a full disk
       // pauses claiming (it does not crash the worker) until space returns.
-      const freeMb = await freeMegabytes(config.tasksDir)
+      let freeMb = await freeMegabytes(config.tasksDir)
+      if (freeMb !== undefined && freeMb < config.requiredDiskSpaceMegabytes) {
+        // generic-worker's garbage collection: evict unused downloads and caches first
+        const enough = async () => ((await freeMegabytes(config.tasksDir)) ?? Infinity) >= config.requiredDiskSpaceMegabytes
+        for (const executor of this.options.executors) {
+          if (await enough()) break
+          await executor.collectGarbage?.(config, enough, (message) => logger.info({ executor: executor.name }, message)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'garbage collection failed'))
+        }
+        freeMb = await freeMegabytes(config.tasksDir)
+      }
       if (freeMb !== undefined && freeMb < config.requiredDiskSpaceMegabytes) {
         if (Date.now() - lastDiskWarning >= 60_000) {
           logger.warn({ freeMb, requiredDiskSpaceMegabytes: config.requiredDiskSpaceMegabytes, tasksDir: config.tasksDir }, 'not enough free disk space: not claiming until there is')

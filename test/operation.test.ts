@@ -185,6 +185,6 @@ describe('robustness and config compatibility', function () {
     const code = await new Promise((resolve) => child.once('exit', resolve))
     assert.equal(code, 68, stderr)
     assert.match(stderr, /generic-worker config keys accepted but not acted on/)
-    assert.match(stderr, /"enableMounts"/)
+    assert.match(stderr, /"sentryProject"/)
   })
 })

@@ -30,6 +30,8 @@ export class CacheManager {
     if (this.loaded) return
     this.loaded = true
     for (const name of await readdir(this.cachesDir).catch(() => [] as string[])) {
+      // `::` is never in a docker-worker cache name: such a directory is another executor's
+      if (name.includes('::')) continue
       const ids = await readdir(path.join(this.cachesDir, name)).catch(() => [] as string[])
       this.instances.set(name, ids.map((id) => ({ dir: path.join(this.cachesDir, name, id), inUse: false, lastUsed: 0 })))
     }
@@ -52,6 +54,18 @@ export class CacheManager {
       mounted.push({ name, mountPoint, instance })
     }
     return mounted
+  }
+
+  /** Delete instances no task holds, least recently used first, until `enough()`. */
+  async evict(enough: () => Promise<boolean>, log: (message: string) => void): Promise<void> {
+    await this.load()
+    const free = [...this.instances.entries()].flatMap(([name, list]) => list.filter((i) => !i.inUse).map((i) => ({ name, list, i })))
+    for (const { name, list, i } of free.sort((a, b) => a.i.lastUsed - b.i.lastUsed)) {
+      if (await enough()) return
+      list.splice(list.indexOf(i), 1)
+      await rm(i.dir, { recursive: true, force: true })
+      log(`evicted docker cache instance ${name} (${i.dir})`)
+    }
   }
 
   async release(mounted: MountedCache[], purge: boolean): Promise<void> {

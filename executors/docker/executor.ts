@@ -188,6 +188,10 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
       if (prepared.network) await removeTaskNetwork(prepared.network).catch(() => leftovers.networks.add(prepared.network!.name))
     },
 
+    async collectGarbage(config, enough, log) {
+      await cachesFor(config.cachesDir).evict(enough, log)
+    },
+
     async startup(config) {
       await removeWorkerContainers(`${config.workerGroup}/${config.workerId}`)
     },

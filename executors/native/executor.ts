@@ -4,6 +4,7 @@
 import { quote } from 'shell-quote'
 import { recordProcessGroup } from '../../src/task-dir.js'
 import { defaultShell, openPty } from '../../src/terminal.js'
+import type { WorkerConfig } from '../../src/config.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
@@ -22,7 +23,7 @@ interface NativePrepared {
 /** One download cache and one set of directory caches per directory, for every task of this worker. */
 const downloadCaches = new Map<string, DownloadCache>()
 const directoryCaches = new Map<string, DirectoryCaches>()
-function storesFor(ctx: TaskContext) {
+function storesFor(ctx: { config: WorkerConfig }) {
   const downloads = downloadCaches.get(ctx.config.downloadsDir) ?? downloadCaches.set(ctx.config.downloadsDir, new DownloadCache(ctx.config.downloadsDir)).get(ctx.config.downloadsDir)!
   const caches = directoryCaches.get(ctx.config.cachesDir) ?? directoryCaches.set(ctx.config.cachesDir, new DirectoryCaches(ctx.config.cachesDir)).get(ctx.config.cachesDir)!
   return { downloads, caches }
@@ -136,6 +137,13 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     const code = prepared.exitCode
     const purge = ctx.signal.aborted || (code !== undefined && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code))
     await unmountAll(storesFor(ctx).caches, prepared.caches, purge, ctx.log)
+  },
+
+  // generic-worker's order: cached downloads first, then writable caches
+  async collectGarbage(config, enough, log) {
+    const { downloads, caches } = storesFor({ config })
+    await downloads.evict(enough, log)
+    await caches.evict(enough, log)
   },
 
   logHeader: writeHeader,

@@ -113,6 +113,20 @@ export class DownloadCache {
     return done
   }
 
+  /** Delete cached downloads, least recently used first, until `enough()`; none in use by a download. */
+  async evict(enough: () => Promise<boolean>, log: (line: string) => void): Promise<void> {
+    const index = await this.load()
+    const entries = Object.entries(index).sort(([, a], [, b]) => a.lastUsed - b.lastUsed)
+    for (const [key, d] of entries) {
+      if (await enough()) return
+      if (this.inFlight.has(key)) continue
+      delete index[key]
+      await rm(d.file, { force: true })
+      await this.save()
+      log(`evicted cached download ${key} (${d.size} bytes)`)
+    }
+  }
+
   private async download(ctx: TaskContext, content: Content, taskId: string | undefined, log: (line: string) => void): Promise<Downloaded> {
     const file = path.join(this.dir, randomUUID())
     if ('raw' in content || 'base64' in content) {
@@ -192,6 +206,8 @@ async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex')
 }
 
+export const NATIVE_CACHES = 'generic-worker::caches'
+
 interface CacheInstance {
   id: string
   name: string
@@ -199,14 +215,18 @@ interface CacheInstance {
   lastUsed: number
 }
 
-/** Writable directory caches under cachesDir: `<cachesDir>/native/<id>`, indexed by name. */
+/**
+ * Writable directory caches under cachesDir: `<cachesDir>/generic-worker::caches/<id>`, indexed
+ * by name. `::` can never be in a docker-worker cache name, so the docker executor's caches
+ * (`<cachesDir>/<name>/…`) and these never meet.
+ */
 export class DirectoryCaches {
   private instances: CacheInstance[] | undefined
 
   constructor(private readonly dir: string) {}
 
   private get root(): string {
-    return path.join(this.dir, 'native')
+    return path.join(this.dir, NATIVE_CACHES)
   }
 
   private async load(): Promise<CacheInstance[]> {
@@ -243,6 +263,18 @@ export class DirectoryCaches {
     all.push(instance)
     await this.save()
     return { instance, fresh: true }
+  }
+
+  /** Delete caches no task holds, least recently used first, until `enough()`. */
+  async evict(enough: () => Promise<boolean>, log: (line: string) => void): Promise<void> {
+    const all = await this.load()
+    for (const i of all.filter((x) => !x.inUse).sort((a, b) => a.lastUsed - b.lastUsed)) {
+      if (await enough()) return
+      all.splice(all.indexOf(i), 1)
+      await rm(this.pathOf(i), { recursive: true, force: true })
+      await this.save()
+      log(`evicted writable cache ${i.name}`)
+    }
   }
 
   /** Keep the instance for later tasks, or delete it (purge). */

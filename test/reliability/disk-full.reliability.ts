@@ -3,6 +3,8 @@
 // pauses claiming (generic-worker's requiredDiskSpaceMegabytes) until space returns.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -59,5 +61,36 @@ describe('reliability: disk full', function () {
     assert.equal((await worker).exitCode, 0)
     assert.equal(fake.status(next).runs[0]!.state, 'completed')
     assert.match(backingLog(fake, next), /^recovered$/m)
+  })
+
+  it('before claiming, evicts cached downloads (least recently used first) to keep requiredDiskSpaceMegabytes free, keeping caches when that is enough', async () => {
+    const base = path.join(mountPoint, `gc-${slugid()}`)
+    const big = Buffer.alloc(9 * 1024 * 1024, 7)
+    let served = 0
+    const server = http.createServer((_req, res) => {
+      served++
+      res.writeHead(200).end(big)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big.bin`
+    try {
+      const dirs = { tasksDir: path.join(base, 'tasks'), downloadsDir: path.join(base, 'downloads'), cachesDir: path.join(base, 'caches') }
+      const scope = 'generic-worker:cache:keep'
+      const payload = (cmd: string) => ({ command: [['sh', '-c', cmd]], maxRunTime: 60, mounts: [{ file: 'big.bin', content: { url } }, { directory: 'keep', cacheName: 'keep' }] })
+      const first = slugid()
+      await fake.createTask(first, { payload: payload('head -c 4000000 /dev/zero > keep/state'), scopes: [scope] })
+      // the 9 MiB download and the 4 MB cache stay: 24 MiB - 13 leaves less than 12 free
+      assert.equal((await runWorker(fake, { ...dirs, requiredDiskSpaceMegabytes: 12, numberOfTasksToRun: 1 })).exitCode, 0)
+      assert.equal(fake.state.get(first).runs[0]!.state, 'completed', backingLog(fake, first))
+      const second = slugid()
+      await fake.createTask(second, { payload: payload('ls -l keep/state'), scopes: [scope] })
+      assert.equal((await runWorker(fake, { ...dirs, requiredDiskSpaceMegabytes: 12, numberOfTasksToRun: 1 })).exitCode, 0)
+      const log = backingLog(fake, second)
+      assert.equal(fake.state.get(second).runs[0]!.state, 'completed', log)
+      assert.match(log, / 4000000 .*keep\/state/, 'the cache survived')
+      assert.equal(served, 2, 'the download was evicted before the second claim, so it was fetched again')
+    } finally {
+      server.close()
+    }
   })
 })
