@@ -42,6 +42,10 @@ export interface WorkerConfig {
   enableTaskclusterProxy: boolean
   requiredDiskSpaceMegabytes: number
   enableMounts: boolean
+  enableOSGroups: boolean
+  enableRunTaskAsCurrentUser: boolean
+  /** megalodon: generic-worker's engine, chosen by config instead of by binary. */
+  engine: 'insecure' | 'multiuser'
   enableChainOfTrust: boolean
   enableInteractive: boolean
   interactivePort: number
@@ -157,6 +161,12 @@ export function buildConfig(layers: RawConfig[], options: { required?: string[];
   const baseDir = options.baseDir ?? process.cwd()
   for (const dirKey of ['tasksDir', 'cachesDir', 'downloadsDir'] as const) {
     config[dirKey] = path.resolve(baseDir, config[dirKey] as string)
+  }
+  if (config.engine !== 'insecure' && config.engine !== 'multiuser') {
+    throw new ConfigError(`config key "engine" must be "insecure" or "multiuser", got ${JSON.stringify(config.engine)}`)
+  }
+  if (config.engine === 'multiuser' && process.getuid?.() !== 0) {
+    throw new ConfigError('the multiuser engine creates a user per task: the worker must run as root')
   }
   if (config.publicIP && !isIP(config.publicIP as string)) {
     throw new ConfigError(`config key "publicIP" is not a valid IP address: ${JSON.stringify(config.publicIP)}`)

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
-import { payloadValidator } from '../executors/native/schema.js'
+import { multiuserPayloadValidator, payloadValidator } from '../executors/native/schema.js'
 import { readUpstreamYaml, upstreamDir } from './helpers/upstream.js'
 import { newAjv } from '../src/json-schema.js'
 
-function upstreamGenericValidator() {
-  const full = readUpstreamYaml('generic-worker/insecure_posix.yml') as { oneOf: Record<string, unknown>[]; definitions: unknown }
+function upstreamGenericValidator(file = 'generic-worker/insecure_posix.yml') {
+  const full = readUpstreamYaml(file) as { oneOf: Record<string, unknown>[]; definitions: unknown }
   const generic = { ...full.oneOf[0], definitions: full.definitions }
   return newAjv({ validateSchema: false }).compile(generic)
 }
@@ -97,6 +97,28 @@ describe('generic-worker payload schema: ours vs upstream', function () {
     const verdicts = cases.map(([, p]) => theirs(structuredClone(p)))
     assert.ok(cases.length > 90, `${cases.length} cases`)
     assert.ok(verdicts.filter(Boolean).length > 25 && verdicts.filter((v) => !v).length > 40)
+  })
+
+  for (const [name, payload] of cases) {
+    it(`agrees on ${name}`, () => {
+      assert.equal(ours(structuredClone(payload)), theirs(structuredClone(payload)), JSON.stringify(payload).slice(0, 300))
+    })
+  }
+})
+
+describe('generic-worker payload schema, multiuser engine: ours vs upstream multiuser_posix', function () {
+  const theirs = upstreamGenericValidator('generic-worker/multiuser_posix.yml')
+  const ours = multiuserPayloadValidator()
+  const cases = corpus()
+
+  it('differs from the insecure schema exactly where upstream’s do (chainOfTrust, runTaskAsCurrentUser)', () => {
+    const insecure = upstreamGenericValidator()
+    const differing = cases.filter(([, p]) => insecure(structuredClone(p)) !== theirs(structuredClone(p)))
+    assert.ok(differing.length >= 2, 'the corpus has payloads only the multiuser schema accepts')
+    for (const [name, payload] of differing) {
+      const features = (payload as { features?: Record<string, unknown> }).features ?? {}
+      assert.ok('chainOfTrust' in features || 'runTaskAsCurrentUser' in features, `${name} differs for another reason`)
+    }
   })
 
   for (const [name, payload] of cases) {

@@ -15,6 +15,8 @@ export interface CollectOptions {
   /** Names the worker itself publishes (logs); a payload artifact may not take them. */
   reservedNames: ReadonlySet<string>
   warn: (message: string) => void
+  /** Whether the task could read this file itself (multiuser engine); absent, anything goes. */
+  canRead?: (file: string) => Promise<boolean>
 }
 
 function resolvePath(taskDir: string, p: string): string {
@@ -60,6 +62,8 @@ export async function collectArtifacts(artifacts: readonly NativeArtifact[], opt
       if (!info.isFile()) {
         if (a.optional) continue
         specs.push({ kind: 'error', name, reason: 'invalid-resource-on-worker', message: `Cannot upload '${abs}' as a file artifact: it is not a regular file`, expires })
+      } else if (options.canRead && !(await options.canRead(abs))) {
+        specs.push({ kind: 'error', name, reason: 'file-not-readable-on-worker', message: `Could not read file '${abs}' as the task user`, expires })
       } else specs.push(fileSpec(a, name, abs, expires))
       continue
     }
@@ -70,7 +74,9 @@ export async function collectArtifacts(artifacts: readonly NativeArtifact[], opt
     }
     for (const file of await walkFiles(abs)) {
       const rel = path.relative(abs, file).split(path.sep).join('/')
-      specs.push(fileSpec(a, `${name}/${rel}`, file, expires))
+      if (options.canRead && !(await options.canRead(file))) {
+        specs.push({ kind: 'error', name: `${name}/${rel}`, reason: 'file-not-readable-on-worker', message: `Could not read file '${file}' as the task user`, expires })
+      } else specs.push(fileSpec(a, `${name}/${rel}`, file, expires))
     }
   }
   return specs.filter((s) => {

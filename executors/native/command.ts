@@ -16,6 +16,8 @@ export interface RunCommandOptions {
   graceSecs: number
   /** Told the process group id as soon as the command started (for cleanup after a crash). */
   onStarted?: (pgid: number) => void
+  /** Runs argv through this (the multiuser engine's `setpriv …` as the task user). */
+  wrap?: (argv: string[]) => string[]
 }
 
 /**
@@ -58,7 +60,8 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   }
   if (signal.aborted) return finish({ exitCode: -4, aborted: true })
 
-  const child = spawn(argv[0]!, argv.slice(1), {
+  const spawned = options.wrap ? options.wrap(argv) : argv
+  const child = spawn(spawned[0]!, spawned.slice(1), {
     cwd: options.cwd,
     env: options.env,
     detached: true, // own process group, so an abort reaches every descendant

@@ -1,7 +1,10 @@
 // The native executor: generic-worker payloads run as processes of the worker's own user
 // (generic-worker's "insecure" engine) in a fresh task directory.
 
+import { readFile } from 'node:fs/promises'
+import os from 'node:os'
 import { quote } from 'shell-quote'
+import { MalformedPayload } from '../../src/errors.js'
 import { recordProcessGroup } from '../../src/task-dir.js'
 import { defaultShell, openPty } from '../../src/terminal.js'
 import type { WorkerConfig } from '../../src/config.js'
@@ -11,6 +14,7 @@ import { runCommand } from './command.js'
 import { taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
 import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
+import { asTaskUser, createTaskUser, giveTaskDirectory, removeLeftoverTaskUsers, removeTaskUser, taskUserCanRead, type TaskUser } from './task-user.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
 
 interface NativePrepared {
@@ -18,6 +22,10 @@ interface NativePrepared {
   /** Writable caches moved into the task directory. */
   caches: MountedCache[]
   exitCode?: number
+  /** Multiuser engine: the task's own OS user. */
+  user?: TaskUser
+  /** Whom the commands run as: the task user, or nobody else (runTaskAsCurrentUser, insecure). */
+  runAs?: TaskUser
 }
 
 /** One download cache and one set of directory caches per directory, for every task of this worker. */
@@ -30,7 +38,7 @@ function storesFor(ctx: { config: WorkerConfig }) {
 }
 
 /** Runs the commands in order, stopping at the first that fails or is aborted; returns the last exit code. */
-async function runCommands(ctx: TaskContext, commands: string[][], env: Record<string, string>): Promise<number> {
+async function runCommands(ctx: TaskContext, commands: string[][], env: Record<string, string>, runAs?: TaskUser): Promise<number> {
   let exitCode = 0
   for (const [i, argv] of commands.entries()) {
     ctx.log.info(`Executing command ${i}: ${quote(argv)}`)
@@ -40,6 +48,7 @@ async function runCommands(ctx: TaskContext, commands: string[][], env: Record<s
       env,
       log: ctx.log,
       signal: ctx.signal,
+      wrap: runAs ? (a) => asTaskUser(runAs, a) : undefined,
       graceSecs: ctx.config.abortGraceSecs,
       onStarted: (pgid) => recordProcessGroup(ctx.taskDir, pgid, ctx.taskId),
     })
@@ -54,8 +63,8 @@ async function runCommands(ctx: TaskContext, commands: string[][], env: Record<s
   return exitCode
 }
 
-function commandEnv(ctx: TaskContext, payload: NativePayload): Record<string, string> {
-  return taskEnv({
+function commandEnv(ctx: TaskContext, payload: NativePayload, runAs?: TaskUser): Record<string, string> {
+  const env = taskEnv({
     workerEnv: process.env,
     config: ctx.config,
     task: ctx.task,
@@ -65,6 +74,16 @@ function commandEnv(ctx: TaskContext, payload: NativePayload): Record<string, st
     featureEnv: ctx.env,
     payloadEnv: payload.env,
   })
+  // the task user's own identity, unless the payload says otherwise
+  if (runAs) return { ...env, HOME: runAs.home, USER: runAs.name, LOGNAME: runAs.name, ...(payload.env ?? {}) }
+  return env
+}
+
+/** The groups of `groups` this host does not have. */
+async function missingGroups(groups: readonly string[]): Promise<string[]> {
+  const text = await readFile('/etc/group', 'utf8').catch(() => '')
+  const known = new Set(text.split('\n').map((l) => l.split(':')[0]))
+  return groups.filter((g) => !known.has(g))
 }
 
 export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
@@ -91,8 +110,20 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
 
   async prepare(ctx, payload) {
     // An interactive session is a shell where the commands run, with their environment.
-    ctx.openTerminal = async (command, size) => openPty(command ?? defaultShell(), { cwd: ctx.taskDir, env: commandEnv(ctx, payload), size })
     const prepared: NativePrepared = { payload, caches: [] }
+    if (ctx.config.engine === 'multiuser') {
+      const groups = payload.osGroups ?? []
+      const unknown = await missingGroups(groups)
+      if (unknown.length > 0) throw new MalformedPayload('the task asks for OS groups this worker does not have', [`OS groups ${unknown.join(', ')} do not exist on this worker`])
+      prepared.user = await createTaskUser(ctx.taskDir, groups)
+      if (payload.features?.runTaskAsCurrentUser !== true) prepared.runAs = prepared.user
+      ctx.log.info(`Running as task user ${prepared.runAs ? prepared.user.name : `${os.userInfo().username} (runTaskAsCurrentUser; task user ${prepared.user.name})`}`)
+    }
+    const runAs = prepared.runAs
+    ctx.openTerminal = async (command, size) => {
+      const argv = command ?? defaultShell()
+      return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, payload, runAs), size })
+    }
     if ((payload.mounts ?? []).length > 0) {
       const stores = storesFor(ctx)
       try {
@@ -100,18 +131,21 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
       } catch (err) {
         // the caches mounted before the failure go back where they came from
         await unmountAll(stores.caches, prepared.caches, false, ctx.log).catch(() => undefined)
+        if (prepared.user) await removeTaskUser(prepared.user.name).catch(() => undefined)
         throw err
       }
     }
+    // what the mounts put in the task directory belongs to the task user too
+    if (prepared.user) await giveTaskDirectory(prepared.user)
     return prepared
   },
 
   async run(ctx, prepared) {
-    const env = commandEnv(ctx, prepared.payload)
+    const env = commandEnv(ctx, prepared.payload, prepared.runAs)
     writeTaskStarting(ctx.log)
     const startedAt = new Date()
     try {
-      prepared.exitCode = await runCommands(ctx, prepared.payload.command, env)
+      prepared.exitCode = await runCommands(ctx, prepared.payload.command, env, prepared.runAs)
       return { exitCode: prepared.exitCode }
     } finally {
       // generic-worker closes the task timer before artifacts are uploaded.
@@ -121,8 +155,11 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
 
   async result(ctx, prepared) {
     const { logs } = prepared.payload
+    const runAs = prepared.runAs
     return collectArtifacts(prepared.payload.artifacts ?? [], {
       taskDir: ctx.taskDir,
+      // generic-worker reads artifacts as the task user: nothing the task could not read itself
+      canRead: runAs ? (file) => taskUserCanRead(runAs, file) : undefined,
       taskExpires: ctx.task.expires,
       reservedNames: new Set([logs?.backing ?? 'public/logs/live_backing.log', logs?.live ?? 'public/logs/live.log']),
       warn: (m) => ctx.log.warn(m),
@@ -133,10 +170,19 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     // Processes are gone (runCommand kills the group on abort); the task directory is
     // removed by the worker after the log upload. Caches go back, or are purged when the
     // commands were aborted or exited with a code listed in onExitStatus.purgeCaches.
-    if (prepared.caches.length === 0) return
-    const code = prepared.exitCode
-    const purge = ctx.signal.aborted || (code !== undefined && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code))
-    await unmountAll(storesFor(ctx).caches, prepared.caches, purge, ctx.log)
+    try {
+      if (prepared.caches.length === 0) return
+      const code = prepared.exitCode
+      const purge = ctx.signal.aborted || (code !== undefined && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code))
+      await unmountAll(storesFor(ctx).caches, prepared.caches, purge, ctx.log)
+    } finally {
+      // the task user goes, with every process it still has
+      if (prepared.user) await removeTaskUser(prepared.user.name)
+    }
+  },
+
+  async startup(config) {
+    if (config.engine === 'multiuser') await removeLeftoverTaskUsers(config.tasksDir)
   },
 
   // generic-worker's order: cached downloads first, then writable caches

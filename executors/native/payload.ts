@@ -8,8 +8,27 @@ import { describeSchemaError } from '../../src/schema-errors.js'
 import type { TaskDefinition } from '../../src/types.js'
 import type { ValidatedPayload } from '../types.js'
 import { isCache, type Mount } from './mounts.js'
-import { payloadValidator } from './schema.js'
+import { multiuserPayloadValidator, payloadValidator } from './schema.js'
 import { scopeSatisfied } from '../../src/scopes.js'
+
+/** osGroups and runTaskAsCurrentUser: per engine, config switch and scope, as generic-worker checks them. */
+function userProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
+  const groups = payload.osGroups ?? []
+  const pool = `${config.provisionerId}/${config.workerType}`
+  if (config.engine === 'insecure') return groups.length > 0 ? [`task payload contains unsupported osGroups: [${groups.join(' ')}]`] : []
+  const problems: string[] = []
+  if (groups.length > 0) {
+    if (!config.enableOSGroups) problems.push(`This task requires the feature "osGroups", which is not enabled on worker pool ${pool}`)
+    const missing = groups.map((g) => `generic-worker:os-group:${pool}/${g}`).filter((s) => !scopeSatisfied(task.scopes, s))
+    if (missing.length > 0) problems.push(`Feature "osGroups" requires scopes the task does not have. Missing scopes:\n${missing.join('\n')}`)
+  }
+  if (payload.features?.runTaskAsCurrentUser === true) {
+    if (!config.enableRunTaskAsCurrentUser) problems.push(`This task requires the feature "runTaskAsCurrentUser", which is not enabled on worker pool ${pool}`)
+    const scope = `generic-worker:run-task-as-current-user:${pool}`
+    if (!scopeSatisfied(task.scopes, scope)) problems.push(`Feature "runTaskAsCurrentUser" requires scopes the task does not have. Missing scopes:\n${scope}`)
+  }
+  return problems
+}
 
 /** What generic-worker refuses about mounts before running anything (malformed-payload). */
 function mountProblems(mounts: Mount[], task: TaskDefinition, config: WorkerConfig): string[] {
@@ -59,7 +78,7 @@ const notYetSupportedFeatures = ['loopbackVideo', 'loopbackAudio', 'resourceMoni
 
 export function validateNativePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<NativePayload> {
   const copy: unknown = structuredClone(task.payload)
-  const validate = payloadValidator()
+  const validate = config.engine === 'multiuser' ? multiuserPayloadValidator() : payloadValidator()
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) => describeSchemaError(e, copy))
     throw new MalformedPayload('the task payload is invalid', [...new Set(problems)])
@@ -79,9 +98,7 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
     if (t < deadline - 1000) problems.push(`artifacts.${i}: expires ${a.expires} is before the task deadline ${task.deadline}`)
     if (t > expires + 1000) problems.push(`artifacts.${i}: expires ${a.expires} is after the task expiry ${task.expires}`)
   }
-  if ((payload.osGroups ?? []).length > 0) {
-    problems.push(`task payload contains unsupported osGroups: [${payload.osGroups!.join(' ')}]`)
-  }
+  problems.push(...userProblems(payload, task, config))
   problems.push(...mountProblems(payload.mounts ?? [], task, config))
   for (const f of notYetSupportedFeatures) {
     if (payload.features?.[f] === true) problems.push(`feature "${f}" is not supported by this worker yet (megalodon: see the README)`)

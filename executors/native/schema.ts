@@ -1,9 +1,34 @@
-// The generic-worker payload schema (ours, equivalent to upstream's; see
-// test/native-schema.test.ts). Validation never fills in defaults: an explicit `true` must stay
-// distinguishable from a default.
-import { projectSchema } from '../../src/json-schema.js'
+// The generic-worker payload schemas (ours, equivalent to upstream's; see
+// test/native-schema.test.ts): the insecure engine's, and the multiuser engine's, which is the
+// same with two more features (chainOfTrust, runTaskAsCurrentUser). Validation never fills in
+// defaults: an explicit `true` must stay distinguishable from a default.
+import type { ValidateFunction } from 'ajv'
+import { newAjv, projectSchema } from '../../src/json-schema.js'
 
 const { schema, validator } = projectSchema('generic-worker-payload.json')
 
 export const payloadSchema = schema
 export const payloadValidator = validator
+
+function multiuserSchema(): Record<string, unknown> {
+  const s = structuredClone(schema) as { $id?: string; description?: string; properties: { features: { properties: Record<string, unknown> } } }
+  s.$id = 'megalodon/generic-worker-payload-multiuser.json#'
+  s.description = "megalodon's schema for generic-worker payloads on the multiuser engine; equivalent to the generic-worker branch of upstream multiuser_posix.json (checked by test/native-schema.test.ts)."
+  s.properties.features.properties.chainOfTrust = {
+    type: 'boolean',
+    default: false,
+    title: 'Enable generation of signed Chain of Trust artifacts',
+    description: 'public/chain-of-trust.json and public/chain-of-trust.json.sig, signed with the worker\'s ed25519 key.',
+  }
+  s.properties.features.properties.runTaskAsCurrentUser = {
+    type: 'boolean',
+    default: false,
+    title: 'Run task as current user',
+    description: "Run the task's commands as the worker's user instead of the task user (which is still created).",
+  }
+  return s as unknown as Record<string, unknown>
+}
+
+export const multiuserPayloadSchema = multiuserSchema()
+let multiuserCompiled: ValidateFunction | undefined
+export const multiuserPayloadValidator = (): ValidateFunction => (multiuserCompiled ??= newAjv().compile(multiuserPayloadSchema))

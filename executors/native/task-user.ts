@@ -1,0 +1,97 @@
+// generic-worker's multiuser engine on Linux: each task runs as a fresh OS user, created before
+// the task with the task directory as its home (its contents owned by it; see
+// giveTaskDirectory for why the directory itself is not), optionally in the payload's osGroups, and removed with all
+// its processes after the task. Commands run through util-linux's `setpriv`, which sets the
+// user, its group and its supplementary groups, then execs the command (no extra process in
+// between, so the process group still reaches everything).
+
+import { execFile, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chmod, readFile, readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+export interface TaskUser {
+  name: string
+  uid: number
+  gid: number
+  home: string
+}
+
+/** Prefix of every task user's name: a worker removes only users it could have made. */
+export const TASK_USER_PREFIX = 'task_'
+
+/** A new user whose home is the task directory; `groups` must exist. */
+export async function createTaskUser(taskDir: string, groups: readonly string[]): Promise<TaskUser> {
+  // generic-worker names them task_<seconds>; a random suffix keeps concurrent tasks apart
+  const name = `${TASK_USER_PREFIX}${Math.floor(Date.now() / 1000)}${randomBytes(3).toString('hex')}`
+  const args = ['--no-create-home', '--home-dir', taskDir, '--shell', '/bin/bash', '--user-group', '--comment', 'megalodon task user']
+  if (groups.length > 0) args.push('--groups', groups.join(','))
+  await run('useradd', [...args, name])
+  const uid = Number((await run('id', ['-u', name])).stdout.trim())
+  const gid = Number((await run('id', ['-g', name])).stdout.trim())
+  const user = { name, uid, gid, home: taskDir }
+  await giveTaskDirectory(user)
+  return user
+}
+
+/**
+ * What is in the task directory (mounts included) belongs to the task user; the directory itself
+ * stays root's, group-writable for the task user's group and sticky (mode 1770), so the task can
+ * create and remove its own files there but can never rename or replace the worker's
+ * `generic-worker/` directory (the task log, chain of trust files), which root then writes to.
+ */
+export async function giveTaskDirectory(user: TaskUser): Promise<void> {
+  // tasksDir must let task users through to their own directory (0711: through, not listing)
+  const parent = path.dirname(user.home)
+  const mode = (await stat(parent)).mode & 0o7777
+  if ((mode & 0o011) !== 0o011) await chmod(parent, mode | 0o711)
+  await run('chown', [`0:${user.gid}`, user.home])
+  await run('chmod', ['1770', user.home])
+  const entries = (await readdir(user.home)).filter((e) => e !== 'generic-worker').map((e) => path.join(user.home, e))
+  if (entries.length > 0) await run('chown', ['-R', '--no-dereference', `${user.uid}:${user.gid}`, ...entries])
+}
+
+/** argv that runs `argv` as the task user, with its supplementary groups. */
+export function asTaskUser(user: TaskUser, argv: readonly string[]): string[] {
+  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv]
+}
+
+/** Whether the task user may read this file (artifacts are uploaded only if so). */
+export function taskUserCanRead(user: TaskUser, file: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const argv = asTaskUser(user, ['test', '-r', file])
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' })
+    child.once('error', () => resolve(false))
+    child.once('exit', (code) => resolve(code === 0))
+  })
+}
+
+/** Kill every process of the user, then remove it (its home, the task directory, is the worker's to remove). */
+export async function removeTaskUser(name: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await run('pkill', ['-KILL', '-u', name]).catch(() => undefined) // exit 1: none left
+    try {
+      await run('userdel', [name])
+      return
+    } catch (err) {
+      // "user is currently used by process": the kill has not landed yet
+      if (attempt === 19) throw err
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+}
+
+/** Users a previous run of a worker with this tasksDir left (it crashed): removed at start. */
+export async function removeLeftoverTaskUsers(tasksDir: string): Promise<string[]> {
+  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '')
+  const leftovers = passwd
+    .split('\n')
+    .map((line) => line.split(':'))
+    .filter((f) => f[0]?.startsWith(TASK_USER_PREFIX) && f[5] !== undefined && path.dirname(f[5]) === path.resolve(tasksDir))
+    .map((f) => f[0]!)
+  for (const name of leftovers) await removeTaskUser(name).catch(() => undefined)
+  return leftovers
+}

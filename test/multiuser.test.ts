@@ -1,0 +1,138 @@
+// The multiuser engine (root only, as CI runs): each task as a fresh OS user, osGroups and
+// runTaskAsCurrentUser with their config switches and scopes, the worker's own files out of the
+// task's reach, artifacts only what the task user can read, the user gone afterwards.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { slugid } from 'taskcluster-client'
+import { generateKeyPair, verifyDetached } from '../src/ed25519.js'
+import type { RawConfig } from '../src/config.js'
+import { FakeQueue } from './helpers/fake-queue/index.js'
+import { backingLog } from './helpers/tasks.js'
+import { runWorker, workerConfig } from './helpers/worker.js'
+
+const POOL = 'test-provisioner/test-worker-type'
+const GROUP = 'megalodon-test-group'
+
+function userExists(name: string): boolean {
+  try {
+    execFileSync('getent', ['passwd', name], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('multiuser engine (root)', function () {
+  this.timeout(60_000)
+  let fake: FakeQueue
+  let config: RawConfig
+  before(function () {
+    if (process.getuid?.() !== 0) this.skip()
+    try {
+      execFileSync('getent', ['group', GROUP], { stdio: 'ignore' })
+    } catch {
+      execFileSync('groupadd', [GROUP])
+    }
+  })
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+    config = await workerConfig(fake, { engine: 'multiuser' })
+    // the task user must be able to reach its directory under the test's private temp dir (the
+    // worker opens tasksDir itself, not what an operator put above it)
+    chmodSync(path.dirname(String(config.tasksDir)), 0o755)
+  })
+  afterEach(async () => fake?.stop())
+
+  async function run(payload: unknown, scopes: string[] = [], extra: RawConfig = {}) {
+    const id = slugid()
+    await fake.createTask(id, { payload, scopes })
+    await runWorker(fake, { ...config, ...extra, numberOfTasksToRun: 1 })
+    const r = fake.state.get(id).runs[0]!
+    return { id, state: r.state, reason: r.reasonResolved, log: backingLog(fake, id) }
+  }
+
+  it('runs the task as a fresh user who owns what it writes, cannot touch the worker’s files, and is removed afterwards', async () => {
+    const o = await run({
+      command: [
+        ['sh', '-c', 'echo "me=$(whoami) uid=$(id -u) home=$HOME pwd=$(pwd)"; echo data > out.txt; stat -c "owner=%U" out.txt'],
+        ['sh', '-c', 'ls generic-worker >/dev/null 2>&1 && echo LOG-READABLE; mv generic-worker moved 2>/dev/null && echo LOG-MOVED; rm -rf generic-worker 2>/dev/null; test -d generic-worker && echo "log dir intact"'],
+      ],
+      maxRunTime: 60,
+      artifacts: [{ type: 'file', path: 'out.txt', name: 'public/out.txt' }],
+    })
+    assert.equal(o.state, 'completed', o.log)
+    const m = /^me=(task_\w+) uid=(\d+) home=(\S+) pwd=(\S+)$/m.exec(o.log)
+    assert.ok(m, o.log)
+    const [, user, uid, home, pwd] = m
+    assert.notEqual(uid, '0')
+    assert.equal(home, pwd, 'HOME is the task directory')
+    assert.match(o.log, new RegExp(`^owner=${user}$`, 'm'))
+    assert.doesNotMatch(o.log, /^LOG-(READABLE|MOVED)$/m)
+    assert.match(o.log, /^log dir intact$/m)
+    assert.match(o.log, new RegExp(`Running as task user ${user}`))
+    assert.equal(fake.artifacts(o.id).get('public/out.txt')!.content!.toString(), 'data\n')
+    assert.equal(userExists(user!), false, 'the task user was removed')
+  })
+
+  it('uploads only what the task user can read: a link to /etc/shadow is an error artifact', async () => {
+    const o = await run({ command: [['ln', '-s', '/etc/shadow', 'shadow.txt']], maxRunTime: 60, artifacts: [{ type: 'file', path: 'shadow.txt', name: 'public/shadow.txt' }] })
+    const a = fake.artifacts(o.id).get('public/shadow.txt')!
+    assert.equal(a.storageType, 'error')
+    assert.equal(a.reason, 'file-not-readable-on-worker')
+    assert.equal(o.state, 'failed', 'an error artifact fails a generic-worker task')
+  })
+
+  it('puts the task user in its osGroups with the scope, and refuses them without it', async () => {
+    const scope = `generic-worker:os-group:${POOL}/${GROUP}`
+    const ok = await run({ command: [['id', '-Gn']], maxRunTime: 60, osGroups: [GROUP] }, [scope])
+    assert.equal(ok.state, 'completed', ok.log)
+    assert.match(ok.log, new RegExp(`\\b${GROUP}\\b`))
+    const noScope = await run({ command: [['true']], maxRunTime: 60, osGroups: [GROUP] })
+    assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
+    assert.ok(noScope.log.includes(scope), noScope.log)
+    const unknown = await run({ command: [['true']], maxRunTime: 60, osGroups: ['no-such-group-here'] }, [`generic-worker:os-group:${POOL}/no-such-group-here`])
+    assert.deepEqual([unknown.state, unknown.reason], ['exception', 'malformed-payload'])
+    assert.match(unknown.log, /no-such-group-here do not exist on this worker/)
+  })
+
+  it('runs as the worker’s user with runTaskAsCurrentUser, only when config and scope allow', async () => {
+    const scope = `generic-worker:run-task-as-current-user:${POOL}`
+    const payload = { command: [['sh', '-c', 'echo "me=$(whoami)"']], maxRunTime: 60, features: { runTaskAsCurrentUser: true } }
+    const ok = await run(payload, [scope], { enableRunTaskAsCurrentUser: true })
+    assert.equal(ok.state, 'completed', ok.log)
+    assert.match(ok.log, new RegExp(`^me=${os.userInfo().username}$`, 'm'))
+    const off = await run(payload, [scope])
+    assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
+    assert.match(off.log, /requires the feature "runTaskAsCurrentUser", which is not enabled/)
+    const noScope = await run(payload, [], { enableRunTaskAsCurrentUser: true })
+    assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
+    assert.ok(noScope.log.includes(scope))
+  })
+
+  it('accepts features.chainOfTrust, as the multiuser schema does', async () => {
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
+    const pair = generateKeyPair()
+    writeFileSync(keyFile, pair.privateKeyBase64)
+    const o = await run({ command: [['true']], maxRunTime: 60, features: { chainOfTrust: true } }, [], { ed25519SigningKeyLocation: keyFile })
+    assert.equal(o.state, 'completed', o.log)
+    const a = fake.artifacts(o.id)
+    assert.ok(verifyDetached(pair.publicKeyBase64, a.get('public/chain-of-trust.json')!.content!, a.get('public/chain-of-trust.json.sig')!.content!))
+  })
+
+  it('a restarted worker removes the task users a crashed one left', async () => {
+    const leftover = `task_${Date.now()}left`
+    execFileSync('useradd', ['--no-create-home', '--home-dir', path.join(String(config.tasksDir), 'task_x_0'), leftover])
+    const other = `task_${Date.now()}other`
+    execFileSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent/elsewhere/task_y_0', other])
+    try {
+      await run({ command: [['true']], maxRunTime: 60 })
+      assert.equal(userExists(leftover), false, 'this worker’s leftover was removed')
+      assert.equal(userExists(other), true, 'a user of another tasksDir is not this worker’s')
+    } finally {
+      execFileSync('userdel', [other])
+    }
+  })
+})
