@@ -2,7 +2,8 @@
 // SIGKILL mid-task leaves a claim that expires, and the next worker cleans up before claiming.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { chmod, readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue, seededRandom } from '../helpers/fake-queue/index.js'
 import { until } from '../helpers/tasks.js'
@@ -27,7 +28,9 @@ describe(`reliability: cancellation and crashes (seed ${seed})`, function () {
   })
   afterEach(async () => fake.stop())
 
-  it('a storm of cancellations at random points leaves no process and no task directory', async () => {
+  for (const engine of ['insecure', 'multiuser'] as const) {
+  it(`a storm of cancellations at random points leaves no process, no task directory${engine === 'multiuser' ? ' and no task user' : ''} (${engine} engine)`, async function () {
+    if (engine === 'multiuser' && process.getuid?.() !== 0) this.skip()
     const random = seededRandom(seed)
     fake.claimTimeoutSecs = 1 // reclaims every half second: cancellations are noticed fast
     const marker = `megalodon-storm-${seed}-${slugid()}`
@@ -44,7 +47,8 @@ describe(`reliability: cancellation and crashes (seed ${seed})`, function () {
         },
       })
     }
-    const config = await workerConfig(fake, { capacity: 4, idleTimeoutSecs: 3 })
+    const config = await workerConfig(fake, { capacity: 4, idleTimeoutSecs: 3, engine })
+    if (engine === 'multiuser') await chmod(path.dirname(String(config.tasksDir)), 0o755)
     const worker = runWorker(fake, config)
     let seen = 0
     const watch = setInterval(() => (seen = Math.max(seen, processesWith(marker).length)), 100)
@@ -63,8 +67,14 @@ describe(`reliability: cancellation and crashes (seed ${seed})`, function () {
     }
     await until(() => processesWith(marker).length === 0, 10_000).catch(() => assert.fail(`seed ${seed}: leftover processes ${processesWith(marker).join(' ')}`))
     assert.deepEqual(await readdir(String(config.tasksDir)), [], `seed ${seed}: task directories left`)
+    if (engine === 'multiuser') {
+      const passwd = await readFile('/etc/passwd', 'utf8')
+      const left = passwd.split('\n').filter((l) => l.startsWith('task_') && l.includes(String(config.tasksDir)))
+      assert.deepEqual(left, [], `seed ${seed}: task users left`)
+    }
     assertNoSecretsUploaded(fake)
   })
+  }
 
   it('a worker killed mid-task: the claim expires, a new worker kills the leftovers, cleans up, and runs the retry', async () => {
     fake.claimTimeoutSecs = 2
