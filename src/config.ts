@@ -42,6 +42,10 @@ export interface WorkerConfig {
   enableTaskclusterProxy: boolean
   requiredDiskSpaceMegabytes: number
   enableMounts: boolean
+  enableResourceMonitor: boolean
+  maxMemoryUsagePercent: number
+  minAvailableMemoryBytes: number
+  allowedHighMemoryDurationSecs: number
   enableOSGroups: boolean
   enableRunTaskAsCurrentUser: boolean
   /** megalodon: generic-worker's engine, chosen by config instead of by binary. */

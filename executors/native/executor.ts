@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { quote } from 'shell-quote'
-import { MalformedPayload } from '../../src/errors.js'
+import { MalformedPayload, TaskFailure } from '../../src/errors.js'
 import { recordProcessGroup } from '../../src/task-dir.js'
 import { defaultShell, openPty } from '../../src/terminal.js'
 import type { WorkerConfig } from '../../src/config.js'
@@ -16,6 +16,7 @@ import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, w
 import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
 import { asTaskUser, createTaskUser, giveTaskDirectory, removeLeftoverTaskUsers, removeTaskUser, taskUserCanRead, type TaskUser } from './task-user.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
+import { ResourceMonitor } from './resource-monitor.js'
 
 interface NativePrepared {
   payload: NativePayload
@@ -42,18 +43,28 @@ async function runCommands(ctx: TaskContext, commands: string[][], env: Record<s
   let exitCode = 0
   for (const [i, argv] of commands.entries()) {
     ctx.log.info(`Executing command ${i}: ${quote(argv)}`)
+    // the resource monitor may abort this command alone; the task then fails
+    const local = new AbortController()
+    let exceeded: string | undefined
+    const monitor = monitorFor(ctx, (message) => {
+      exceeded = message
+      ctx.log.error(message)
+      local.abort()
+    })
     const result = await runCommand({
       argv,
       cwd: ctx.taskDir,
       env,
       log: ctx.log,
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, local.signal]),
       wrap: runAs ? (a) => asTaskUser(runAs, a) : undefined,
       graceSecs: ctx.config.abortGraceSecs,
       onStarted: (pgid) => recordProcessGroup(ctx.taskDir, pgid, ctx.taskId),
     })
-    writeCommandResult(ctx.log, result)
+    const memory = monitor?.stop()
+    writeCommandResult(ctx.log, { ...result, ...(memory ? { memory } : {}) })
     exitCode = result.exitCode
+    if (exceeded) throw new TaskFailure(exceeded)
     if (result.aborted) {
       ctx.log.error('Aborting task...')
       break
@@ -61,6 +72,17 @@ async function runCommands(ctx: TaskContext, commands: string[][], env: Record<s
     if (exitCode !== 0) break
   }
   return exitCode
+}
+
+/** generic-worker's resource monitor for one command, unless the payload or the config turns it off. */
+function monitorFor(ctx: TaskContext, onExceeded: (message: string) => void): ResourceMonitor | undefined {
+  const features = (ctx.task.payload as NativePayload).features ?? {}
+  if (features.resourceMonitor === false || !ctx.config.enableResourceMonitor) return undefined
+  const c = ctx.config
+  return new ResourceMonitor(
+    { maxMemoryUsagePercent: c.maxMemoryUsagePercent, minAvailableMemoryBytes: c.minAvailableMemoryBytes, allowedHighMemoryDurationSecs: c.allowedHighMemoryDurationSecs },
+    onExceeded,
+  ).start()
 }
 
 function commandEnv(ctx: TaskContext, payload: NativePayload, runAs?: TaskUser): Record<string, string> {

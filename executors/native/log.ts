@@ -2,6 +2,7 @@
 // `[taskcluster:error] …` (no time), its header, per-command result block and footer.
 
 import { formatGoDurationMs } from '../../src/go-duration.js'
+import { formatBytes, type MemorySummary } from './resource-monitor.js'
 import { MalformedPayload, WorkerError } from '../../src/errors.js'
 import type { LogFormat, TaskLog } from '../../src/task-log.js'
 import type { RunSummary, TaskContext } from '../types.js'
@@ -37,6 +38,8 @@ export interface CommandResult {
   wallMs: number
   aborted: boolean
   systemError?: string
+  /** The resource monitor's summary, when it ran. */
+  memory?: MemorySummary
 }
 
 /** The block generic-worker prints after each command; labels right-aligned to 32 columns. */
@@ -55,6 +58,14 @@ export function writeCommandResult(log: TaskLog, r: CommandResult): void {
       row('User Time', formatGoDurationMs(r.userMs)),
       row('Kernel Time', formatGoDurationMs(r.kernelMs)),
       row('Wall Time', formatGoDurationMs(r.wallMs)),
+      ...(r.memory
+        ? [
+            row('Average Available System Memory', formatBytes(r.memory.averageAvailableBytes)),
+            row('Average System Memory Used', formatBytes(r.memory.averageUsedBytes)),
+            row('Peak System Memory Used', formatBytes(r.memory.peakUsedBytes)),
+            row('Total System Memory', formatBytes(r.memory.totalBytes)),
+          ]
+        : []),
       row('Result', r.exitCode === 0 ? 'SUCCEEDED' : 'FAILED'),
     ].join('\n'),
   )

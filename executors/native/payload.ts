@@ -74,7 +74,7 @@ export interface NativePayload {
 }
 
 /** Features in the schema that later issues implement; until then asking for one is refused. */
-const notYetSupportedFeatures = ['loopbackVideo', 'loopbackAudio', 'resourceMonitor'] as const
+const notYetSupportedFeatures = ['loopbackVideo', 'loopbackAudio'] as const
 
 export function validateNativePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<NativePayload> {
   const copy: unknown = structuredClone(task.payload)
