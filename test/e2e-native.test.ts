@@ -41,6 +41,11 @@ describe('native executor end to end (fake Queue)', function () {
       `${ts}                        User Time: \\S+`,
       `${ts}                      Kernel Time: \\S+`,
       `${ts}                        Wall Time: [0-9.]+(ms|s|µs)`,
+      // the resource monitor's lines (on by default)
+      `${ts}  Average Available System Memory: [0-9.]+ [kMGT]?B`,
+      `${ts}       Average System Memory Used: [0-9.]+ [kMGT]?B`,
+      `${ts}          Peak System Memory Used: [0-9.]+ [kMGT]?B`,
+      `${ts}              Total System Memory: [0-9.]+ [kMGT]?B`,
       `${ts}                           Result: SUCCEEDED`,
       `${ts} Executing command 1: true`,
     ]
