@@ -42,6 +42,10 @@ export interface WorkerConfig {
   enableTaskclusterProxy: boolean
   requiredDiskSpaceMegabytes: number
   enableMounts: boolean
+  enableLoopbackAudio: boolean
+  enableLoopbackVideo: boolean
+  loopbackAudioDeviceNumber: number
+  loopbackVideoDeviceNumber: number
   enableResourceMonitor: boolean
   maxMemoryUsagePercent: number
   minAvailableMemoryBytes: number

@@ -82,7 +82,7 @@ describe('native executor end to end (fake Queue)', function () {
     assert.doesNotMatch(o.log, /=== Task Starting ===/)
   })
 
-  it('refuses what it cannot run yet by name (features, osGroups), as malformed-payload', async () => {
+  it('refuses what the insecure engine and this worker’s config do not offer, every problem by name (osGroups, loopbackAudio)', async () => {
     const o = await submitAndRun(fake, {
       command: [['true']],
       maxRunTime: 30,
@@ -91,7 +91,7 @@ describe('native executor end to end (fake Queue)', function () {
     })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
     assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]/)
-    assert.match(o.log, /feature "loopbackAudio" is not supported by this worker yet/)
+    assert.match(o.log, /requires the feature "loopbackAudio", which is not enabled on worker pool test-provisioner\/test-worker-type/)
   })
 
   it('refuses a maxRunTime above the worker’s maxTaskRunTime', async () => {

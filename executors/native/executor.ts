@@ -13,6 +13,7 @@ import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
 import { taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
+import { lendDevices, loopbackDevices } from './loopback.js'
 import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
 import { asTaskUser, createTaskUser, giveTaskDirectory, removeLeftoverTaskUsers, removeTaskUser, taskUserCanRead, type TaskUser } from './task-user.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
@@ -27,6 +28,8 @@ interface NativePrepared {
   user?: TaskUser
   /** Whom the commands run as: the task user, or nobody else (runTaskAsCurrentUser, insecure). */
   runAs?: TaskUser
+  /** Gives lent loopback devices back to their owners. */
+  returnDevices?: () => Promise<void>
 }
 
 /** One download cache and one set of directory caches per directory, for every task of this worker. */
@@ -142,6 +145,12 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
       ctx.log.info(`Running as task user ${prepared.runAs ? prepared.user.name : `${os.userInfo().username} (runTaskAsCurrentUser; task user ${prepared.user.name})`}`)
     }
     const runAs = prepared.runAs
+    const devices = await loopbackDevices(payload.features ?? {}, ctx.config).catch(async (err: unknown) => {
+      if (prepared.user) await removeTaskUser(prepared.user.name).catch(() => undefined)
+      throw err
+    })
+    Object.assign(ctx.env, devices.env)
+    if (runAs && devices.nodes.length > 0) prepared.returnDevices = await lendDevices(devices.nodes, runAs.uid, runAs.gid)
     ctx.openTerminal = async (command, size) => {
       const argv = command ?? defaultShell()
       return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, payload, runAs), size })
@@ -198,8 +207,9 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
       const purge = ctx.signal.aborted || (code !== undefined && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code))
       await unmountAll(storesFor(ctx).caches, prepared.caches, purge, ctx.log)
     } finally {
-      // the task user goes, with every process it still has
+      // the task user goes, with every process it still has; lent devices go back
       if (prepared.user) await removeTaskUser(prepared.user.name)
+      await prepared.returnDevices?.()
     }
   },
 

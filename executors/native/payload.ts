@@ -30,6 +30,21 @@ function userProblems(payload: NativePayload, task: TaskDefinition, config: Work
   return problems
 }
 
+/** loopbackVideo / loopbackAudio: the config switch and generic-worker's per-pool scope (the devices are checked in prepare). */
+function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
+  const pool = `${config.provisionerId}/${config.workerType}`
+  const problems: string[] = []
+  for (const [feature, enabled, scope] of [
+    ['loopbackVideo', config.enableLoopbackVideo, `generic-worker:loopback-video:${pool}`],
+    ['loopbackAudio', config.enableLoopbackAudio, `generic-worker:loopback-audio:${pool}`],
+  ] as const) {
+    if (payload.features?.[feature] !== true) continue
+    if (!enabled) problems.push(`This task requires the feature "${feature}", which is not enabled on worker pool ${pool}`)
+    if (!scopeSatisfied(task.scopes, scope)) problems.push(`Feature "${feature}" requires scopes the task does not have. Missing scopes:\n${scope}`)
+  }
+  return problems
+}
+
 /** What generic-worker refuses about mounts before running anything (malformed-payload). */
 function mountProblems(mounts: Mount[], task: TaskDefinition, config: WorkerConfig): string[] {
   if (mounts.length === 0) return []
@@ -73,8 +88,6 @@ export interface NativePayload {
   taskclusterProxyInterface?: string
 }
 
-/** Features in the schema that later issues implement; until then asking for one is refused. */
-const notYetSupportedFeatures = ['loopbackVideo', 'loopbackAudio'] as const
 
 export function validateNativePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<NativePayload> {
   const copy: unknown = structuredClone(task.payload)
@@ -99,10 +112,8 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
     if (t > expires + 1000) problems.push(`artifacts.${i}: expires ${a.expires} is after the task expiry ${task.expires}`)
   }
   problems.push(...userProblems(payload, task, config))
+  problems.push(...loopbackProblems(payload, task, config))
   problems.push(...mountProblems(payload.mounts ?? [], task, config))
-  for (const f of notYetSupportedFeatures) {
-    if (payload.features?.[f] === true) problems.push(`feature "${f}" is not supported by this worker yet (megalodon: see the README)`)
-  }
   if (problems.length > 0) throw new MalformedPayload('the task payload cannot run on this worker', problems)
 
   const liveLog = payload.features?.liveLog !== false
