@@ -109,7 +109,7 @@ export interface TaskExecutor<P = unknown, Prepared = unknown> {
   result(ctx: TaskContext, prepared: Prepared): Promise<ArtifactSpec[]>
   cleanup(ctx: TaskContext, prepared: Prepared): Promise<void>
   /** Once when the worker starts: clean up what a previous run of this worker left (optional). */
-  startup?(config: WorkerConfig): Promise<void>
+  startup?(config: WorkerConfig, warn: (message: string) => void): Promise<void>
   /**
    * Between tasks, when tasksDir has less than requiredDiskSpaceMegabytes free: delete what this
    * executor keeps for later tasks and no running task uses (least recently used first) until

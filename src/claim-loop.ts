@@ -99,6 +99,8 @@ export class ClaimLoop {
   /** New worker credentials (worker-runner's new-credentials, a worker-manager re-registration). */
   setCredentials(credentials: Credentials): void {
     this.workerQueue.setCredentials(credentials)
+    // what else speaks for the worker (the purge-cache client) reads them from the config
+    Object.assign(this.options.config, { clientId: credentials.clientId, accessToken: credentials.accessToken, certificate: credentials.certificate ?? '' })
     this.options.logger.info({ clientId: credentials.clientId }, 'worker credentials replaced')
   }
 
@@ -120,7 +122,7 @@ export class ClaimLoop {
     const taskQueueId = `${config.provisionerId}/${config.workerType}`
     for (const executor of this.options.executors) {
       // e.g. containers a crashed run of this worker left; an engine that is down is not fatal here
-      await executor.startup?.(config).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'executor start-up cleanup failed'))
+      await executor.startup?.(config, (message) => logger.warn({ executor: executor.name }, message)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'executor start-up cleanup failed'))
     }
     await purgeTaskDirs(config.tasksDir)
     let errorBackoff = 1000

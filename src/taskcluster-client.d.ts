@@ -27,6 +27,11 @@ declare module 'taskcluster-client' {
     constructor(options: ClientOptions)
     findTask(indexPath: string): Promise<{ taskId: string; namespace: string }>
   }
+  export class PurgeCache {
+    constructor(options: ClientOptions)
+    purgeRequests(workerPoolId: string, query?: { since?: string }): Promise<{ requests: Array<{ cacheName: string; before: string }> }>
+    purgeCache(workerPoolId: string, body: { cacheName: string }): Promise<unknown>
+  }
   export class WorkerManager {
     constructor(options: ClientOptions)
     registerWorker(body: Json): Promise<Json>
@@ -65,6 +70,7 @@ declare module 'taskcluster-client' {
     Object: typeof Object
     WorkerManager: typeof WorkerManager
     Index: typeof Index
+    PurgeCache: typeof PurgeCache
     upload: typeof upload
     createTemporaryCredentials: typeof createTemporaryCredentials
     slugid: typeof slugid

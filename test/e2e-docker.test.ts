@@ -182,6 +182,15 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.match(log, /using cache "shared-cache" -> \S+/)
   })
 
+  it('destroys a cache the purge-cache service was asked to purge', async () => {
+    const scopes = ['docker-worker:cache:to-purge']
+    const write = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo old > /c/state'], maxRunTime: 60, cache: { 'to-purge': '/c' } }, { task: { scopes } })
+    assert.equal(write.state, 'completed', write.log)
+    await fake.purgeCache('test-provisioner/test-worker-type', 'to-purge')
+    const read = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo "files: $(ls /c | wc -l)"'], maxRunTime: 60, cache: { 'to-purge': '/c' } }, { task: { scopes } })
+    assert.match(read.log, /^files: 0\r?$/m)
+  })
+
   it('fails a task whose cache is not covered by its scopes (docker-worker: failed, not exception)', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, cache: { 'secret-cache': '/c' } })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])

@@ -151,6 +151,22 @@ describe('mounts (native executor, fake Queue)', function () {
     assert.ok(after!.log.includes(scope), 'the missing scope is named')
   })
 
+  it('destroys a writable cache the purge-cache service was asked to purge', async () => {
+    const scope = 'generic-worker:cache:purged-cache'
+    const cache = { directory: 'cache', cacheName: 'purged-cache' }
+    const [first] = await run([{ payload: { command: [['sh', '-c', 'echo old > cache/state']], maxRunTime: 60, mounts: [cache] }, scopes: [scope] }])
+    assert.equal(first!.state, 'completed', first!.log)
+    await fake.purgeCache('test-provisioner/test-worker-type', 'purged-cache')
+    const [second, third] = await run([
+      { payload: { command: [['sh', '-c', 'echo "files: $(ls cache | wc -l)"; echo new > cache/state']], maxRunTime: 60, mounts: [cache] }, scopes: [scope] },
+      { payload: { command: [['cat', 'cache/state']], maxRunTime: 60, mounts: [cache] }, scopes: [scope] },
+    ])
+    assert.match(second!.log, /\[mounts\] Purged cache purged-cache: the purge-cache service asked for it/)
+    assert.match(second!.log, /^files: 0$/m)
+    assert.match(third!.log, /^new$/m, 'a cache made after the request is kept')
+    assert.ok(fake.requests.some((r) => r.method === 'purgeRequests' && r.clientId === 'worker/test'), 'asked with the worker’s credentials')
+  })
+
   it('fails a task that moves its cache away, refuses undeclared artifact dependencies and targets outside the task directory', async () => {
     const scope = 'generic-worker:cache:c'
     const producer = await fake.seedArtifact('public/a.txt', Buffer.from('a'))

@@ -3,7 +3,7 @@
 // instance), the most recently used free instance is reused, and instances of a task whose
 // exit code is in onExitStatus.purgeCaches are deleted instead of kept.
 
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
 
@@ -11,6 +11,10 @@ interface Instance {
   dir: string
   inUse: boolean
   lastUsed: number
+  /** When it was made (purge requests name caches created before a time). */
+  created: number
+  /** A purge request came while a task held it: deleted when released. */
+  doomed?: boolean
 }
 
 export interface MountedCache {
@@ -33,7 +37,13 @@ export class CacheManager {
       // `::` is never in a docker-worker cache name: such a directory is another executor's
       if (name.includes('::')) continue
       const ids = await readdir(path.join(this.cachesDir, name)).catch(() => [] as string[])
-      this.instances.set(name, ids.map((id) => ({ dir: path.join(this.cachesDir, name, id), inUse: false, lastUsed: 0 })))
+      const instances: Instance[] = []
+      for (const id of ids) {
+        const dir = path.join(this.cachesDir, name, id)
+        const st = await stat(dir).catch(() => undefined)
+        instances.push({ dir, inUse: false, lastUsed: 0, created: st ? st.birthtimeMs || st.mtimeMs : 0 })
+      }
+      this.instances.set(name, instances)
     }
   }
 
@@ -46,7 +56,7 @@ export class CacheManager {
       this.instances.set(name, list)
       let instance = list.filter((i) => !i.inUse).sort((a, b) => b.lastUsed - a.lastUsed)[0]
       if (!instance) {
-        instance = { dir: path.join(this.cachesDir, name, randomUUID()), inUse: false, lastUsed: 0 }
+        instance = { dir: path.join(this.cachesDir, name, randomUUID()), inUse: false, lastUsed: 0, created: Date.now() }
         await mkdir(instance.dir, { recursive: true })
         list.push(instance)
       }
@@ -54,6 +64,22 @@ export class CacheManager {
       mounted.push({ name, mountPoint, instance })
     }
     return mounted
+  }
+
+  /** Destroy the instances purge requests name (created before the request); one in use goes when released. */
+  async applyPurges(requests: ReadonlyArray<{ cacheName: string; before: Date }>): Promise<void> {
+    await this.load()
+    for (const [name, list] of this.instances) {
+      for (const i of [...list]) {
+        if (!requests.some((r) => r.cacheName === name && r.before.getTime() > i.created)) continue
+        if (i.inUse) {
+          i.doomed = true
+          continue
+        }
+        list.splice(list.indexOf(i), 1)
+        await rm(i.dir, { recursive: true, force: true })
+      }
+    }
   }
 
   /** Delete instances no task holds, least recently used first, until `enough()`. */
@@ -72,7 +98,7 @@ export class CacheManager {
     for (const m of mounted) {
       m.instance.inUse = false
       m.instance.lastUsed = Date.now()
-      if (purge) {
+      if (purge || m.instance.doomed) {
         const list = this.instances.get(m.name) ?? []
         list.splice(list.indexOf(m.instance), 1)
         await rm(m.instance.dir, { recursive: true, force: true })

@@ -6,6 +6,7 @@
 // interactive) are refused by name until they exist for containers.
 
 import type Docker from 'dockerode'
+import { purgeRequestsFor } from '../../src/purge-cache.js'
 import { ResourceUnavailable, TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/errors.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectDockerArtifacts } from './artifacts.js'
@@ -107,6 +108,10 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
           ctx.log.error(access.refused)
         }
         throw new TaskFailure(access.refused)
+      }
+      if (Object.keys(payload.cache ?? {}).length > 0) {
+        // docker-worker asked the purge-cache service before it mounted caches
+        await cachesFor(ctx.config.cachesDir).applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(m)))
       }
       const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
       for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.instance.dir}`)

@@ -227,3 +227,17 @@ async function moveInto(from: string, to: string): Promise<void> {
   await rm(to, { recursive: true, force: true })
   await rename(from, to)
 }
+
+/** The external commands of `externalTools` this host lacks, with the formats they serve. */
+export async function missingTools(): Promise<Array<{ command: string; debian: string; formats: string }>> {
+  const missing: Array<{ command: string; debian: string; formats: string }> = []
+  for (const [format, tool] of Object.entries(externalTools)) {
+    const found = await new Promise<boolean>((resolve) => {
+      const child = spawn('sh', ['-c', `command -v ${tool!.command}`], { stdio: 'ignore' })
+      child.once('error', () => resolve(false))
+      child.once('exit', (code) => resolve(code === 0))
+    })
+    if (!found) missing.push({ command: tool!.command, debian: tool!.debian, formats: format === '7z' ? '7z' : `${format}, tar.${format}` })
+  }
+  return missing
+}

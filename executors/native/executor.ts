@@ -13,6 +13,7 @@ import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
 import { taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
+import { missingTools } from './archives.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
 import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
 import { asTaskUser, createTaskUser, giveTaskDirectory, removeLeftoverTaskUsers, removeTaskUser, taskUserCanRead, type TaskUser } from './task-user.js'
@@ -213,8 +214,13 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     }
   },
 
-  async startup(config) {
+  async startup(config, warn) {
     if (config.engine === 'multiuser') await removeLeftoverTaskUsers(config.tasksDir)
+    // the commands some mount formats need: a worker without them says so once, at start
+    if (config.enableMounts) {
+      const missing = await missingTools()
+      if (missing.length > 0) warn(`mounts in these formats will fail on this worker: ${missing.map((m) => `${m.formats} (needs ${m.command}, Debian package ${m.debian})`).join('; ')}`)
+    }
   },
 
   // generic-worker's order: cached downloads first, then writable caches

@@ -16,6 +16,7 @@ import { Readable, Transform } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { TaskFailure } from '../../src/errors.js'
+import { purgeRequestsFor, type PurgeRequest } from '../../src/purge-cache.js'
 import { withRetry } from '../../src/retry.js'
 import type { TaskLog } from '../../src/task-log.js'
 import type { TaskContext } from '../types.js'
@@ -213,6 +214,10 @@ interface CacheInstance {
   name: string
   inUse: boolean
   lastUsed: number
+  /** When it was made (purge requests name caches created before a time). */
+  created: number
+  /** A purge request came while a task held it: deleted when released. */
+  doomed?: boolean
 }
 
 /**
@@ -235,7 +240,7 @@ export class DirectoryCaches {
     try {
       const saved = JSON.parse(await readFile(path.join(this.root, 'index.json'), 'utf8')) as CacheInstance[]
       // a worker that stopped mid-task left no instance in use
-      this.instances = saved.map((i) => ({ ...i, inUse: false }))
+      this.instances = saved.map((i) => ({ ...i, inUse: false, created: i.created ?? 0 }))
     } catch {
       this.instances = []
     }
@@ -259,10 +264,26 @@ export class DirectoryCaches {
       await this.save()
       return { instance: free, fresh: false }
     }
-    const instance: CacheInstance = { id: randomUUID(), name, inUse: true, lastUsed: Date.now() }
+    const instance: CacheInstance = { id: randomUUID(), name, inUse: true, lastUsed: Date.now(), created: Date.now() }
     all.push(instance)
     await this.save()
     return { instance, fresh: true }
+  }
+
+  /** Destroy the caches purge requests name (created before the request); one in use goes when released. */
+  async applyPurges(requests: readonly PurgeRequest[], log: (line: string) => void): Promise<void> {
+    const all = await this.load()
+    for (const i of [...all]) {
+      if (!requests.some((r) => r.cacheName === i.name && r.before.getTime() > i.created)) continue
+      if (i.inUse) {
+        i.doomed = true
+        continue
+      }
+      all.splice(all.indexOf(i), 1)
+      await rm(this.pathOf(i), { recursive: true, force: true })
+      log(`Purged cache ${i.name}: the purge-cache service asked for it`)
+    }
+    await this.save()
   }
 
   /** Delete caches no task holds, least recently used first, until `enough()`. */
@@ -282,7 +303,7 @@ export class DirectoryCaches {
     const all = await this.load()
     instance.inUse = false
     instance.lastUsed = Date.now()
-    if (purge) {
+    if (purge || instance.doomed) {
       all.splice(all.indexOf(instance), 1)
       await rm(this.pathOf(instance), { recursive: true, force: true })
     }
@@ -304,6 +325,8 @@ export async function mountAll(
   mounted: MountedCache[],
 ): Promise<void> {
   const log = (line: string) => ctx.log.info(`[mounts] ${line}`)
+  // caches someone asked to purge are destroyed before a task can get them
+  if (mounts.some(isCache)) await stores.caches.applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(`[mounts] ${m}`)), log)
   for (const m of mounts) {
     try {
       await mountOne(ctx, m, stores, mounted, log)

@@ -12,6 +12,7 @@ import { parseJson, readBody, route, sendError, sendJson, type Route } from './h
 import { objectRoutes } from './object-routes.js'
 import { queueRoutes } from './queue-routes.js'
 import { QueueState, type StoredArtifact } from './state.js'
+import { purgeCacheRoutes, type PurgeRequest } from './purge-cache-routes.js'
 import { workerManagerRoutes, type WorkerManagerSettings } from './worker-manager-routes.js'
 
 export interface Fault {
@@ -83,6 +84,8 @@ export class FakeQueue {
   claimWaitMs: number
   /** The Index: namespace → taskId (findTask). */
   readonly index = new Map<string, string>()
+  /** Requests made to the purge-cache service. */
+  readonly purgeRequests: PurgeRequest[] = []
   /** Set to serve worker-manager's registerWorker/reregisterWorker (static provider). */
   workerManager: WorkerManagerSettings | undefined
 
@@ -96,6 +99,7 @@ export class FakeQueue {
       ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
       ...objectRoutes(this.state, baseUrl),
       ...workerManagerRoutes(this.auth, () => this.workerManager, new Map()),
+      ...purgeCacheRoutes(this.purgeRequests),
       route('findTask', 'GET', '/api/index/v1/task/:namespace', (r) => {
         const taskId = this.index.get(decodeURIComponent(r.params[0]!))
         if (!taskId) throw new HttpError(404, 'ResourceNotFound', `nothing indexed at ${r.params[0]}`)
@@ -107,7 +111,7 @@ export class FakeQueue {
 
   /** A worker client allowed to claim from this pool as this worker, and nothing else. */
   addWorker(taskQueueId: string, workerGroup: string, workerId: string, creds = WORKER): void {
-    this.auth.addClient(creds.clientId, creds.accessToken, [`queue:claim-work:${taskQueueId}`, `queue:worker-id:${workerGroup}/${workerId}`])
+    this.auth.addClient(creds.clientId, creds.accessToken, [`queue:claim-work:${taskQueueId}`, `queue:worker-id:${workerGroup}/${workerId}`, `purge-cache:purge-requests::${taskQueueId}`])
   }
 
   get rootUrl(): string {
@@ -204,6 +208,12 @@ export class FakeQueue {
       const body = a.gzip ? gzipSync(raw) : raw
       record.artifacts[0]!.set(a.name, { name: a.name, storageType: 's3', contentType: a.contentType ?? 'application/octet-stream', expires, body, contentEncoding: a.gzip ? 'gzip' : 'identity', contentLength: body.length, present: true })
     }
+  }
+
+  /** Ask the purge-cache service to purge a cache of a worker pool, as a person would. */
+  async purgeCache(workerPoolId: string, cacheName: string): Promise<void> {
+    const client = new taskcluster.PurgeCache({ rootUrl: this.rootUrl, credentials: ADMIN, retries: 0 })
+    await client.purgeCache(workerPoolId, { cacheName })
   }
 
   /** Cancel a task as a user would: its running run resolves exception/canceled. */
