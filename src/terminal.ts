@@ -1,7 +1,6 @@
 // A terminal inside a task's environment, for the interactive feature: whatever opens it (a
 // pseudo-terminal on the host, a `docker exec` with a TTY), the feature sees this shape.
 
-import { existsSync } from 'node:fs'
 import pty from 'node-pty'
 
 export interface TerminalSize {
@@ -23,11 +22,6 @@ export interface Terminal {
 
 /** Opens a terminal running `command` (the environment's default shell when absent). */
 export type OpenTerminal = (command: string[] | undefined, size: TerminalSize) => Promise<Terminal>
-
-/** The shell generic-worker gives an interactive session on posix: bash, else sh. */
-export function defaultShell(): string[] {
-  return [existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh']
-}
 
 /** A pseudo-terminal on this host (node-pty), for native tasks. */
 export function openPty(command: string[], options: { cwd: string; env: Record<string, string>; size: TerminalSize }): Terminal {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { readdirSync } from 'node:fs'
 import path from 'node:path'
-import { multiuserPayloadValidator, payloadValidator } from '../executors/native/schema.js'
+import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from '../executors/native/schema.js'
 import { readUpstreamYaml, upstreamDir } from './helpers/upstream.js'
 import { newAjv } from '../src/json-schema.js'
 
@@ -119,6 +119,39 @@ describe('generic-worker payload schema, multiuser engine: ours vs upstream mult
       const features = (payload as { features?: Record<string, unknown> }).features ?? {}
       assert.ok('chainOfTrust' in features || 'runTaskAsCurrentUser' in features, `${name} differs for another reason`)
     }
+  })
+
+  for (const [name, payload] of cases) {
+    it(`agrees on ${name}`, () => {
+      assert.equal(ours(structuredClone(payload)), theirs(structuredClone(payload)), JSON.stringify(payload).slice(0, 300))
+    })
+  }
+})
+
+describe('generic-worker payload schema, Windows: ours vs upstream multiuser_windows', function () {
+  const full = readUpstreamYaml('generic-worker/multiuser_windows.yml') as Record<string, unknown>
+  const theirs = newAjv({ validateSchema: false }).compile(full)
+  const ours = windowsPayloadValidator()
+  // the posix corpus with cmd.exe lines instead of argv arrays, plus Windows-only fields
+  const cases: Array<[string, unknown]> = corpus().map(([name, p]) => {
+    if (p && typeof p === 'object' && !Array.isArray(p) && JSON.stringify((p as { command?: unknown }).command) === JSON.stringify(base.command)) return [name, { ...p, command: ['echo hi'] }]
+    return [name, p]
+  })
+  const win = { command: ['echo hi', 'dir'], maxRunTime: 60 }
+  for (const [name, patch] of Object.entries({
+    'runAsAdministrator': { features: { runAsAdministrator: true } },
+    'hideCmdWindow': { features: { hideCmdWindow: true } },
+    'hideCmdWindow not boolean': { features: { hideCmdWindow: 'yes' } },
+    'rdpInfo': { rdpInfo: 'login-identity/x/rdpinfo.json' },
+    'rdpInfo not a string': { rdpInfo: 5 },
+    'loopbackVideo on Windows': { features: { loopbackVideo: true } },
+    'empty command list': { command: [] },
+    'argv-style command': { command: [['echo', 'hi']] },
+  })) cases.push([`windows ${name}`, { ...win, ...patch }])
+
+  it('has valid and invalid Windows payloads', () => {
+    const verdicts = cases.map(([, p]) => theirs(structuredClone(p)))
+    assert.ok(verdicts.filter(Boolean).length > 20 && verdicts.filter((v) => !v).length > 40)
   })
 
   for (const [name, payload] of cases) {

@@ -7,6 +7,7 @@ import path from 'node:path'
 import type { ArtifactSpec } from '../../src/artifacts.js'
 import type { NativeArtifact } from './payload.js'
 import { contentEncodingFor, contentTypeFor } from './mime.js'
+import { currentPlatform } from './platform.js'
 
 export interface CollectOptions {
   taskDir: string
@@ -19,10 +20,6 @@ export interface CollectOptions {
   canRead?: (file: string) => Promise<boolean>
 }
 
-function resolvePath(taskDir: string, p: string): string {
-  const normalised = p.replace(/\\/g, '/')
-  return path.isAbsolute(normalised) ? normalised : path.join(taskDir, normalised)
-}
 
 async function walkFiles(dir: string): Promise<string[]> {
   const out: string[] = []
@@ -49,7 +46,7 @@ function fileSpec(a: NativeArtifact, name: string, file: string, expires: string
 export async function collectArtifacts(artifacts: readonly NativeArtifact[], options: CollectOptions): Promise<ArtifactSpec[]> {
   const specs: ArtifactSpec[] = []
   for (const a of artifacts) {
-    const abs = resolvePath(options.taskDir, a.path)
+    const abs = currentPlatform().resolvePath(options.taskDir, a.path)
     const name = a.name ?? a.path.replace(/\\/g, '/')
     const expires = a.expires ?? options.taskExpires
     const info = await stat(abs).catch(() => undefined)

@@ -1,12 +1,11 @@
 // The native executor: generic-worker payloads run as processes of the worker's own user
 // (generic-worker's "insecure" engine) in a fresh task directory.
 
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
-import { quote } from 'shell-quote'
 import { MalformedPayload, TaskFailure } from '../../src/errors.js'
 import { recordProcessGroup } from '../../src/task-dir.js'
-import { defaultShell, openPty } from '../../src/terminal.js'
+import { openPty } from '../../src/terminal.js'
 import type { WorkerConfig } from '../../src/config.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectArtifacts } from './artifacts.js'
@@ -18,6 +17,7 @@ import { lendDevices, loopbackDevices } from './loopback.js'
 import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
 import { asTaskUser, createTaskUser, giveTaskDirectory, removeLeftoverTaskUsers, removeTaskUser, taskUserCanRead, type TaskUser } from './task-user.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
+import { currentPlatform } from './platform.js'
 import { ResourceMonitor } from './resource-monitor.js'
 
 interface NativePrepared {
@@ -43,10 +43,14 @@ function storesFor(ctx: { config: WorkerConfig }) {
 }
 
 /** Runs the commands in order, stopping at the first that fails or is aborted; returns the last exit code. */
-async function runCommands(ctx: TaskContext, commands: string[][], env: Record<string, string>, runAs?: TaskUser): Promise<number> {
+async function runCommands(ctx: TaskContext, commands: ReadonlyArray<unknown>, env: Record<string, string>, runAs?: TaskUser): Promise<number> {
   let exitCode = 0
-  for (const [i, argv] of commands.entries()) {
-    ctx.log.info(`Executing command ${i}: ${quote(argv)}`)
+  const platform = currentPlatform()
+  for (const [i, command] of commands.entries()) {
+    const prepared = platform.prepareCommand(command, i, ctx.taskDir)
+    for (const [file, content] of Object.entries(prepared.files)) await writeFile(file, content)
+    const argv = prepared.argv
+    ctx.log.info(`Executing command ${i}: ${prepared.display}`)
     // the resource monitor may abort this command alone; the task then fails
     const local = new AbortController()
     let exceeded: string | undefined
@@ -153,7 +157,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     Object.assign(ctx.env, devices.env)
     if (runAs && devices.nodes.length > 0) prepared.returnDevices = await lendDevices(devices.nodes, runAs.uid, runAs.gid)
     ctx.openTerminal = async (command, size) => {
-      const argv = command ?? defaultShell()
+      const argv = command ?? currentPlatform().shell()
       return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, payload, runAs), size })
     }
     if ((payload.mounts ?? []).length > 0) {

@@ -8,7 +8,8 @@ import { describeSchemaError } from '../../src/schema-errors.js'
 import type { TaskDefinition } from '../../src/types.js'
 import type { ValidatedPayload } from '../types.js'
 import { isCache, type Mount } from './mounts.js'
-import { multiuserPayloadValidator, payloadValidator } from './schema.js'
+import { currentPlatform } from './platform.js'
+import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
 import { scopeSatisfied } from '../../src/scopes.js'
 
 /** osGroups and runTaskAsCurrentUser: per engine, config switch and scope, as generic-worker checks them. */
@@ -39,6 +40,10 @@ function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: 
     ['loopbackAudio', config.enableLoopbackAudio, `generic-worker:loopback-audio:${pool}`],
   ] as const) {
     if (payload.features?.[feature] !== true) continue
+    if (!currentPlatform().supports(feature)) {
+      problems.push(`feature "${feature}" is only available on Linux workers`)
+      continue
+    }
     if (!enabled) problems.push(`This task requires the feature "${feature}", which is not enabled on worker pool ${pool}`)
     if (!scopeSatisfied(task.scopes, scope)) problems.push(`Feature "${feature}" requires scopes the task does not have. Missing scopes:\n${scope}`)
   }
@@ -75,7 +80,8 @@ export interface NativeArtifact {
 }
 
 export interface NativePayload {
-  command: string[][]
+  /** argv arrays (Linux, macOS) or cmd.exe lines (Windows). */
+  command: string[][] | string[]
   env?: Record<string, string>
   maxRunTime: number
   artifacts?: NativeArtifact[]
@@ -91,7 +97,9 @@ export interface NativePayload {
 
 export function validateNativePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<NativePayload> {
   const copy: unknown = structuredClone(task.payload)
-  const validate = config.engine === 'multiuser' ? multiuserPayloadValidator() : payloadValidator()
+  const platform = currentPlatform()
+  // Windows has one engine (multiuser) and its own schema
+  const validate = platform.name === 'windows' ? windowsPayloadValidator() : config.engine === 'multiuser' ? multiuserPayloadValidator() : payloadValidator()
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) => describeSchemaError(e, copy))
     throw new MalformedPayload('the task payload is invalid', [...new Set(problems)])

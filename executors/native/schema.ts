@@ -32,3 +32,28 @@ function multiuserSchema(): Record<string, unknown> {
 export const multiuserPayloadSchema = multiuserSchema()
 let multiuserCompiled: ValidateFunction | undefined
 export const multiuserPayloadValidator = (): ValidateFunction => (multiuserCompiled ??= newAjv().compile(multiuserPayloadSchema))
+
+/**
+ * Windows (generic-worker's multiuser_windows): commands are cmd.exe lines (strings), no
+ * loopback devices, and runAsAdministrator, hideCmdWindow and rdpInfo.
+ */
+function windowsSchema(): Record<string, unknown> {
+  const s = structuredClone(multiuserPayloadSchema) as {
+    $id?: string
+    description?: string
+    properties: Record<string, unknown> & { command: Record<string, unknown>; features: { properties: Record<string, unknown> } }
+  }
+  s.$id = 'megalodon/generic-worker-payload-windows.json#'
+  s.description = "megalodon's schema for generic-worker payloads on Windows; equivalent to upstream multiuser_windows.json (checked by test/native-schema.test.ts)."
+  s.properties.command = { title: 'Commands to run', description: 'One cmd.exe command line per entry, each run through its own .bat file.', type: 'array', minItems: 1, uniqueItems: false, items: { type: 'string' } }
+  delete s.properties.features.properties.loopbackAudio
+  delete s.properties.features.properties.loopbackVideo
+  s.properties.features.properties.runAsAdministrator = { type: 'boolean', title: 'Run commands with UAC elevation' }
+  s.properties.features.properties.hideCmdWindow = { type: 'boolean', default: false, title: 'Hide the cmd.exe window of each command' }
+  s.properties.rdpInfo = { type: 'string', title: 'RDP Info', description: 'An artifact name for publishing RDP connection information.' }
+  return s as unknown as Record<string, unknown>
+}
+
+export const windowsPayloadSchema = windowsSchema()
+let windowsCompiled: ValidateFunction | undefined
+export const windowsPayloadValidator = (): ValidateFunction => (windowsCompiled ??= newAjv().compile(windowsPayloadSchema))
