@@ -254,6 +254,32 @@ async function cachedImage() {
   return { imageMB: +(tar.length / 1e6).toFixed(1), firstTaskMs: first!, secondTaskMs: second!, ratio: +(second! / first!).toFixed(2) }
 }
 
+/**
+ * A readOnlyDirectory mount of a 200 MB tar.zst artifact: the first task downloads and unpacks
+ * it, the second unpacks it from the download cache (claim → resolution of each).
+ */
+async function mountTiming(mb: number) {
+  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const dir = path.join(os.tmpdir(), `megalodon-bench-mount-${slugid()}`)
+  await mkdir(path.join(dir, 'tree'), { recursive: true })
+  // incompressible files, so the archive is as big as its content
+  await new Promise((resolve) => spawn('sh', ['-c', `for i in $(seq 1 ${mb / 10}); do head -c 10000000 /dev/urandom > tree/f$i; done && tar -cf - -C tree . | zstd -q -o tree.tar.zst`], { cwd: dir }).once('exit', resolve))
+  const archive = await readFile(path.join(dir, 'tree.tar.zst'))
+  const producer = await fake.seedArtifact('public/tree.tar.zst', archive)
+  const ids = [slugid(), slugid()]
+  for (const id of ids) {
+    await fake.createTask(id, { payload: { command: [['true']], maxRunTime: 600, mounts: [{ directory: 'tree', content: { taskId: producer, artifact: 'public/tree.tar.zst' }, format: 'tar.zst' }] }, dependencies: [producer] })
+  }
+  await runWorker(fake, { numberOfTasksToRun: 2 })
+  const [first, second] = ids.map((id) => {
+    const run = fake.state.get(id).runs[0]!
+    return Date.parse(run.resolved!) - Date.parse(run.started!)
+  })
+  await rm(dir, { recursive: true, force: true })
+  await fake.stop()
+  return { archiveMB: +(archive.length / 1e6).toFixed(1), firstTaskMs: first!, secondTaskMs: second!, ratio: +(second! / first!).toFixed(2) }
+}
+
 /** A trivial docker task through the fake Queue vs `docker run --rm <image> true` on the same engine. */
 async function dockerOverhead(n: number) {
   await dockerForTests()
@@ -293,6 +319,7 @@ const results = {
   memory: await memoryPeaks(Number(process.env.BENCH_MEMORY_MIB ?? 1024)),
   docker: await dockerOverhead(Number(process.env.BENCH_DOCKER_RUNS ?? 20)),
   cachedImage: await cachedImage(),
+  mount: await mountTiming(Number(process.env.BENCH_MOUNT_MB ?? 200)),
 }
 const o = results.claimToResolutionMs
 process.stdout.write(
@@ -310,6 +337,7 @@ process.stdout.write(
     `small files            ${results.smallFiles.files} × 1 KiB as one directory artifact: worker ${results.smallFiles.workerSeconds} s, plain PUTs (10 at once) ${results.smallFiles.plainPutSeconds} s: ${results.smallFiles.ratio}×`,
     `worker peak RSS        idle ${results.memory.idlePeakMiB} MiB; through a ${results.memory.mib} MiB log ${results.memory.logPeakMiB} MiB (${results.memory.log.seconds} s); through a ${results.memory.mib} MiB artifact ${results.memory.artifactPeakMiB} MiB (${results.memory.artifact.seconds} s)`,
     `image from an artifact ${results.cachedImage.imageMB} MB tarball: first task ${results.cachedImage.firstTaskMs} ms (download + docker load), second ${results.cachedImage.secondTaskMs} ms (reused): ${results.cachedImage.ratio}×`,
+    `tar.zst mount          ${results.mount.archiveMB} MB readOnlyDirectory: first task ${results.mount.firstTaskMs} ms (download + unpack), second ${results.mount.secondTaskMs} ms (from the download cache): ${results.mount.ratio}×`,
     `trivial docker task    claim → resolution median ${results.docker.taskMedianMs} ms vs \`docker run --rm\` ${results.docker.dockerRunMedianMs} ms (${results.docker.runs} each): ${results.docker.ratio}×`,
     '',
   ].join('\n'),

@@ -112,6 +112,55 @@ describe('mounts (native executor, fake Queue)', function () {
     assert.match(o!.log, /^top\ndeep\ndeep\n/m)
   })
 
+  it('unpacks directories and seeds caches from every content source', async () => {
+    // a tar of text files is text itself (ASCII and NULs): it can even be `raw` content
+    const src = mkdtempSync(path.join(os.tmpdir(), 'megalodon-mount-src-'))
+    mkdirSync(path.join(src, 'tree'))
+    writeFileSync(path.join(src, 'tree', 'hello.txt'), 'hello from an archive\n')
+    execFileSync('tar', ['--format=ustar', '-cf', path.join(src, 'tree.tar'), '-C', path.join(src, 'tree'), '.'])
+    const tar = readFileSync(path.join(src, 'tree.tar'))
+    const producer = await fake.seedArtifact('public/tree.tar', tar)
+    fake.index.set('project.tree.latest', producer)
+    const tarServer = http.createServer((_req, res) => res.writeHead(200).end(tar))
+    await new Promise<void>((r) => tarServer.listen(0, '127.0.0.1', r))
+    const tarUrl = `http://127.0.0.1:${(tarServer.address() as AddressInfo).port}/tree.tar`
+    try {
+      const sources = {
+        url: { url: tarUrl },
+        artifact: { taskId: producer, artifact: 'public/tree.tar' },
+        indexed: { namespace: 'project.tree.latest', artifact: 'public/tree.tar' },
+        raw: { raw: tar.toString('latin1') },
+        base64: { base64: tar.toString('base64') },
+      }
+      assert.ok(tar.every((b) => b < 0x80), 'the tarball is ASCII')
+      const mounts = Object.entries(sources).flatMap(([name, content]) => [
+        { directory: `ro-${name}`, content, format: 'tar' },
+        { directory: `cache-${name}`, cacheName: `seeded-${name}`, content, format: 'tar' },
+      ])
+      const cat = Object.keys(sources).flatMap((n) => [`ro-${n}/hello.txt`, `cache-${n}/hello.txt`])
+      const [o] = await run([{ payload: { command: [['cat', ...cat]], maxRunTime: 60, mounts }, scopes: Object.keys(sources).map((n) => `generic-worker:cache:seeded-${n}`), dependencies: [producer] }])
+      assert.equal(o!.state, 'completed', o!.log)
+      assert.equal(o!.log.split('\n').filter((l) => l === 'hello from an archive').length, 10, o!.log)
+    } finally {
+      tarServer.close()
+    }
+  })
+
+  it('gives concurrent tasks different instances of the same cache', async () => {
+    const scope = 'generic-worker:cache:shared'
+    const payload = (marker: string) => ({ command: [['sh', '-c', `ls cache; touch cache/${marker}; sleep 2`]], maxRunTime: 60, mounts: [{ directory: 'cache', cacheName: 'shared' }] })
+    const [a, b] = [slugid(), slugid()]
+    await fake.createTask(a, { payload: payload('from-a'), scopes: [scope] })
+    await fake.createTask(b, { payload: payload('from-b'), scopes: [scope] })
+    await runWorker(fake, { ...config, capacity: 2, numberOfTasksToRun: 2 })
+    for (const id of [a, b]) assert.equal(fake.state.get(id).runs[0]!.state, 'completed', backingLog(fake, id))
+    assert.doesNotMatch(backingLog(fake, b), /^from-a$/m)
+    assert.doesNotMatch(backingLog(fake, a), /^from-b$/m)
+    // both instances were kept: a third task gets one of them
+    const [c] = await run([{ payload: { command: [['ls', 'cache']], maxRunTime: 60, mounts: [{ directory: 'cache', cacheName: 'shared' }] }, scopes: [scope] }])
+    assert.match(c!.log, /^from-[ab]$/m)
+  })
+
   it('downloads content once: a second task reuses it', async () => {
     const before = served
     const mount = { file: 'url.txt', content: { url: `${baseUrl}/file.txt`, sha256: sha256(urlBody) } }

@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { generateKeyPair, verifyDetached } from '../src/ed25519.js'
+import { taskDirName } from '../src/task-dir.js'
 import type { RawConfig } from '../src/config.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { backingLog } from './helpers/tasks.js'
@@ -75,6 +76,24 @@ describe('multiuser engine (root)', function () {
     assert.match(o.log, new RegExp(`Running as task user ${user}`))
     assert.equal(fake.artifacts(o.id).get('public/out.txt')!.content!.toString(), 'data\n')
     assert.equal(userExists(user!), false, 'the task user was removed')
+  })
+
+  it('runs concurrent tasks as distinct users who cannot read each other’s task directories', async () => {
+    const [a, b] = [slugid(), slugid()]
+    const aDir = path.join(String(config.tasksDir), taskDirName(a, 0))
+    await fake.createTask(a, { payload: { command: [['sh', '-c', 'echo "uid=$(id -u)"; echo secret-of-a > secret; sleep 3']], maxRunTime: 60 } })
+    await fake.createTask(b, {
+      payload: { command: [['sh', '-c', `echo "uid=$(id -u)"; sleep 1; cat ${aDir}/secret 2>&1 || echo "CANNOT READ"; ls ${String(config.tasksDir)} 2>&1 || echo "CANNOT LIST"`]], maxRunTime: 60 },
+    })
+    await runWorker(fake, { ...config, capacity: 2, numberOfTasksToRun: 2 })
+    const [logA, logB] = [backingLog(fake, a), backingLog(fake, b)]
+    assert.equal(fake.state.get(a).runs[0]!.state, 'completed', logA)
+    const uidA = /^uid=(\d+)$/m.exec(logA)?.[1]
+    const uidB = /^uid=(\d+)$/m.exec(logB)?.[1]
+    assert.ok(uidA && uidB && uidA !== uidB, `distinct uids: ${uidA} ${uidB}`)
+    assert.doesNotMatch(logB, /^secret-of-a$/m)
+    assert.match(logB, /^CANNOT READ$/m)
+    assert.match(logB, /^CANNOT LIST$/m)
   })
 
   it('uploads only what the task user can read: a link to /etc/shadow is an error artifact', async () => {
