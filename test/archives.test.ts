@@ -30,8 +30,36 @@ const compressWith: Record<string, (input: string, output: string) => void> = {
   lz: (i, o) => sh(`lzip -c '${i}' > '${o}'`),
   br: (i, o) => sh(`brotli -c '${i}' > '${o}'`),
   zz: (i, o) => writeFileSync(o, deflateSync(readFileSync(i))),
+  // snappy's framing format: blocks by python-snappy (Debian's), framed here with its own
+  // CRC-32C (python-snappy's stream writer is broken in bookworm); a stored chunk and padding too
+  sz: (i, o) =>
+    execFileSync('/usr/bin/python3', ['-c', SNAPPY_FRAMER, i, o], { stdio: ['ignore', 'pipe', 'pipe'] }),
 }
-const notYet: string[] = ['sz', 'mz', 'tar.sz', 'tar.mz', 'rar']
+const SNAPPY_FRAMER = `
+import snappy, struct, sys
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82f63b78 if crc & 1 else crc >> 1
+    return crc ^ 0xffffffff
+def masked(data):
+    c = crc32c(data)
+    return ((((c >> 15) | (c << 17)) & 0xffffffff) + 0xa282ead8) & 0xffffffff
+def chunk(t, body):
+    return bytes([t]) + struct.pack('<I', len(body))[:3] + body
+data = open(sys.argv[1], 'rb').read()
+out = chunk(0xff, b'sNaPpY') + chunk(0xfe, b'padding')
+for n, i in enumerate(range(0, len(data), 65536)):
+    piece = data[i:i + 65536]
+    if n == 1:
+        out += chunk(0x01, struct.pack('<I', masked(piece)) + piece)
+    else:
+        out += chunk(0x00, struct.pack('<I', masked(piece)) + snappy.compress(piece))
+open(sys.argv[2], 'wb').write(out)
+`
+const notYet: string[] = ['mz', 'tar.mz', 'rar']
 
 describe('mount content formats', function () {
   this.timeout(60_000)
@@ -39,6 +67,18 @@ describe('mount content formats', function () {
   let tree: string
   const big = randomBytes(200_000)
   before(function () {
+    const snappyPython = () => {
+      try {
+        execFileSync('/usr/bin/python3', ['-c', 'import snappy'], { stdio: 'ignore' })
+        return true
+      } catch {
+        return false
+      }
+    }
+    if (!snappyPython()) {
+      if (process.env.CI) assert.fail('python3-snappy is missing: .ci/run installs it')
+      this.skip()
+    }
     for (const tool of ['gzip', 'bzip2', 'xz', 'zstd', 'lz4', 'lzip', 'brotli', 'zip', '7z', 'tar']) {
       if (!has(tool)) {
         if (process.env.CI) assert.fail(`${tool} is missing: .ci/run installs it`)
@@ -99,7 +139,7 @@ describe('mount content formats', function () {
   it('says which formats are not supported yet, by name', async () => {
     const dummy = path.join(work, 'dummy')
     writeFileSync(dummy, 'x')
-    for (const f of ['sz', 'mz'] as CompressionFormat[]) await assert.rejects(decompressFile(dummy, path.join(work, 'o'), f), new RegExp(`${f} compression is not supported`))
+    await assert.rejects(decompressFile(dummy, path.join(work, 'o'), 'mz' as CompressionFormat), /mz compression is not supported/)
     await assert.rejects(extractArchive(dummy, path.join(work, 'o2'), 'rar'), /rar archives are not supported/)
   })
 
@@ -110,6 +150,7 @@ describe('mount content formats', function () {
     await assert.rejects(decompressFile(junk, path.join(work, 'j2'), 'xz'), /xz -dc failed/)
     await assert.rejects(extractArchive(junk, path.join(work, 'j3'), 'zip'), /cannot unarchive zip/)
     await assert.rejects(extractArchive(junk, path.join(work, 'j4'), 'tar.gz'), UnpackError)
+    await assert.rejects(decompressFile(junk, path.join(work, 'j5'), 'sz'), /not a snappy-framed stream/)
   })
 
   describe('crafted archives that reach outside the target', () => {

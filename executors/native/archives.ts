@@ -9,8 +9,9 @@
 // - tar (and tar.<any of the above>): node-tar, strict (an unsafe entry is an error).
 // - zip: yauzl (reads entries from the central directory, streams each).
 // - 7z: Debian's p7zip (`7z`), then the same check of what it wrote.
-// - sz (snappy framed), mz (MinLZ) and rar: not yet (rar archives cannot even be made here:
-//   Debian has no free rar writer); a mount asking for them fails with a message saying so.
+// - sz: snappy's framing format, snappyjs for the blocks (snappy-framed.ts).
+// - mz (MinLZ) and rar: not yet (nothing here can even make them: Debian has no free rar
+//   writer, and MinLZ has no tool); a mount asking for them fails with a message saying so.
 
 import { spawn } from 'node:child_process'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -21,6 +22,7 @@ import { pipeline } from 'node:stream/promises'
 import { createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib'
 import * as tar from 'tar'
 import yauzl from 'yauzl'
+import { snappyFramedDecoder } from './snappy-framed.js'
 
 export const compressionFormats = ['br', 'bz2', 'gz', 'lz', 'lz4', 'mz', 'sz', 'xz', 'zst', 'zz'] as const
 export type CompressionFormat = (typeof compressionFormats)[number]
@@ -76,6 +78,8 @@ export function decompressor(format: CompressionFormat): Duplex {
     case 'lz':
     case 'lz4':
       return piped(format)
+    case 'sz':
+      return snappyFramedDecoder()
     default:
       throw new UnpackError(`${format} compression is not supported by this version of megalodon yet`)
   }
