@@ -5,15 +5,13 @@
 // bytes, made with the worker's `ed25519SigningKeyLocation` key. Verifiers (scriptworker)
 // check the signature with the pool's public key, then each hash against the artifacts.
 
-import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
 import { copyFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { pipeline } from 'node:stream/promises'
 import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
 import { signDetached, type SigningKey } from '../src/ed25519.js'
 import type { WorkerError } from '../src/errors.js'
 import { uploadsArtifactsAfterAbort } from '../src/resolution.js'
+import { sha256File } from '../src/sha256.js'
 
 export const CERTIFIED_LOG = 'public/logs/certified.log'
 export const COT_JSON = 'public/chain-of-trust.json'
@@ -32,12 +30,6 @@ export interface ChainOfTrustCertificate {
   workerGroup: string
   workerId: string
   environment: Record<string, unknown>
-}
-
-export async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
 }
 
 /**
@@ -86,7 +78,7 @@ class ChainOfTrust implements Feature {
 
     const artifacts: Record<string, { sha256: string }> = {}
     for (const spec of ctx.published()) {
-      if (spec.kind === 'file') artifacts[spec.name] = { sha256: await sha256OfFile(spec.path) }
+      if (spec.kind === 'file') artifacts[spec.name] = { sha256: (await sha256File(spec.path)).sha256 }
     }
     const c = ctx.config
     const environment: Record<string, unknown> = { publicIpAddress: c.publicIP, privateIpAddress: c.privateIP }

@@ -5,13 +5,12 @@
 // publishes into a local directory.
 
 import { createHash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { mkdir, mkdtemp, readFile, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
+import { backingLogName as dockerBackingLogName } from '../executors/docker/payload.js'
 import type { FeatureTable, TaskExecutor } from '../executors/types.js'
 import { chainOfTrustFeature } from '../features/chain-of-trust.js'
 import { taskclusterProxyFeature } from '../features/taskcluster-proxy.js'
@@ -19,6 +18,7 @@ import { buildConfig, type RawConfig } from './config.js'
 import { generateKeyPair, signingKeyFromBase64 } from './ed25519.js'
 import { TaskEnvironmentUnavailable } from './errors.js'
 import { DirectoryPublisher } from './local.js'
+import { sha256File } from './sha256.js'
 import type { Logger } from './logger.js'
 import type { Resolution } from './resolution.js'
 import { runTask } from './task-run.js'
@@ -120,7 +120,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
   const executor = options.executors.find((e) => e.accepts(task.payload))
   report.family = executor?.family
   const productionArtifacts = await listAll(queue, taskId, run.runId)
-  const logName = backingLogName(task)
+  const logName = backingLogOf(task)
   const productionLog = productionArtifacts.some((a) => a.name === logName) ? await downloadText(queue, taskId, run.runId, logName).catch(() => '') : ''
   report.production = { state: run.state, reason: run.reasonResolved, exitCode: exitCodeFromLog(productionLog), footer: footerOf(productionLog) }
 
@@ -214,14 +214,10 @@ export function needsCredentials(task: TaskDefinition): string[] {
   return needs
 }
 
-function backingLogName(task: TaskDefinition): string {
+/** The production run's backing log, named as each legacy worker named it. */
+function backingLogOf(task: TaskDefinition): string {
   const payload = task.payload as Record<string, unknown>
-  if (payload && 'image' in payload) {
-    const live = typeof payload.log === 'string' ? payload.log : 'public/logs/live.log'
-    const slash = live.lastIndexOf('/')
-    const dot = live.lastIndexOf('.')
-    return dot > slash ? `${live.slice(0, dot)}_backing${live.slice(dot)}` : `${live}_backing`
-  }
+  if (payload && 'image' in payload) return dockerBackingLogName(typeof payload.log === 'string' ? payload.log : 'public/logs/live.log')
   const logs = payload?.logs as { backing?: string } | undefined
   return logs?.backing ?? 'public/logs/live_backing.log'
 }
@@ -303,12 +299,6 @@ async function downloadText(queue: QueueClient, taskId: string, runId: number, n
   return Buffer.concat(chunks).toString('utf8')
 }
 
-async function localFacts(file: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return { size: (await stat(file)).size, sha256: hash.digest('hex') }
-}
-
 async function compareArtifacts(
   queue: QueueClient,
   taskId: string,
@@ -350,7 +340,7 @@ async function compareArtifacts(
       Object.assign(verdict, { status: 'not-compared', note: `cannot download the production artifact: ${(err as Error).message}` })
       continue
     }
-    Object.assign(localSide, await localFacts(path.join(publisher.dir, String(l.path))))
+    Object.assign(localSide, await sha256File(path.join(publisher.dir, String(l.path))))
     if (prodSide.sha256 !== localSide.sha256) {
       Object.assign(verdict, { status: 'differs', note: `sha256 ${prodSide.sha256!.slice(0, 12)}… (${prodSide.size} bytes) in production, ${localSide.sha256!.slice(0, 12)}… (${localSide.size} bytes) here` })
     }

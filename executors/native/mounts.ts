@@ -9,7 +9,7 @@
 // Any failure while mounting fails the task (generic-worker: `failed`, not exception).
 
 import { createHash, randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createWriteStream } from 'node:fs'
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
@@ -17,6 +17,7 @@ import { finished, pipeline } from 'node:stream/promises'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { TaskFailure } from '../../src/errors.js'
 import { purgeRequestsFor, type PurgeRequest } from '../../src/purge-cache.js'
+import { sha256File } from '../../src/sha256.js'
 import { withRetry } from '../../src/retry.js'
 import type { TaskLog } from '../../src/task-log.js'
 import type { TaskContext } from '../types.js'
@@ -88,7 +89,7 @@ export class DownloadCache {
     const known = index[key]
     if (known) {
       // generic-worker checks a cached download again on every use
-      const actual = await sha256OfFile(known.file).catch(() => undefined)
+      const actual = await sha256File(known.file).then((f) => f.sha256, () => undefined)
       if (actual && (!wanted || actual === wanted)) {
         known.lastUsed = Date.now()
         await this.save()
@@ -199,12 +200,6 @@ async function sourceKey(ctx: TaskContext, content: Content): Promise<{ key: str
     }
   } else taskId = content.taskId
   return { key: `artifact:${taskId}:${content.artifact}`, taskId }
-}
-
-async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
 }
 
 export const NATIVE_CACHES = 'generic-worker::caches'
