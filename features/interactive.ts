@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
 import { MalformedPayload } from '../src/errors.js'
 import type { InteractiveServer } from '../src/interactive-server.js'
-import { scopeSatisfied } from '../src/scopes.js'
+import { missingScopesProblem } from '../src/scopes.js'
 
 export interface InteractiveOptions {
   server: InteractiveServer
@@ -36,12 +36,8 @@ class Interactive implements Feature {
   async start(ctx: TaskContext): Promise<void> {
     const { config } = ctx
     // generic-worker asks the task for a scope per worker pool; docker-worker asked none.
-    const scope = `generic-worker:interactive:${config.provisionerId}/${config.workerType}`
-    if (ctx.family === 'generic' && !scopeSatisfied(ctx.task.scopes, scope)) {
-      throw new MalformedPayload('the task lacks the scopes for a feature it asks for', [
-        `Feature "interactive" requires the scope ${scope}, which the task does not have (task.scopes: ${JSON.stringify(ctx.task.scopes)})`,
-      ])
-    }
+    const missing = ctx.family === 'generic' ? missingScopesProblem('interactive', ctx.task.scopes, [`generic-worker:interactive:${config.provisionerId}/${config.workerType}`]) : undefined
+    if (missing) throw new MalformedPayload('the task lacks the scopes for a feature it asks for', [missing])
     if (!ctx.openTerminal) throw new Error('this executor cannot open a terminal for the interactive feature')
     this.token = randomBytes(24).toString('base64url')
     this.options.server.serve(this.token, ctx.openTerminal)

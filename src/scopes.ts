@@ -9,3 +9,17 @@ export function scopeSatisfied(held: readonly string[], needed: string): boolean
 export function anyScopeSatisfied(held: readonly string[], alternatives: readonly string[]): boolean {
   return alternatives.some((a) => scopeSatisfied(held, a))
 }
+
+/**
+ * generic-worker's refusal of a feature whose scopes the task lacks (malformed-payload), or
+ * undefined when it holds them all.
+ */
+export function missingScopesProblem(feature: string, held: readonly string[], needed: readonly string[]): string | undefined {
+  const missing = [...new Set(needed)].filter((s) => !scopeSatisfied(held, s))
+  return missing.length > 0 ? `Feature "${feature}" requires scopes the task does not have. Missing scopes:\n${missing.join('\n')}` : undefined
+}
+
+/** generic-worker's refusal of a feature this worker pool's config does not enable. */
+export function featureNotEnabledProblem(feature: string, pool: { provisionerId: string; workerType: string }): string {
+  return `This task requires the feature "${feature}", which is not enabled on worker pool ${pool.provisionerId}/${pool.workerType}`
+}

@@ -12,6 +12,7 @@ import { FeatureNotOffered, InternalError, MalformedPayload, MaxRunTimeExceeded,
 import type { Logger } from './logger.js'
 import { startReclaimer } from './reclaimer.js'
 import { resolve, uploadsArtifactsAfterAbort, type Resolution } from './resolution.js'
+import { featureNotEnabledProblem } from './scopes.js'
 import { createTaskDir } from './task-dir.js'
 import { TaskLog } from './task-log.js'
 import type { Credentials, Reclaimed, TaskClaim } from './types.js'
@@ -148,7 +149,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
           name,
           executor.family === 'docker'
             ? `${name} is not enabled on this worker`
-            : `This task requires the feature "${name}", which is not enabled on worker pool ${config.provisionerId}/${config.workerType}`,
+            : featureNotEnabledProblem(name, config),
         )
       }
       started.push(feature)

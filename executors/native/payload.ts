@@ -10,31 +10,29 @@ import type { ValidatedPayload } from '../types.js'
 import { isCache, type Mount } from './mounts.js'
 import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
-import { scopeSatisfied } from '../../src/scopes.js'
+import { featureNotEnabledProblem, missingScopesProblem } from '../../src/scopes.js'
 
 /** osGroups and runTaskAsCurrentUser: per engine, config switch and scope, as generic-worker checks them. */
 function userProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
   const groups = payload.osGroups ?? []
   const pool = `${config.provisionerId}/${config.workerType}`
   if (config.engine === 'insecure') return groups.length > 0 ? [`task payload contains unsupported osGroups: [${groups.join(' ')}]`] : []
-  const problems: string[] = []
+  const problems: Array<string | undefined> = []
   if (groups.length > 0) {
-    if (!config.enableOSGroups) problems.push(`This task requires the feature "osGroups", which is not enabled on worker pool ${pool}`)
-    const missing = groups.map((g) => `generic-worker:os-group:${pool}/${g}`).filter((s) => !scopeSatisfied(task.scopes, s))
-    if (missing.length > 0) problems.push(`Feature "osGroups" requires scopes the task does not have. Missing scopes:\n${missing.join('\n')}`)
+    if (!config.enableOSGroups) problems.push(featureNotEnabledProblem('osGroups', config))
+    problems.push(missingScopesProblem('osGroups', task.scopes, groups.map((g) => `generic-worker:os-group:${pool}/${g}`)))
   }
   if (payload.features?.runTaskAsCurrentUser === true) {
-    if (!config.enableRunTaskAsCurrentUser) problems.push(`This task requires the feature "runTaskAsCurrentUser", which is not enabled on worker pool ${pool}`)
-    const scope = `generic-worker:run-task-as-current-user:${pool}`
-    if (!scopeSatisfied(task.scopes, scope)) problems.push(`Feature "runTaskAsCurrentUser" requires scopes the task does not have. Missing scopes:\n${scope}`)
+    if (!config.enableRunTaskAsCurrentUser) problems.push(featureNotEnabledProblem('runTaskAsCurrentUser', config))
+    problems.push(missingScopesProblem('runTaskAsCurrentUser', task.scopes, [`generic-worker:run-task-as-current-user:${pool}`]))
   }
-  return problems
+  return problems.filter((p) => p !== undefined)
 }
 
 /** loopbackVideo / loopbackAudio: the config switch and generic-worker's per-pool scope (the devices are checked in prepare). */
 function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
   const pool = `${config.provisionerId}/${config.workerType}`
-  const problems: string[] = []
+  const problems: Array<string | undefined> = []
   for (const [feature, enabled, scope] of [
     ['loopbackVideo', config.enableLoopbackVideo, `generic-worker:loopback-video:${pool}`],
     ['loopbackAudio', config.enableLoopbackAudio, `generic-worker:loopback-audio:${pool}`],
@@ -44,21 +42,19 @@ function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: 
       problems.push(`feature "${feature}" is only available on Linux workers`)
       continue
     }
-    if (!enabled) problems.push(`This task requires the feature "${feature}", which is not enabled on worker pool ${pool}`)
-    if (!scopeSatisfied(task.scopes, scope)) problems.push(`Feature "${feature}" requires scopes the task does not have. Missing scopes:\n${scope}`)
+    if (!enabled) problems.push(featureNotEnabledProblem(feature, config))
+    problems.push(missingScopesProblem(feature, task.scopes, [scope]))
   }
-  return problems
+  return problems.filter((p) => p !== undefined)
 }
 
 /** What generic-worker refuses about mounts before running anything (malformed-payload). */
 function mountProblems(mounts: Mount[], task: TaskDefinition, config: WorkerConfig): string[] {
   if (mounts.length === 0) return []
-  if (!config.enableMounts) return [`This task requires the feature "mounts", which is not enabled on worker pool ${config.provisionerId}/${config.workerType}`]
+  if (!config.enableMounts) return [featureNotEnabledProblem('mounts', config)]
   const problems: string[] = []
-  const missing = mounts.filter(isCache).map((m) => `generic-worker:cache:${m.cacheName}`).filter((s) => !scopeSatisfied(task.scopes, s))
-  if (missing.length > 0) {
-    problems.push(`Feature "mounts" requires scopes the task does not have. Missing scopes:\n${[...new Set(missing)].join('\n')}`)
-  }
+  const scopes = missingScopesProblem('mounts', task.scopes, mounts.filter(isCache).map((m) => `generic-worker:cache:${m.cacheName}`))
+  if (scopes) problems.push(scopes)
   const dependencies = new Set(task.dependencies ?? [])
   for (const m of mounts) {
     const content = m.content
