@@ -7,7 +7,7 @@ import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled, imageInLocalRegistry } from './helpers/docker.js'
 import { backingLog, submitAndRun, until } from './helpers/tasks.js'
-import { runWorker } from './helpers/worker.js'
+import { runWorker, TEST_WORKER_ID } from './helpers/worker.js'
 import type Docker from 'dockerode'
 
 async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -49,7 +49,7 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo hello world'], maxRunTime: 60 })
     assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
     const ts = String.raw`\[taskcluster \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\]`
-    for (const line of [`Task ID: ${o.taskId}`, 'Worker ID: test-worker', 'Worker Group: test-worker-group', 'Worker Pool: test-provisioner/test-worker-type', 'Hostname: \\S+', '=== Task Starting ===', '=== Task Finished ===']) {
+    for (const line of [`Task ID: ${o.taskId}`, `Worker ID: ${TEST_WORKER_ID}`, 'Worker Group: test-worker-group', 'Worker Pool: test-provisioner/test-worker-type', 'Hostname: \\S+', '=== Task Starting ===', '=== Task Finished ===']) {
       assert.match(o.log, new RegExp(`^${ts} ${line}\\r?$`, 'm'), line)
     }
     assert.match(o.log, /^hello world\r$/m, 'TTY output, CRLF line ends')
@@ -265,7 +265,7 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
   })
 
   it('a restarted worker removes the containers it left, and only its own', async () => {
-    const mine = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], Labels: { 'megalodon.task': 'x-0', 'megalodon.worker': 'test-worker-group/test-worker' } })
+    const mine = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], Labels: { 'megalodon.task': 'x-0', 'megalodon.worker': `test-worker-group/${TEST_WORKER_ID}` } })
     const other = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], Labels: { 'megalodon.task': 'y-0', 'megalodon.worker': 'test-worker-group/another-worker' } })
     try {
       assert.equal((await runWorker(fake, { idleTimeoutSecs: 1 })).exitCode, 68)

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { backingLog, submitAndRun } from './helpers/tasks.js'
+import { TEST_WORKER_ID } from './helpers/worker.js'
 
 describe('native executor end to end (fake Queue)', function () {
   let fake: FakeQueue
@@ -135,7 +136,7 @@ describe('native executor end to end (fake Queue)', function () {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30 })
     const perTask = fake.requests.filter((r) => r.params[0] === o.taskId && r.method !== 'createTask' && !r.method.startsWith('s3'))
     assert.ok(perTask.some((r) => r.method === 'reportCompleted'))
-    for (const r of perTask) assert.match(r.clientId, new RegExp(`^task-client/${o.taskId}/0/on/test-worker-group/test-worker/until/\\d+$`), r.method)
+    for (const r of perTask) assert.match(r.clientId, new RegExp(`^task-client/${o.taskId}/0/on/test-worker-group/${TEST_WORKER_ID}/until/\\d+$`), r.method)
   })
 
   it('gives the task generic-worker’s environment, without the worker’s credentials', async () => {

@@ -15,7 +15,7 @@ import { silentLogger } from '../src/logger.js'
 import { projectPath } from '../src/paths.js'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { backingLog, until } from './helpers/tasks.js'
-import { spawnWorker, TASK_QUEUE_ID, workerConfig } from './helpers/worker.js'
+import { spawnWorker, TASK_QUEUE_ID, TEST_WORKER_ID, workerConfig } from './helpers/worker.js'
 
 async function freePort(): Promise<number> {
   const srv = net.createServer()
@@ -83,7 +83,7 @@ describe('operating a worker', function () {
     const reregistered = fake.requests.filter((r) => r.method === 'reregisterWorker' && r.status === 200)
     const claimers = new Set(fake.requests.filter((r) => r.method === 'claimWork' && r.status === 200).map((r) => r.clientId))
     assert.ok(claimers.size >= 2, `claimed with registered and renewed credentials: ${[...claimers].join(', ')}`)
-    for (const c of claimers) assert.match(c, new RegExp(`^worker/${TASK_QUEUE_ID}/test-worker-group/test-worker/\\d+$`))
+    for (const c of claimers) assert.match(c, new RegExp(`^worker/${TASK_QUEUE_ID}/test-worker-group/${TEST_WORKER_ID}/\\d+$`))
     assert.ok(reregistered.every((r) => r.clientId.startsWith('worker/')))
   })
 })
@@ -169,7 +169,7 @@ describe('robustness and config compatibility', function () {
       taskclusterProxyPort: 80,
       tasksDir: String(base.tasksDir),
       workerGroup: 'test-worker-group',
-      workerId: 'test-worker',
+      workerId: TEST_WORKER_ID,
       workerLocation: '{"cloud":"aws","region":"us-east-1","availabilityZone":"us-east-1a"}',
       workerType: 'test-worker-type',
       workerTypeMetadata: { 'machine-setup': { script: 'https://example.com/setup.sh' }, 'worker-runner': { version: '90.0.0' } },

@@ -6,7 +6,7 @@ import { slugid } from 'taskcluster-client'
 import { FakeQueue } from './helpers/fake-queue/index.js'
 import { FakeRunner } from './helpers/fake-runner.js'
 import { backingLog, until } from './helpers/tasks.js'
-import { TASK_QUEUE_ID, workerConfig } from './helpers/worker.js'
+import { TASK_QUEUE_ID, TEST_WORKER_ID, workerConfig } from './helpers/worker.js'
 
 const ALL = ['graceful-termination', 'new-credentials', 'error-report', 'log', 'shutdown']
 
@@ -41,7 +41,7 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
     assert.equal(fake.status(first).runs[0]!.state, 'completed')
 
     // new credentials: the next claims must use them (the old client is then revoked)
-    fake.auth.addClient('worker/renewed', 'renewed-secret-0123456789', [`queue:claim-work:${TASK_QUEUE_ID}`, 'queue:worker-id:test-worker-group/test-worker'])
+    fake.auth.addClient('worker/renewed', 'renewed-secret-0123456789', [`queue:claim-work:${TASK_QUEUE_ID}`, `queue:worker-id:test-worker-group/${TEST_WORKER_ID}`])
     r.send({ type: 'new-credentials', 'client-id': 'worker/renewed', 'access-token': 'renewed-secret-0123456789' })
     await until(() => fake.requests.some((q) => q.method === 'claimWork' && q.clientId === 'worker/renewed'))
     fake.auth.removeClient('worker/test')

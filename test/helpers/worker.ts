@@ -14,10 +14,15 @@ import { projectPath } from '../../src/paths.js'
 import { WORKER, type FakeQueue } from './fake-queue/index.js'
 
 export const TASK_QUEUE_ID = 'test-provisioner/test-worker-type'
+/**
+ * This test process's worker id. Test runs on one machine share the Docker engine; a worker
+ * starting up removes the containers its own id left, so each process has its own.
+ */
+export const TEST_WORKER_ID = `test-worker-${process.pid}`
 
 export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): Promise<RawConfig> {
   const base = await mkdtemp(path.join(os.tmpdir(), 'megalodon-test-'))
-  fake.addWorker(TASK_QUEUE_ID, 'test-worker-group', 'test-worker')
+  fake.addWorker(TASK_QUEUE_ID, 'test-worker-group', TEST_WORKER_ID)
   return {
     rootURL: fake.rootUrl,
     clientId: WORKER.clientId,
@@ -25,7 +30,7 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     provisionerId: 'test-provisioner',
     workerType: 'test-worker-type',
     workerGroup: 'test-worker-group',
-    workerId: 'test-worker',
+    workerId: TEST_WORKER_ID,
     tasksDir: path.join(base, 'tasks'),
     cachesDir: path.join(base, 'caches'),
     downloadsDir: path.join(base, 'downloads'),
