@@ -8,10 +8,11 @@
 //   pure-JS decoders exist for them), piped.
 // - tar (and tar.<any of the above>): node-tar, strict (an unsafe entry is an error).
 // - zip: yauzl (reads entries from the central directory, streams each).
-// - 7z: Debian's p7zip (`7z`), then the same check of what it wrote.
+// - 7z and rar: Debian's 7-Zip (`7z`, which reads RAR4 and RAR5), then the same check of what
+//   it wrote.
 // - sz: snappy's framing format, snappyjs for the blocks (snappy-framed.ts).
-// - mz (MinLZ) and rar: not yet (nothing here can even make them: Debian has no free rar
-//   writer, and MinLZ has no tool); a mount asking for them fails with a message saying so.
+// - mz (MinLZ): not yet (nothing here can even make it: MinLZ has no tool); a mount asking for
+//   it fails with a message saying so.
 
 import { spawn } from 'node:child_process'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -111,8 +112,8 @@ export async function extractArchive(source: string, dir: string, format: Archiv
   await mkdir(dir, { recursive: true })
   const root = path.resolve(dir)
   if (format === 'zip') return extractZip(source, root)
-  if (format === '7z') return extract7z(source, root)
-  if (format === 'rar') throw new UnpackError('rar archives are not supported by this version of megalodon yet')
+  // 7-Zip reads rar (RAR4 and RAR5) too
+  if (format === '7z' || format === 'rar') return extract7z(source, root, format)
   const compression = format === 'tar' ? undefined : (format.slice('tar.'.length) as CompressionFormat)
   const problems: string[] = []
   const extractor = tar.x({
@@ -195,8 +196,8 @@ async function extractZip(source: string, root: string): Promise<void> {
   }
 }
 
-/** 7z through p7zip into a fresh directory, checked, then moved into place entry by entry. */
-async function extract7z(source: string, root: string): Promise<void> {
+/** 7z and rar through 7-Zip into a fresh directory, checked, then moved into place entry by entry. */
+async function extract7z(source: string, root: string, format: '7z' | 'rar'): Promise<void> {
   const staging = await mkdtemp(path.join(path.dirname(root), '.unpack-'))
   try {
     const tool = externalTools['7z']!
@@ -204,8 +205,8 @@ async function extract7z(source: string, root: string): Promise<void> {
       const child = spawn(tool.command, ['x', '-y', '-snl', `-o${staging}`, source], { stdio: ['ignore', 'ignore', 'pipe'] })
       let stderr = ''
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-      child.on('error', (err) => reject(new UnpackError(`7z archives need the 7z command (Debian package ${tool.debian}): ${err.message}`)))
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new UnpackError(`cannot unarchive 7z (exit ${code}): ${stderr.trim()}`))))
+      child.on('error', (err) => reject(new UnpackError(`${format} archives need the 7z command (Debian package ${tool.debian}): ${err.message}`)))
+      child.on('exit', (code) => (code === 0 ? resolve() : reject(new UnpackError(`cannot unarchive ${format} (exit ${code}): ${stderr.trim()}`))))
     })
     await assertContained(staging, staging)
     for (const name of await readdir(staging)) await moveInto(path.join(staging, name), path.join(root, name))
@@ -241,7 +242,7 @@ export async function missingTools(): Promise<Array<{ command: string; debian: s
       child.once('error', () => resolve(false))
       child.once('exit', (code) => resolve(code === 0))
     })
-    if (!found) missing.push({ command: tool!.command, debian: tool!.debian, formats: format === '7z' ? '7z' : `${format}, tar.${format}` })
+    if (!found) missing.push({ command: tool!.command, debian: tool!.debian, formats: format === '7z' ? '7z, rar' : `${format}, tar.${format}` })
   }
   return missing
 }
