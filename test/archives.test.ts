@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { deflateSync } from 'node:zlib'
-import { archiveFormats, compressionFormats, decompressFile, extractArchive, UnpackError, type ArchiveFormat, type CompressionFormat } from '../executors/native/archives.js'
+import { archiveFormats, compressionFormats, decompressFile, extractArchive, UnpackError, type ArchiveFormat, type CompressionFormat } from '../src/archives.js'
 
 const sh = (cmd: string, cwd?: string) => execFileSync('sh', ['-c', cmd], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
 const has = (command: string) => {

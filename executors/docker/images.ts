@@ -3,11 +3,10 @@
 // `.tar.zst` or `.tar.lz4`, decompressed in a stream straight into `docker load`. Loaded images are
 // remembered by their source, so the next task using the same artifact downloads nothing.
 
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { PassThrough, type Readable } from 'node:stream'
-import { createZstdDecompress } from 'node:zlib'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
+import { decompressor } from '../../src/archives.js'
 import { scopeSatisfied } from '../../src/scopes.js'
 import { withRetry } from '../../src/retry.js'
 import type { TaskContext } from '../types.js'
@@ -57,22 +56,6 @@ export async function resolveImage(ctx: TaskContext, image: DockerPayload['image
   return resolved
 }
 
-/**
- * lz4 frames, decompressed by Debian's `lz4` command in a stream (no maintained pure-JS
- * streaming lz4 decoder exists; node:zlib has none).
- */
-function lz4Decompress(input: Readable): Readable {
-  const child = spawn('lz4', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-  child.on('error', (err) => child.stdout.destroy(new Error(`the lz4 command is needed for .tar.lz4 images (Debian package lz4): ${err.message}`)))
-  child.on('exit', (code) => {
-    if (code !== 0) child.stdout.destroy(new Error(`lz4 -dc failed (${code}): ${stderr.trim()}`))
-  })
-  input.pipe(child.stdin)
-  return child.stdout
-}
-
 async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: string): Promise<ResolvedImage> {
   const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
   // One attempt streams the download into `docker load`; the caller retries the whole load.
@@ -80,7 +63,8 @@ async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: stri
   const hash = createHash('sha256')
   body.on('data', (chunk: Buffer) => hash.update(chunk))
   const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
-  const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(createZstdDecompress()) : artifact.endsWith('.lz4') ? lz4Decompress(body) : body
+  // the same decompressors as mount content (zstd in process, lz4 through Debian's lz4)
+  const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(decompressor('zst')) : artifact.endsWith('.lz4') ? body.pipe(decompressor('lz4')) : body
   const [response] = await Promise.all([docker().loadImage(tarStream), download])
   const text = await new Promise<string>((resolve, reject) => {
     let out = ''

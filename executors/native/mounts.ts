@@ -21,7 +21,7 @@ import { sha256File } from '../../src/sha256.js'
 import { withRetry } from '../../src/retry.js'
 import type { TaskLog } from '../../src/task-log.js'
 import type { TaskContext } from '../types.js'
-import { decompressFile, extractArchive, type ArchiveFormat, type CompressionFormat } from './archives.js'
+import { decompressFile, extractArchive, type ArchiveFormat, type CompressionFormat } from '../../src/archives.js'
 
 export type Content =
   | { taskId: string; artifact: string; sha256?: string }

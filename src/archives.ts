@@ -1,4 +1,5 @@
-// Decompressing and unpacking mount content in generic-worker's formats, always as streams
+// Decompressing and unpacking content in generic-worker's formats (native mounts; the docker
+// executor's image tarballs use the decompressors too), always as streams
 // (never a whole archive in memory), refusing any entry that would land outside the target
 // directory: `..` paths, absolute paths, and links pointing out.
 //
