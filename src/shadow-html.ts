@@ -2,13 +2,9 @@
 // totals, then a table people can sort (click a header) and filter (text box, verdict menu).
 
 import type { ReplayReport } from './replay.js'
-import { artifactCounts, type ShadowTotals } from './shadow.js'
+import { artifactCounts, outcomeCell, type ShadowTotals } from './shadow.js'
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-
-function side(s?: { state: string; reason?: string; exitCode?: number }): string {
-  return s ? `${s.state === 'exception' ? `exception/${s.reason}` : s.state} (exit ${s.exitCode ?? '?'})` : '—'
-}
 
 export function renderHtmlReport(reports: ReplayReport[], totals: ShadowTotals, meta: { source: string; generated: string }): string {
   const rows = reports
@@ -16,7 +12,7 @@ export function renderHtmlReport(reports: ReplayReport[], totals: ShadowTotals, 
       const details = r.verdict === 'could-not-run' ? (r.why ?? '') : r.differences.join('\n')
       return `<tr class="${r.verdict}" data-verdict="${r.verdict}">
 <td>${esc(r.taskId)}</td><td>${r.runId}</td><td>${esc(r.name)}</td><td>${esc(r.family ?? '—')}</td>
-<td class="verdict">${r.verdict}</td><td>${esc(side(r.production))}</td><td>${esc(r.local ? side(r.local) : '—')}</td>
+<td class="verdict">${r.verdict}</td><td>${esc(outcomeCell(r.production))}</td><td>${esc(outcomeCell(r.local))}</td>
 <td>${esc(artifactCounts(r))}</td><td class="details">${esc(details)}</td></tr>`
     })
     .join('\n')

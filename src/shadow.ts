@@ -194,13 +194,17 @@ export function renderMarkdownReport(reports: ReplayReport[], totals: ShadowTota
   }
   lines.push('| task | run | name | payload | verdict | production | megalodon | artifacts | differences |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |')
   for (const r of reports) {
-    const side = (s?: { state: string; reason?: string; exitCode?: number }) => (s ? `${s.state === 'exception' ? `exception/${s.reason}` : s.state} (exit ${s.exitCode ?? '?'})` : '—')
     const counts = artifactCounts(r)
     lines.push(
-      `| ${r.taskId} | ${r.runId} | ${cell(r.name)} | ${r.family ?? '—'} | ${r.verdict} | ${side(r.production)} | ${r.local ? side(r.local) : '—'} | ${counts} | ${cell(r.verdict === 'could-not-run' ? (r.why ?? '') : r.differences.join('; '))} |`,
+      `| ${r.taskId} | ${r.runId} | ${cell(r.name)} | ${r.family ?? '—'} | ${r.verdict} | ${outcomeCell(r.production)} | ${outcomeCell(r.local)} | ${counts} | ${cell(r.verdict === 'could-not-run' ? (r.why ?? '') : r.differences.join('; '))} |`,
     )
   }
   return lines.join('\n') + '\n'
+}
+
+/** One side's outcome in a report table: `failed (exit 2)`, `exception/malformed-payload (exit -1)`. */
+export function outcomeCell(s?: { state: string; reason?: string; exitCode?: number }): string {
+  return s ? `${s.state === 'exception' ? `exception/${s.reason}` : s.state} (exit ${s.exitCode ?? '?'})` : '—'
 }
 
 export function artifactCounts(r: ReplayReport): string {
