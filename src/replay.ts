@@ -18,6 +18,7 @@ import { buildConfig, type RawConfig } from './config.js'
 import { generateKeyPair, signingKeyFromBase64 } from './ed25519.js'
 import { TaskEnvironmentUnavailable } from './errors.js'
 import { DirectoryPublisher } from './local.js'
+import { artifactDownloadRetry } from './retry.js'
 import { sha256File } from './sha256.js'
 import type { Logger } from './logger.js'
 import type { Resolution } from './resolution.js'
@@ -258,44 +259,44 @@ async function listAll(queue: QueueClient, taskId: string, runId: number): Promi
   return out
 }
 
-/** Size and sha256 of a production artifact's bytes, streamed (never held in memory). */
-async function productionFacts(queue: QueueClient, taskId: string, runId: number, name: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256')
-  let size = 0
+/**
+ * Stream a production artifact's bytes to `onChunk`. downloadArtifact calls the stream factory
+ * again for each retry, so every attempt starts over (`onStart`): a retried download is never
+ * counted twice.
+ */
+async function readArtifact(queue: QueueClient, taskId: string, runId: number, name: string, onStart: () => void, onChunk: (chunk: Buffer) => void): Promise<void> {
   await downloadArtifact({
     taskId,
     runId,
     name,
     queue: queue as never,
-    retries: 3,
-    streamFactory: async () =>
-      new Writable({
+    ...artifactDownloadRetry,
+    streamFactory: async () => {
+      onStart()
+      return new Writable({
         write(chunk: Buffer, _enc, done) {
-          hash.update(chunk)
-          size += chunk.length
+          onChunk(chunk)
           done()
         },
-      }),
+      })
+    },
+  })
+}
+
+/** Size and sha256 of a production artifact's bytes, streamed (never held in memory). */
+async function productionFacts(queue: QueueClient, taskId: string, runId: number, name: string): Promise<{ size: number; sha256: string }> {
+  let hash = createHash('sha256')
+  let size = 0
+  await readArtifact(queue, taskId, runId, name, () => ((hash = createHash('sha256')), (size = 0)), (chunk) => {
+    hash.update(chunk)
+    size += chunk.length
   })
   return { size, sha256: hash.digest('hex') }
 }
 
 async function downloadText(queue: QueueClient, taskId: string, runId: number, name: string): Promise<string> {
-  const chunks: Buffer[] = []
-  await downloadArtifact({
-    taskId,
-    runId,
-    name,
-    queue: queue as never,
-    retries: 3,
-    streamFactory: async () =>
-      new Writable({
-        write(chunk: Buffer, _enc, done) {
-          chunks.push(chunk)
-          done()
-        },
-      }),
-  })
+  let chunks: Buffer[] = []
+  await readArtifact(queue, taskId, runId, name, () => (chunks = []), (chunk) => chunks.push(chunk))
   return Buffer.concat(chunks).toString('utf8')
 }
 

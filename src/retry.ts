@@ -53,3 +53,10 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     },
   )
 }
+
+/**
+ * Retries for taskcluster-client's downloadArtifact. Its default randomizationFactor comes out
+ * undefined (the defaulting is inverted), which makes every retry delay NaN, i.e. no backoff at
+ * all: it is given explicitly.
+ */
+export const artifactDownloadRetry = { retries: 3, randomizationFactor: 0.25 } as const

@@ -56,6 +56,9 @@ declare module 'taskcluster-client' {
     queue: Queue
     streamFactory: () => Promise<NodeJS.WritableStream>
     retries?: number
+    delayFactor?: number
+    randomizationFactor?: number
+    maxDelay?: number
   }): Promise<string>
   export function createTemporaryCredentials(options: {
     clientId?: string

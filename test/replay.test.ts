@@ -50,6 +50,16 @@ describe('megalodon replay', function () {
     assert.ok(fake.requests.filter((q) => q.method === 'task').every((q) => q.clientId === 'anonymous'))
   })
 
+  it('compares the right bytes when a production download is retried', async () => {
+    const taskId = slugid()
+    await fake.seedHistory({ taskId, task: genericTask(), state: 'completed', artifacts: productionArtifacts('hello\n', genericWorkerLog(0)) })
+    fake.injectFault({ method: 's3Get', status: 500, times: 2 })
+    const r = await replay({ ...base, taskId })
+    assert.equal(r.verdict, 'matched', JSON.stringify(r.differences))
+    assert.equal(r.production?.exitCode, 0, 'the retried log download was read whole, once')
+    assert.ok(fake.requests.filter((q) => q.method === 's3Get' && q.status === 500).length === 2, 'both faults were hit')
+  })
+
   it('reports an artifact whose bytes differ, and one megalodon did not create', async () => {
     const taskId = slugid()
     const artifacts = [...productionArtifacts('hello from production\n', genericWorkerLog(0)), { name: 'public/extra.txt', content: 'only in production' }]

@@ -18,7 +18,7 @@ import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { TaskFailure } from '../../src/errors.js'
 import { purgeRequestsFor, type PurgeRequest } from '../../src/purge-cache.js'
 import { sha256File } from '../../src/sha256.js'
-import { withRetry } from '../../src/retry.js'
+import { artifactDownloadRetry, withRetry } from '../../src/retry.js'
 import type { TaskLog } from '../../src/task-log.js'
 import type { TaskContext } from '../types.js'
 import { decompressFile, extractArchive, type ArchiveFormat, type CompressionFormat } from '../../src/archives.js'
@@ -173,7 +173,7 @@ export class DownloadCache {
         }, { retries: 3, signal: ctx.signal })
       } else {
         const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
-        await downloadArtifact({ taskId: taskId!, name: content.artifact, queue, retries: 3, streamFactory: async () => sink() })
+        await downloadArtifact({ taskId: taskId!, name: content.artifact, queue, ...artifactDownloadRetry, streamFactory: async () => sink() })
         await written
       }
     } catch (err) {
