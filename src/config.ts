@@ -52,6 +52,12 @@ export interface WorkerConfig {
   allowedHighMemoryDurationSecs: number
   enableOSGroups: boolean
   enableRunTaskAsCurrentUser: boolean
+  /** Multiuser: false means tasks get DISPLAY=:0 (generic-worker's desktop-session mode). */
+  headlessTasks: boolean
+  /** Multiuser: run as each new task user before its task. */
+  runAfterUserCreation?: string
+  /** Refuse generic-worker payloads (docker-worker payloads only). */
+  disableNativePayloads: boolean
   /** megalodon: generic-worker's engine, chosen by config instead of by binary. */
   engine: 'insecure' | 'multiuser'
   enableChainOfTrust: boolean

@@ -57,6 +57,16 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.equal(fake.artifacts(o.taskId).get('public/logs/live.log')!.storageType, 'link')
   })
 
+  it('runs only docker-worker payloads on a worker with disableNativePayloads', async () => {
+    const config = { disableNativePayloads: true }
+    const docker = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60 }, { config })
+    assert.deepEqual([docker.state, docker.reason], ['completed', 'completed'], docker.log)
+    const native = await submitAndRun(fake, { command: [['echo', 'SHOULD-NOT-RUN']], maxRunTime: 60 }, { config })
+    assert.deepEqual([native.state, native.reason], ['exception', 'malformed-payload'])
+    assert.match(native.log, /Native \(generic-worker\) payloads are disabled on this worker \(config disableNativePayloads\)/)
+    assert.doesNotMatch(native.log, /^SHOULD-NOT-RUN$/m)
+  })
+
   it('fails a task whose container exits 1', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 1'], maxRunTime: 60 })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])

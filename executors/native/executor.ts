@@ -2,8 +2,9 @@
 // (generic-worker's "insecure" engine) in a fresh task directory.
 
 import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import os from 'node:os'
-import { MalformedPayload, TaskFailure } from '../../src/errors.js'
+import { InternalError, MalformedPayload, TaskFailure } from '../../src/errors.js'
 import { recordProcessGroup } from '../../src/task-dir.js'
 import { openPty } from '../../src/terminal.js'
 import type { WorkerConfig } from '../../src/config.js'
@@ -15,7 +16,18 @@ import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, w
 import { missingTools } from '../../src/archives.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
 import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
-import { asTaskUser, createTaskUser, giveTaskDirectory, removeLeftoverTaskUsers, removeTaskUser, taskUserCanRead, type TaskUser } from './task-user.js'
+import {
+  asTaskUser,
+  createTaskUser,
+  giveTaskDirectory,
+  killTaskUserProcesses,
+  removeLeftoverTaskUsers,
+  removeTaskUser,
+  runAfterUserCreation,
+  setRandomPassword,
+  taskUserCanRead,
+  type TaskUser,
+} from './task-user.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
 import { currentPlatform } from './platform.js'
 import { ResourceMonitor } from './resource-monitor.js'
@@ -29,6 +41,8 @@ interface NativePrepared {
   user?: TaskUser
   /** Whom the commands run as: the task user, or nobody else (runTaskAsCurrentUser, insecure). */
   runAs?: TaskUser
+  /** runTaskAsCurrentUser: the file TASK_USER_CREDENTIALS names. */
+  credentialsFile?: string
   /** Gives lent loopback devices back to their owners. */
   returnDevices?: () => Promise<void>
 }
@@ -93,7 +107,11 @@ function monitorFor(ctx: TaskContext, onExceeded: (message: string) => void): Re
   ).start()
 }
 
-function commandEnv(ctx: TaskContext, payload: NativePayload, runAs?: TaskUser): Record<string, string> {
+/** generic-worker's PATH for multiuser tasks (the payload may set its own). */
+const MULTIUSER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'
+
+function commandEnv(ctx: TaskContext, prepared: NativePrepared): Record<string, string> {
+  const { payload, runAs } = prepared
   const env = taskEnv({
     workerEnv: process.env,
     config: ctx.config,
@@ -104,9 +122,33 @@ function commandEnv(ctx: TaskContext, payload: NativePayload, runAs?: TaskUser):
     featureEnv: ctx.env,
     payloadEnv: payload.env,
   })
-  // the task user's own identity, unless the payload says otherwise
-  if (runAs) return { ...env, HOME: runAs.home, USER: runAs.name, LOGNAME: runAs.name, ...(payload.env ?? {}) }
-  return env
+  if (!prepared.user) return env
+  // The multiuser engine, as generic-worker's: the worker's session runtime directory is not the
+  // task's; PATH, and the task user's HOME and USER, are defaults the payload may override;
+  // DISPLAY (desktop-session mode) and TASK_USER_CREDENTIALS (runTaskAsCurrentUser) it may not.
+  delete env.XDG_RUNTIME_DIR
+  const identity: Record<string, string> = runAs ? { HOME: runAs.home, USER: runAs.name, LOGNAME: runAs.name } : {}
+  return {
+    ...env,
+    PATH: MULTIUSER_PATH,
+    ...identity,
+    ...(payload.env ?? {}),
+    ...(ctx.config.headlessTasks ? {} : { DISPLAY: ':0' }),
+    ...(prepared.credentialsFile ? { TASK_USER_CREDENTIALS: prepared.credentialsFile } : {}),
+  }
+}
+
+/**
+ * runTaskAsCurrentUser: the task runs as the worker's user, and is told the task user's
+ * credentials in a JSON file ({name, password}) that only the worker's user can read.
+ * generic-worker keeps one such file in its working directory; megalodon writes one per task
+ * (several may run at once), beside the task log in the directory only root may enter.
+ */
+async function writeTaskUserCredentials(ctx: TaskContext, user: TaskUser): Promise<string> {
+  const password = await setRandomPassword(user)
+  const file = path.join(ctx.taskDir, 'generic-worker', 'current-task-user.json')
+  await writeFile(file, JSON.stringify({ name: user.name, password }) + '\n', { mode: 0o600 })
+  return file
 }
 
 /** The groups of `groups` this host does not have. */
@@ -124,7 +166,14 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
   // docker-worker payloads name an `image`; everything else is ours to validate.
   accepts: (payload) => typeof payload !== 'object' || payload === null || !('image' in payload),
 
-  validatePayload: validateNativePayload,
+  validatePayload(task, config) {
+    if (config.disableNativePayloads) {
+      throw new MalformedPayload('this worker runs docker-worker payloads only', [
+        'Native (generic-worker) payloads are disabled on this worker (config disableNativePayloads); give the task an `image` to run in a container, or send it to another worker pool.',
+      ])
+    }
+    return validateNativePayload(task, config)
+  },
 
   features(payload) {
     const f = payload.features ?? {}
@@ -145,9 +194,23 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
       const groups = payload.osGroups ?? []
       const unknown = await missingGroups(groups)
       if (unknown.length > 0) throw new MalformedPayload('the task asks for OS groups this worker does not have', [`OS groups ${unknown.join(', ')} do not exist on this worker`])
-      prepared.user = await createTaskUser(ctx.taskDir, groups)
-      if (payload.features?.runTaskAsCurrentUser !== true) prepared.runAs = prepared.user
-      ctx.log.info(`Running as task user ${prepared.runAs ? prepared.user.name : `${os.userInfo().username} (runTaskAsCurrentUser; task user ${prepared.user.name})`}`)
+      const user = await createTaskUser(ctx.taskDir, groups)
+      prepared.user = user
+      try {
+        if (payload.features?.runTaskAsCurrentUser !== true) prepared.runAs = user
+        else prepared.credentialsFile = await writeTaskUserCredentials(ctx, user)
+        if (ctx.config.runAfterUserCreation) {
+          const hook = ctx.config.runAfterUserCreation
+          const outcome = await runAfterUserCreation(user, hook, commandEnv(ctx, { ...prepared, runAs: user }))
+          if (outcome !== 0) throw new InternalError(`the worker's runAfterUserCreation (${hook}) failed for task user ${user.name}: ${typeof outcome === 'number' ? `exit code ${outcome}` : outcome}`)
+          // what it left in the task directory belongs to the task user like the rest
+          await giveTaskDirectory(user)
+        }
+      } catch (err) {
+        await removeTaskUser(user.name).catch(() => undefined)
+        throw err
+      }
+      ctx.log.info(`Running as task user ${prepared.runAs ? user.name : `${os.userInfo().username} (runTaskAsCurrentUser; task user ${user.name})`}`)
     }
     const runAs = prepared.runAs
     const devices = await loopbackDevices(payload.features ?? {}, ctx.config).catch(async (err: unknown) => {
@@ -158,7 +221,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     if (runAs && devices.nodes.length > 0) prepared.returnDevices = await lendDevices(devices.nodes, runAs.uid, runAs.gid)
     ctx.openTerminal = async (command, size) => {
       const argv = command ?? currentPlatform().shell()
-      return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, payload, runAs), size })
+      return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, prepared), size })
     }
     if ((payload.mounts ?? []).length > 0) {
       const stores = storesFor(ctx)
@@ -177,7 +240,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
   },
 
   async run(ctx, prepared) {
-    const env = commandEnv(ctx, prepared.payload, prepared.runAs)
+    const env = commandEnv(ctx, prepared)
     writeTaskStarting(ctx.log)
     const startedAt = new Date()
     try {
@@ -212,14 +275,19 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
       const purge = ctx.signal.aborted || (code !== undefined && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code))
       await unmountAll(storesFor(ctx).caches, prepared.caches, purge, ctx.log)
     } finally {
-      // the task user goes, with every process it still has; lent devices go back
-      if (prepared.user) await removeTaskUser(prepared.user.name)
+      // the task user goes, with every process it still has, unless the worker keeps what tasks
+      // leave (cleanUpTaskDirs false: generic-worker then keeps the users with their directories)
+      if (prepared.user) {
+        if (ctx.config.cleanUpTaskDirs) await removeTaskUser(prepared.user.name)
+        else await killTaskUserProcesses(prepared.user.name)
+      }
+      // lent devices go back
       await prepared.returnDevices?.()
     }
   },
 
   async startup(config, warn) {
-    if (config.engine === 'multiuser') await removeLeftoverTaskUsers(config.tasksDir)
+    if (config.engine === 'multiuser' && config.cleanUpTaskDirs) await removeLeftoverTaskUsers(config.tasksDir)
     // the commands some mount formats need: a worker without them says so once, at start
     if (config.enableMounts) {
       const missing = await missingTools()

@@ -69,10 +69,55 @@ export function taskUserCanRead(user: TaskUser, file: string): Promise<boolean> 
   })
 }
 
+/**
+ * Gives the task user a fresh random password and returns it: runTaskAsCurrentUser tasks are
+ * handed the task user's credentials (TASK_USER_CREDENTIALS), which must then be true ones.
+ */
+export async function setRandomPassword(user: TaskUser): Promise<string> {
+  const password = randomBytes(18).toString('base64url')
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('chpasswd', [], { stdio: ['pipe', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.once('error', reject)
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`chpasswd exited ${code}: ${stderr.trim()}`))))
+    child.stdin.end(`${user.name}:${password}\n`)
+  })
+  return password
+}
+
+/**
+ * Config's runAfterUserCreation: the operator's executable, run as the new task user in its task
+ * directory before the task. Its output goes to the worker's own stderr (the operator's log), not
+ * to the task log, which task authors read: an operator's set-up script is none of theirs.
+ * Resolves to its exit code (or the signal that ended it).
+ */
+export function runAfterUserCreation(user: TaskUser, executable: string, env: Record<string, string>): Promise<number | string> {
+  return new Promise((resolve) => {
+    const argv = asTaskUser(user, [executable])
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: user.home, env, stdio: ['ignore', 2, 2] })
+    child.once('error', (err) => resolve(err.message))
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))
+  })
+}
+
+/** Kill every process the user still has (the task is over, whether or not the user stays). */
+export async function killTaskUserProcesses(name: string): Promise<void> {
+  // a killed process lingers a moment before it is gone: kill until none is left (pkill exits 1)
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const found = await run('pkill', ['-KILL', '-u', name]).then(
+      () => true,
+      () => false,
+    )
+    if (!found) return
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
 /** Kill every process of the user, then remove it (its home, the task directory, is the worker's to remove). */
 export async function removeTaskUser(name: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    await run('pkill', ['-KILL', '-u', name]).catch(() => undefined) // exit 1: none left
+    await killTaskUserProcesses(name)
     try {
       await run('userdel', [name])
       return
