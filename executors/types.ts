@@ -42,6 +42,13 @@ export interface TaskContext {
   reach?: TaskReach
   /** Opens a terminal inside the task's environment (the interactive feature); set by the executor in prepare. */
   openTerminal?: OpenTerminal
+  /**
+   * Reads a file the task left in its directory with the task's own rights (the multiuser
+   * engine reads as the task user), so that a feature publishing it publishes nothing the task
+   * could not read itself. Undefined when there is no such file. Set by an executor whose tasks
+   * can leave files for the worker.
+   */
+  readTaskFile?: (relativePath: string, maxBytes: number) => Promise<Buffer | undefined>
 }
 
 export interface TaskReach {

@@ -9,7 +9,7 @@ import { copyFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
 import { signDetached, type SigningKey } from '../src/ed25519.js'
-import type { WorkerError } from '../src/errors.js'
+import { TaskFailure, type WorkerError } from '../src/errors.js'
 import { uploadsArtifactsAfterAbort } from '../src/resolution.js'
 import { sha256File } from '../src/sha256.js'
 
@@ -47,6 +47,42 @@ export function certificateBytes(cert: ChainOfTrustCertificate, family: TaskCont
   return Buffer.from(text)
 }
 
+/** Where a generic-worker task may leave data for its certificate (generic-worker 81.0.0). */
+export const ADDITIONAL_DATA_FILE = 'chain-of-trust-additional-data.json'
+const ADDITIONAL_DATA_MAX_BYTES = 1024 * 1024
+
+/**
+ * The JSON object a generic-worker task wrote to chain-of-trust-additional-data.json in its task
+ * directory: its keys join the certificate's. The schema says only that tasks "inject additional
+ * data into the certificate"; that the object's keys join the top level, and that a key the
+ * worker itself vouches for (taskId, artifacts, environment…) is refused rather than
+ * overwritten, are megalodon's reading, unverified against upstream's code. Docker payloads have
+ * no such file (docker-worker had none).
+ */
+async function additionalData(ctx: TaskContext): Promise<Record<string, unknown>> {
+  if (ctx.family !== 'generic' || !ctx.readTaskFile) return {}
+  let content: Buffer | undefined
+  try {
+    content = await ctx.readTaskFile(ADDITIONAL_DATA_FILE, ADDITIONAL_DATA_MAX_BYTES)
+  } catch (err) {
+    throw new TaskFailure(`chain of trust: cannot read ${ADDITIONAL_DATA_FILE}: ${(err as Error).message}`)
+  }
+  if (content === undefined) return {}
+  let data: unknown
+  try {
+    data = JSON.parse(content.toString('utf8'))
+  } catch (err) {
+    throw new TaskFailure(`chain of trust: ${ADDITIONAL_DATA_FILE} is not valid JSON: ${(err as Error).message}`)
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TaskFailure(`chain of trust: ${ADDITIONAL_DATA_FILE} must hold a JSON object`)
+  const clashes = Object.keys(data).filter((k) => WORKER_KEYS.has(k))
+  if (clashes.length > 0) throw new TaskFailure(`chain of trust: ${ADDITIONAL_DATA_FILE} may not set what the worker vouches for: ${clashes.join(', ')}`)
+  ctx.log.info(`Adding ${Object.keys(data).length} key(s) from ${ADDITIONAL_DATA_FILE} to the chain of trust certificate`)
+  return data as Record<string, unknown>
+}
+
+const WORKER_KEYS = new Set(['chainOfTrustVersion', 'artifacts', 'task', 'taskId', 'runId', 'workerGroup', 'workerId', 'environment'])
+
 // Content types as each legacy worker labelled these artifacts; all are gzip-encoded.
 const contentTypes = {
   generic: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
@@ -67,6 +103,8 @@ class ChainOfTrust implements Feature {
     // Only a run whose artifacts were uploaded is vouched for: never after a cancel, and after
     // other aborts only where the family still uploads artifacts.
     if (ctx.signal.aborted && !uploadsArtifactsAfterAbort(ctx.family, ctx.signal.reason as WorkerError)) return
+    // the task's own additions are checked before anything is published: bad ones fail the run
+    const additional = await additionalData(ctx)
     const types = contentTypes[ctx.family]
     const dir = path.join(ctx.taskDir, 'generic-worker')
     const expires = ctx.task.expires
@@ -98,7 +136,7 @@ class ChainOfTrust implements Feature {
       workerId: c.workerId,
       environment,
     }
-    const bytes = certificateBytes(cert, ctx.family)
+    const bytes = certificateBytes({ ...cert, ...additional }, ctx.family)
     const jsonPath = path.join(dir, 'chain-of-trust.json')
     const sigPath = path.join(dir, 'chain-of-trust.json.sig')
     await writeFile(jsonPath, bytes)

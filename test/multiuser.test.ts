@@ -224,6 +224,38 @@ describe('multiuser engine (root)', function () {
     assert.ok(verifyDetached(pair.publicKeyBase64, a.get('public/chain-of-trust.json')!.content!, a.get('public/chain-of-trust.json.sig')!.content!))
   })
 
+  it('adds the task’s chain-of-trust-additional-data.json to the certificate, read as the task user', async () => {
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
+    const pair = generateKeyPair()
+    writeFileSync(keyFile, pair.privateKeyBase64)
+    const cot = (command: string) => run({ command: [['sh', '-c', command]], maxRunTime: 60, features: { chainOfTrust: true } }, [], { ed25519SigningKeyLocation: keyFile })
+    const o = await cot(`echo '{"buildSignature": {"tool": "x", "digest": "abc"}, "note": "<from the task>"}' > chain-of-trust-additional-data.json`)
+    assert.equal(o.state, 'completed', o.log)
+    const a = fake.artifacts(o.id)
+    const bytes = a.get('public/chain-of-trust.json')!.content!
+    assert.ok(verifyDetached(pair.publicKeyBase64, bytes, a.get('public/chain-of-trust.json.sig')!.content!))
+    const cert = JSON.parse(bytes.toString()) as Record<string, unknown>
+    assert.deepEqual(cert.buildSignature, { digest: 'abc', tool: 'x' })
+    assert.equal(cert.note, '<from the task>')
+    assert.ok(bytes.toString().includes('"\\u003cfrom the task\\u003e"'), 'Go’s escaping applies to the added data too')
+    assert.equal(cert.taskId, o.id)
+
+    // a link to a file only root can read publishes nothing of it
+    const shadow = await cot('ln -s /etc/shadow chain-of-trust-additional-data.json')
+    assert.deepEqual([shadow.state, shadow.reason], ['failed', 'failed'], shadow.log)
+    assert.match(shadow.log, /chain of trust: cannot read chain-of-trust-additional-data\.json: the task user cannot read/)
+    assert.equal(fake.artifacts(shadow.id).has('public/chain-of-trust.json'), false)
+    assert.doesNotMatch(shadow.log, /root:/)
+
+    // what the worker vouches for is not the task's to say
+    const forged = await cot(`echo '{"workerId": "someone-else"}' > chain-of-trust-additional-data.json`)
+    assert.equal(forged.state, 'failed', forged.log)
+    assert.match(forged.log, /may not set what the worker vouches for: workerId/)
+    const broken = await cot(`echo '{not json' > chain-of-trust-additional-data.json`)
+    assert.equal(broken.state, 'failed')
+    assert.match(broken.log, /chain-of-trust-additional-data\.json is not valid JSON/)
+  })
+
   it('keeps the task user (without its processes) when cleanUpTaskDirs is false, as it keeps the directory', async () => {
     const o = await run({ command: [['sh', '-c', 'echo "me=$(whoami)"; setsid sleep 300 >/dev/null 2>&1 < /dev/null &']], maxRunTime: 60 }, [], { cleanUpTaskDirs: false })
     assert.equal(o.state, 'completed', o.log)

@@ -21,6 +21,7 @@ import {
   createTaskUser,
   giveTaskDirectory,
   killTaskUserProcesses,
+  readAsTaskUser,
   removeLeftoverTaskUsers,
   removeTaskUser,
   runAfterUserCreation,
@@ -151,6 +152,18 @@ async function writeTaskUserCredentials(ctx: TaskContext, user: TaskUser): Promi
   return file
 }
 
+/** A file the task left, read with the rights of whom the commands ran as. */
+async function readTaskFile(file: string, maxBytes: number, runAs: TaskUser | undefined): Promise<Buffer | undefined> {
+  if (runAs) return readAsTaskUser(runAs, file, maxBytes)
+  // the task ran as the worker's own user: whatever it points at, it could read itself
+  const content = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined
+    throw err
+  })
+  if (content && content.length > maxBytes) throw new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`)
+  return content
+}
+
 /** The groups of `groups` this host does not have. */
 async function missingGroups(groups: readonly string[]): Promise<string[]> {
   const text = await readFile('/etc/group', 'utf8').catch(() => '')
@@ -223,6 +236,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
       const argv = command ?? currentPlatform().shell()
       return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, prepared), size })
     }
+    ctx.readTaskFile = (relative, maxBytes) => readTaskFile(path.join(ctx.taskDir, relative), maxBytes, runAs)
     if ((payload.mounts ?? []).length > 0) {
       const stores = storesFor(ctx)
       try {

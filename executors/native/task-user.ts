@@ -101,6 +101,29 @@ export function runAfterUserCreation(user: TaskUser, executable: string, env: Re
   })
 }
 
+/**
+ * Reads a file as the task user (undefined when it does not exist), at most maxBytes: the
+ * worker, root, must not publish a file the task only pointed at (a link to /etc/shadow).
+ */
+export function readAsTaskUser(user: TaskUser, file: string, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const argv = asTaskUser(user, ['sh', '-c', 'test -e "$1" || test -L "$1" || exit 3; exec head -c "$2" -- "$1"', 'sh', file, String(maxBytes + 1)])
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+    const chunks: Buffer[] = []
+    let stderr = ''
+    child.stdout.on('data', (c: Buffer) => chunks.push(c))
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => {
+      if (code === 3) return resolve(undefined)
+      if (code !== 0) return reject(new Error(`the task user cannot read ${path.basename(file)}: ${stderr.trim() || `exit code ${code}`}`))
+      const content = Buffer.concat(chunks)
+      if (content.length > maxBytes) return reject(new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`))
+      resolve(content)
+    })
+  })
+}
+
 /** Kill every process the user still has (the task is over, whether or not the user stays). */
 export async function killTaskUserProcesses(name: string): Promise<void> {
   // a killed process lingers a moment before it is gone: kill until none is left (pkill exits 1)
