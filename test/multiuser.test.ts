@@ -104,6 +104,35 @@ describe('multiuser engine (root)', function () {
     assert.equal(o.state, 'failed', 'an error artifact fails a generic-worker task')
   })
 
+  it('checks every file of a directory artifact as the task user, whatever its name', async () => {
+    const o = await run({
+      command: [['sh', '-c', 'mkdir -p out/sub && echo a > out/a.txt && echo b > "out/sub/b with space" && echo c > "$(printf "out/c\\nline")" && chmod 000 "out/sub/b with space" && ln -s /etc/shadow out/z-shadow']],
+      maxRunTime: 60,
+      artifacts: [{ type: 'directory', path: 'out', name: 'public/out' }],
+    })
+    const a = fake.artifacts(o.id)
+    assert.equal(a.get('public/out/a.txt')!.content!.toString(), 'a\n')
+    assert.equal(a.get('public/out/c\nline')!.content!.toString(), 'c\n')
+    assert.equal(a.get('public/out/sub/b with space')!.storageType, 'error', 'mode 000: not even its owner may read it')
+    assert.equal(a.get('public/out/z-shadow')!.storageType, 'error')
+    assert.equal(o.state, 'failed')
+  })
+
+  it('stops what the task left running before its artifacts are checked, so a checked file cannot be swapped', async () => {
+    // 1500 files take the worker seconds to upload; half a second after the commands end, a
+    // process the task left behind replaces each with a link to /etc/shadow
+    const swap = 'sleep 0.5; for f in out/*; do ln -sf /etc/shadow "$f"; done'
+    const o = await run({
+      command: [['sh', '-c', `mkdir out && for i in $(seq 1000 2499); do echo data > out/$i; done; setsid sh -c '${swap}' >/dev/null 2>&1 < /dev/null &`]],
+      maxRunTime: 60,
+      artifacts: [{ type: 'directory', path: 'out', name: 'public/out' }],
+    })
+    const uploaded = [...fake.artifacts(o.id).entries()].filter(([name]) => name.startsWith('public/out/'))
+    assert.equal(uploaded.length, 1500)
+    // (no content in the message: a failure would print /etc/shadow)
+    for (const [name, a] of uploaded) assert.ok(a.content?.toString() === 'data\n', `${name} is not the file that was checked`)
+  })
+
   it('puts the task user in its osGroups with the scope, and refuses them without it', async () => {
     const scope = `generic-worker:os-group:${POOL}/${GROUP}`
     const ok = await run({ command: [['id', '-Gn']], maxRunTime: 60, osGroups: [GROUP] }, [scope])

@@ -17,7 +17,8 @@ export interface CollectOptions {
   reservedNames: ReadonlySet<string>
   warn: (message: string) => void
   /** Whether the task could read this file itself (multiuser engine); absent, anything goes. */
-  canRead?: (file: string) => Promise<boolean>
+  /** Which of these files the task user may read, in order (the multiuser engine). */
+  canRead?: (files: readonly string[]) => Promise<boolean[]>
 }
 
 
@@ -59,7 +60,7 @@ export async function collectArtifacts(artifacts: readonly NativeArtifact[], opt
       if (!info.isFile()) {
         if (a.optional) continue
         specs.push({ kind: 'error', name, reason: 'invalid-resource-on-worker', message: `Cannot upload '${abs}' as a file artifact: it is not a regular file`, expires })
-      } else if (options.canRead && !(await options.canRead(abs))) {
+      } else if (options.canRead && !(await options.canRead([abs]))[0]) {
         specs.push({ kind: 'error', name, reason: 'file-not-readable-on-worker', message: `Could not read file '${abs}' as the task user`, expires })
       } else specs.push(fileSpec(a, name, abs, expires))
       continue
@@ -69,9 +70,11 @@ export async function collectArtifacts(artifacts: readonly NativeArtifact[], opt
       specs.push({ kind: 'error', name, reason: 'invalid-resource-on-worker', message: `Cannot upload '${abs}' as a directory artifact: it is not a directory`, expires })
       continue
     }
-    for (const file of await walkFiles(abs)) {
+    const files = await walkFiles(abs)
+    const readable = options.canRead ? await options.canRead(files) : files.map(() => true)
+    for (const [i, file] of files.entries()) {
       const rel = path.relative(abs, file).split(path.sep).join('/')
-      if (options.canRead && !(await options.canRead(file))) {
+      if (!readable[i]) {
         specs.push({ kind: 'error', name: `${name}/${rel}`, reason: 'file-not-readable-on-worker', message: `Could not read file '${file}' as the task user`, expires })
       } else specs.push(fileSpec(a, `${name}/${rel}`, file, expires))
     }

@@ -269,10 +269,13 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
   async result(ctx, prepared) {
     const { logs } = prepared.payload
     const runAs = prepared.runAs
+    // Nothing of the task may still run while its files are checked and uploaded: a process
+    // left in the background could swap a checked file for a link to one only root can read.
+    if (runAs) await killTaskUserProcesses(runAs.name)
     return collectArtifacts(prepared.payload.artifacts ?? [], {
       taskDir: ctx.taskDir,
       // generic-worker reads artifacts as the task user: nothing the task could not read itself
-      canRead: runAs ? (file) => taskUserCanRead(runAs, file) : undefined,
+      canRead: runAs ? (files) => taskUserCanRead(runAs, files) : undefined,
       taskExpires: ctx.task.expires,
       reservedNames: new Set([logs?.backing ?? 'public/logs/live_backing.log', logs?.live ?? 'public/logs/live.log']),
       warn: (m) => ctx.log.warn(m),
