@@ -114,7 +114,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         await cachesFor(ctx.config.cachesDir).applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(m)))
       }
       const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
-      for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.instance.dir}`)
+      for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.dir}`)
       const prepared: DockerPrepared = { payload, image: resolved.reference, access, caches }
       if (payload.features?.taskclusterProxy) {
         // The proxy listens on the worker side of the task's own network; the container knows
@@ -151,7 +151,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         env: containerEnv(ctx, prepared.payload),
         label: `${ctx.taskId}-${ctx.runId}`,
         worker: `${ctx.config.workerGroup}/${ctx.config.workerId}`,
-        binds: [...prepared.caches.map((c) => `${c.instance.dir}:${c.mountPoint}`), ...prepared.access.binds],
+        binds: [...prepared.caches.map((c) => `${c.dir}:${c.mountPoint}`), ...prepared.access.binds],
         privileged: prepared.access.privileged,
         devices: prepared.access.devices,
         capAdd: prepared.access.capAdd,

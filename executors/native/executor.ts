@@ -15,7 +15,8 @@ import { taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
 import { missingTools } from '../../src/archives.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
-import { DirectoryCaches, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
+import { directoryCachePool, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
+import type { CachePool } from '../../src/cache-pool.js'
 import {
   asTaskUser,
   createTaskUser,
@@ -50,10 +51,10 @@ interface NativePrepared {
 
 /** One download cache and one set of directory caches per directory, for every task of this worker. */
 const downloadCaches = new Map<string, DownloadCache>()
-const directoryCaches = new Map<string, DirectoryCaches>()
+const directoryCaches = new Map<string, CachePool>()
 function storesFor(ctx: { config: WorkerConfig }) {
   const downloads = downloadCaches.get(ctx.config.downloadsDir) ?? downloadCaches.set(ctx.config.downloadsDir, new DownloadCache(ctx.config.downloadsDir)).get(ctx.config.downloadsDir)!
-  const caches = directoryCaches.get(ctx.config.cachesDir) ?? directoryCaches.set(ctx.config.cachesDir, new DirectoryCaches(ctx.config.cachesDir)).get(ctx.config.cachesDir)!
+  const caches = directoryCaches.get(ctx.config.cachesDir) ?? directoryCaches.set(ctx.config.cachesDir, directoryCachePool(ctx.config.cachesDir)).get(ctx.config.cachesDir)!
   return { downloads, caches }
 }
 
@@ -316,7 +317,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
   async collectGarbage(config, enough, log) {
     const { downloads, caches } = storesFor({ config })
     await downloads.evict(enough, log)
-    await caches.evict(enough, log)
+    await caches.evict(enough, (i) => log(`evicted writable cache ${i.name}`))
   },
 
   logHeader: writeHeader,

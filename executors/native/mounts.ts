@@ -16,7 +16,8 @@ import { Readable, Transform } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { TaskFailure } from '../../src/errors.js'
-import { purgeRequestsFor, type PurgeRequest } from '../../src/purge-cache.js'
+import { CachePool, type CacheInstance } from '../../src/cache-pool.js'
+import { purgeRequestsFor } from '../../src/purge-cache.js'
 import { sha256File } from '../../src/sha256.js'
 import { artifactDownloadRetry, withRetry } from '../../src/retry.js'
 import type { TaskLog } from '../../src/task-log.js'
@@ -204,106 +205,25 @@ async function sourceKey(ctx: TaskContext, content: Content): Promise<{ key: str
 
 export const NATIVE_CACHES = 'generic-worker::caches'
 
-interface CacheInstance {
-  id: string
-  name: string
-  inUse: boolean
-  lastUsed: number
-  /** When it was made (purge requests name caches created before a time). */
-  created: number
-  /** A purge request came while a task held it: deleted when released. */
-  doomed?: boolean
-}
-
 /**
- * Writable directory caches under cachesDir: `<cachesDir>/generic-worker::caches/<id>`, indexed
- * by name. `::` can never be in a docker-worker cache name, so the docker executor's caches
- * (`<cachesDir>/<name>/…`) and these never meet.
+ * Writable directory caches under cachesDir: `<cachesDir>/generic-worker::caches/<id>`, with an
+ * index (`index.json`: names, ages) beside them. `::` can never be in a docker-worker cache name,
+ * so the docker executor's caches (`<cachesDir>/<name>/…`) and these never meet.
  */
-export class DirectoryCaches {
-  private instances: CacheInstance[] | undefined
-
-  constructor(private readonly dir: string) {}
-
-  private get root(): string {
-    return path.join(this.dir, NATIVE_CACHES)
-  }
-
-  private async load(): Promise<CacheInstance[]> {
-    if (this.instances) return this.instances
-    await mkdir(this.root, { recursive: true })
-    try {
-      const saved = JSON.parse(await readFile(path.join(this.root, 'index.json'), 'utf8')) as CacheInstance[]
-      // a worker that stopped mid-task left no instance in use
-      this.instances = saved.map((i) => ({ ...i, inUse: false, created: i.created ?? 0 }))
-    } catch {
-      this.instances = []
-    }
-    return this.instances
-  }
-
-  private async save(): Promise<void> {
-    await writeFile(path.join(this.root, 'index.json'), JSON.stringify(this.instances, null, 2))
-  }
-
-  pathOf(i: CacheInstance): string {
-    return path.join(this.root, i.id)
-  }
-
-  /** A free instance of this cache (most recently used first), or a fresh one (`fresh`). */
-  async acquire(name: string): Promise<{ instance: CacheInstance; fresh: boolean }> {
-    const all = await this.load()
-    const free = all.filter((i) => i.name === name && !i.inUse).sort((a, b) => b.lastUsed - a.lastUsed)[0]
-    if (free) {
-      free.inUse = true
-      await this.save()
-      return { instance: free, fresh: false }
-    }
-    const instance: CacheInstance = { id: randomUUID(), name, inUse: true, lastUsed: Date.now(), created: Date.now() }
-    all.push(instance)
-    await this.save()
-    return { instance, fresh: true }
-  }
-
-  /** Destroy the caches purge requests name (created before the request); one in use goes when released. */
-  async applyPurges(requests: readonly PurgeRequest[], log: (line: string) => void): Promise<void> {
-    const all = await this.load()
-    for (const i of [...all]) {
-      if (!requests.some((r) => r.cacheName === i.name && r.before.getTime() > i.created)) continue
-      if (i.inUse) {
-        i.doomed = true
-        continue
-      }
-      all.splice(all.indexOf(i), 1)
-      await rm(this.pathOf(i), { recursive: true, force: true })
-      log(`Purged cache ${i.name}: the purge-cache service asked for it`)
-    }
-    await this.save()
-  }
-
-  /** Delete caches no task holds, least recently used first, until `enough()`. */
-  async evict(enough: () => Promise<boolean>, log: (line: string) => void): Promise<void> {
-    const all = await this.load()
-    for (const i of all.filter((x) => !x.inUse).sort((a, b) => a.lastUsed - b.lastUsed)) {
-      if (await enough()) return
-      all.splice(all.indexOf(i), 1)
-      await rm(this.pathOf(i), { recursive: true, force: true })
-      await this.save()
-      log(`evicted writable cache ${i.name}`)
-    }
-  }
-
-  /** Keep the instance for later tasks, or delete it (purge). */
-  async release(instance: CacheInstance, purge: boolean): Promise<void> {
-    const all = await this.load()
-    instance.inUse = false
-    instance.lastUsed = Date.now()
-    if (purge || instance.doomed) {
-      all.splice(all.indexOf(instance), 1)
-      await rm(this.pathOf(instance), { recursive: true, force: true })
-    }
-    await this.save()
-  }
+export function directoryCachePool(cachesDir: string): CachePool {
+  const root = path.join(cachesDir, NATIVE_CACHES)
+  const index = path.join(root, 'index.json')
+  return new CachePool({
+    async load() {
+      await mkdir(root, { recursive: true })
+      const saved = (await readFile(index, 'utf8').then(JSON.parse, () => [])) as CacheInstance[]
+      return saved.map((i) => ({ ...i, created: i.created ?? 0 }))
+    },
+    async save(instances) {
+      await writeFile(index, JSON.stringify(instances, null, 2))
+    },
+    pathOf: (i) => path.join(root, i.id),
+  })
 }
 
 export interface MountedCache {
@@ -316,12 +236,15 @@ export interface MountedCache {
 export async function mountAll(
   ctx: TaskContext,
   mounts: Mount[],
-  stores: { downloads: DownloadCache; caches: DirectoryCaches },
+  stores: { downloads: DownloadCache; caches: CachePool },
   mounted: MountedCache[],
 ): Promise<void> {
   const log = (line: string) => ctx.log.info(`[mounts] ${line}`)
   // caches someone asked to purge are destroyed before a task can get them
-  if (mounts.some(isCache)) await stores.caches.applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(`[mounts] ${m}`)), log)
+  if (mounts.some(isCache)) {
+    const purged = await stores.caches.applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(`[mounts] ${m}`)))
+    for (const i of purged) log(`Purged cache ${i.name}: the purge-cache service asked for it`)
+  }
   for (const m of mounts) {
     try {
       await mountOne(ctx, m, stores, mounted, log)
@@ -332,7 +255,7 @@ export async function mountAll(
   }
 }
 
-async function mountOne(ctx: TaskContext, m: Mount, stores: { downloads: DownloadCache; caches: DirectoryCaches }, mounted: MountedCache[], log: (l: string) => void): Promise<void> {
+async function mountOne(ctx: TaskContext, m: Mount, stores: { downloads: DownloadCache; caches: CachePool }, mounted: MountedCache[], log: (l: string) => void): Promise<void> {
   const where = 'file' in m ? m.file : m.directory
   const target = mountTarget(ctx.taskDir, where)
   if (!target) throw new TaskFailure(`Mount target ${where} is not inside the task directory`)
@@ -367,7 +290,7 @@ async function mountOne(ctx: TaskContext, m: Mount, stores: { downloads: Downloa
 }
 
 /** Move every cache back into cachesDir (or delete it: purge). A cache the task moved away fails the task. */
-export async function unmountAll(caches: DirectoryCaches, mounted: MountedCache[], purge: boolean, log: TaskLog): Promise<void> {
+export async function unmountAll(caches: CachePool, mounted: MountedCache[], purge: boolean, log: TaskLog): Promise<void> {
   let missing: string | undefined
   for (const m of mounted.splice(0)) {
     const present = (await stat(m.target).catch(() => undefined))?.isDirectory() === true
