@@ -64,6 +64,9 @@ function piped(format: CompressionFormat): Duplex {
   return duplex
 }
 
+/** Formats generic-worker accepts that this version cannot unpack (the worker says so at start). */
+export const unsupportedFormats: readonly CompressionFormat[] = ['mz']
+
 /** A stream that decompresses `format`; throws UnpackError for a format not supported yet. */
 export function decompressor(format: CompressionFormat): Duplex {
   switch (format) {

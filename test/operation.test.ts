@@ -186,5 +186,7 @@ describe('robustness and config compatibility', function () {
     assert.equal(code, 68, stderr)
     assert.match(stderr, /generic-worker config keys accepted but not acted on/)
     assert.match(stderr, /"sentryProject"/)
+    // and, once at start, the mount formats it cannot unpack
+    assert.match(stderr, /mounts in these formats will fail on this worker: mz, tar\.mz \(not supported by this version of megalodon\)/)
   })
 })

@@ -13,7 +13,7 @@ import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
 import { taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
-import { missingTools } from '../../src/archives.js'
+import { missingTools, unsupportedFormats } from '../../src/archives.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
 import { directoryCachePool, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
 import type { CachePool } from '../../src/cache-pool.js'
@@ -310,6 +310,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     if (config.enableMounts) {
       const missing = await missingTools()
       if (missing.length > 0) warn(`mounts in these formats will fail on this worker: ${missing.map((m) => `${m.formats} (needs ${m.command}, Debian package ${m.debian})`).join('; ')}`)
+      warn(`mounts in these formats will fail on this worker: ${unsupportedFormats.map((f) => `${f}, tar.${f}`).join('; ')} (not supported by this version of megalodon)`)
     }
   },
 
