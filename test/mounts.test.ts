@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -110,6 +110,47 @@ describe('mounts (native executor, fake Queue)', function () {
     ])
     assert.equal(o!.state, 'completed', o!.log)
     assert.match(o!.log, /^top\ndeep\ndeep\n/m)
+  })
+
+  it('mounts outside the task directory too, as generic-worker does: files, directories and caches at absolute paths', async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'megalodon-outside-'))
+    const src = mkdtempSync(path.join(os.tmpdir(), 'megalodon-mount-src-'))
+    mkdirSync(path.join(src, 'tree'))
+    writeFileSync(path.join(src, 'tree', 'in-tree.txt'), 'from the tree\n')
+    execFileSync('tar', ['-cf', path.join(src, 'tree.tar'), '-C', path.join(src, 'tree'), '.'])
+    const tarBase64 = readFileSync(path.join(src, 'tree.tar')).toString('base64')
+    const scope = 'generic-worker:cache:outside-cache'
+    const mounts = [
+      { file: path.join(outside, 'deep', 'file.txt'), content: { raw: 'raw outside\n' } },
+      { directory: path.join(outside, 'ro'), content: { base64: tarBase64 }, format: 'tar' },
+      { directory: path.join(outside, 'cache'), cacheName: 'outside-cache' },
+    ]
+    const show = `cat ${outside}/deep/file.txt ${outside}/ro/in-tree.txt; cat ${outside}/cache/state 2>/dev/null || echo "no state"; echo kept > ${outside}/cache/state`
+    const [first, second] = await run([
+      { payload: { command: [['sh', '-c', show]], maxRunTime: 60, mounts }, scopes: [scope] },
+      { payload: { command: [['sh', '-c', show]], maxRunTime: 60, mounts: [mounts[2]] }, scopes: [scope] },
+    ])
+    assert.equal(first!.state, 'completed', first!.log)
+    assert.match(first!.log, /^raw outside\nfrom the tree\nno state$/m)
+    assert.equal(second!.state, 'completed', second!.log)
+    assert.match(second!.log, /^kept$/m, 'the cache came back into the pool and out again')
+    assert.equal(existsSync(path.join(outside, 'cache')), false, 'between tasks the cache lives in cachesDir')
+    assert.equal(readFileSync(path.join(outside, 'deep', 'file.txt'), 'utf8'), 'raw outside\n', 'files stay where they were put, as upstream')
+
+    // a cache cannot replace what is already there; the instance is not lost
+    mkdirSync(path.join(outside, 'cache'))
+    writeFileSync(path.join(outside, 'cache', 'someone-elses'), 'x')
+    const [blocked] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [mounts[2]] }, scopes: [scope] }])
+    assert.equal(blocked!.state, 'failed', blocked!.log)
+    assert.match(blocked!.log, /\[mounts\] Cannot mount at .*\/cache with the task's rights: .*(not empty|File exists)/)
+    assert.equal(readFileSync(path.join(outside, 'cache', 'someone-elses'), 'utf8'), 'x', 'nothing of what was there is touched')
+    rmSync(path.join(outside, 'cache'), { recursive: true })
+    const [again] = await run([{ payload: { command: [['sh', '-c', `cat ${outside}/cache/state`]], maxRunTime: 60, mounts: [mounts[2]] }, scopes: [scope] }])
+    assert.match(again!.log, /^kept$/m, 'the instance went back to the pool after the failed mount')
+
+    const [itself] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [{ directory: '.', cacheName: 'outside-cache' }] }, scopes: [scope] }])
+    assert.equal(itself!.state, 'failed')
+    assert.match(itself!.log, /Mount target \. would replace the task directory/)
   })
 
   it('unpacks directories and seeds caches from every content source', async () => {
@@ -216,13 +257,13 @@ describe('mounts (native executor, fake Queue)', function () {
     assert.ok(fake.requests.some((r) => r.method === 'purgeRequests' && r.clientId === 'worker/test'), 'asked with the worker’s credentials')
   })
 
-  it('fails a task that moves its cache away, refuses undeclared artifact dependencies and targets outside the task directory', async () => {
+  it('fails a task that moves its cache away, refuses undeclared artifact dependencies and a target in the worker’s own directory', async () => {
     const scope = 'generic-worker:cache:c'
     const producer = await fake.seedArtifact('public/a.txt', Buffer.from('a'))
     const [moved, undeclared, outside, corrupt] = await run([
       { payload: { command: [['sh', '-c', 'mv c elsewhere']], maxRunTime: 60, mounts: [{ directory: 'c', cacheName: 'c' }] }, scopes: [scope] },
       { payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'a.txt', content: { taskId: producer, artifact: 'public/a.txt' } }] } },
-      { payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: '../../escape.txt', content: { raw: 'x' } }] } },
+      { payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'generic-worker/live_backing.log', content: { raw: 'forged log' } }] } },
       { payload: { command: [['true']], maxRunTime: 60, mounts: [{ directory: 'd', content: { raw: 'not a zip' }, format: 'zip' }] } },
     ])
     assert.equal(moved!.state, 'failed', moved!.log)
@@ -230,7 +271,8 @@ describe('mounts (native executor, fake Queue)', function () {
     assert.deepEqual([undeclared!.state, undeclared!.reason], ['exception', 'malformed-payload'])
     assert.match(undeclared!.log, new RegExp(`task.dependencies needs to include ${producer} since one or more of its artifacts are mounted`))
     assert.equal(outside!.state, 'failed', outside!.log)
-    assert.match(outside!.log, /Mount target \.\.\/\.\.\/escape.txt is not inside the task directory/)
+    assert.match(outside!.log, /Mount target generic-worker\/live_backing.log is inside the worker's own generic-worker directory/)
+    assert.doesNotMatch(outside!.log, /forged log/)
     assert.equal(corrupt!.state, 'failed', corrupt!.log)
     assert.match(corrupt!.log, /\[mounts\] cannot unarchive zip/)
   })

@@ -3,7 +3,7 @@
 // task's reach, artifacts only what the task user can read, the user gone afterwards.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { slugid } from 'taskcluster-client'
@@ -131,6 +131,36 @@ describe('multiuser engine (root)', function () {
     assert.equal(uploaded.length, 1500)
     // (no content in the message: a failure would print /etc/shadow)
     for (const [name, a] of uploaded) assert.ok(a.content?.toString() === 'data\n', `${name} is not the file that was checked`)
+  })
+
+  it('mounts outside the task directory only where the task user may write, as the task user', async () => {
+    const shared = mkdtempSync(path.join(os.tmpdir(), 'megalodon-shared-'))
+    chmodSync(shared, 0o1777)
+    const rootOnly = mkdtempSync(path.join(os.tmpdir(), 'megalodon-rootonly-'))
+    chmodSync(rootOnly, 0o755)
+    const scope = 'generic-worker:cache:mu-outside'
+    const o = await run(
+      {
+        command: [['sh', '-c', `stat -c "file=%U" ${shared}/f.txt; stat -c "cache=%U" ${shared}/cache; echo "me=$(whoami)"; echo w > ${shared}/cache/written && echo cache-writable`]],
+        maxRunTime: 60,
+        mounts: [
+          { file: `${shared}/f.txt`, content: { raw: 'x' } },
+          { directory: `${shared}/cache`, cacheName: 'mu-outside' },
+        ],
+      },
+      [scope],
+    )
+    assert.equal(o.state, 'completed', o.log)
+    const me = /^me=(task_\w+)$/m.exec(o.log)![1]
+    assert.match(o.log, new RegExp(`^file=${me}$`, 'm'))
+    assert.match(o.log, new RegExp(`^cache=${me}$`, 'm'))
+    assert.match(o.log, /^cache-writable$/m)
+
+    const refused = await run({ command: [['echo', 'SHOULD-NOT-RUN']], maxRunTime: 60, mounts: [{ file: `${rootOnly}/sub/f.txt`, content: { raw: 'x' } }] })
+    assert.equal(refused.state, 'failed', refused.log)
+    assert.match(refused.log, /\[mounts\] Cannot mount at .*megalodon-rootonly-\w+\/sub\/f\.txt with the task's rights: .*Permission denied/)
+    assert.equal(existsSync(path.join(rootOnly, 'sub')), false, 'root made nothing there for the task')
+    assert.doesNotMatch(refused.log, /^SHOULD-NOT-RUN$/m)
   })
 
   it('puts the task user in its osGroups with the scope, and refuses them without it', async () => {

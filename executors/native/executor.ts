@@ -1,7 +1,9 @@
 // The native executor: generic-worker payloads run as processes of the worker's own user
 // (generic-worker's "insecure" engine) in a fresh task directory.
 
+import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import path from 'node:path'
 import os from 'node:os'
 import { InternalError, MalformedPayload, TaskFailure } from '../../src/errors.js'
@@ -15,7 +17,7 @@ import { taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
 import { missingTools, unsupportedFormats } from '../../src/archives.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
-import { directoryCachePool, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
+import { directoryCachePool, DownloadCache, mountAll, unmountAll, type MountedCache, type TaskMover } from './mounts.js'
 import type { CachePool } from '../../src/cache-pool.js'
 import {
   asTaskUser,
@@ -33,6 +35,8 @@ import {
 import { validateNativePayload, type NativePayload } from './payload.js'
 import { currentPlatform } from './platform.js'
 import { ResourceMonitor } from './resource-monitor.js'
+
+const execFileAsync = promisify(execFile)
 
 interface NativePrepared {
   payload: NativePayload
@@ -153,6 +157,21 @@ async function writeTaskUserCredentials(ctx: TaskContext, user: TaskUser): Promi
   return file
 }
 
+/** Moves mounts to and from places outside the task directory as whom the commands run as. */
+function taskMover(runAs: TaskUser | undefined): TaskMover {
+  return {
+    own: async (staged) => {
+      if (runAs) await execFileAsync('chown', ['-R', '--no-dereference', `${runAs.uid}:${runAs.gid}`, staged])
+    },
+    run: async (argv) => {
+      const full = runAs ? asTaskUser(runAs, argv) : argv
+      await execFileAsync(full[0]!, full.slice(1)).catch((err: { stderr?: string; message: string }) => {
+        throw new Error(err.stderr?.trim() || err.message)
+      })
+    },
+  }
+}
+
 /** A file the task left, read with the rights of whom the commands ran as. */
 async function readTaskFile(file: string, maxBytes: number, runAs: TaskUser | undefined): Promise<Buffer | undefined> {
   if (runAs) return readAsTaskUser(runAs, file, maxBytes)
@@ -241,7 +260,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
     if ((payload.mounts ?? []).length > 0) {
       const stores = storesFor(ctx)
       try {
-        await mountAll(ctx, payload.mounts!, stores, prepared.caches)
+        await mountAll(ctx, payload.mounts!, { ...stores, mover: taskMover(runAs) }, prepared.caches)
       } catch (err) {
         // the caches mounted before the failure go back where they came from
         await unmountAll(stores.caches, prepared.caches, false, ctx.log).catch(() => undefined)

@@ -10,7 +10,7 @@
 
 import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
@@ -46,11 +46,54 @@ export function describeContent(c: Content): string {
   return 'raw' in c ? 'raw content' : 'base64 content'
 }
 
-/** Where a mount lands: inside the task directory, or nowhere. */
-export function mountTarget(taskDir: string, relative: string): string | undefined {
-  const target = path.resolve(taskDir, relative)
+/** Where a mount lands: a path in the task directory, or (as generic-worker allows) any other absolute one. */
+export interface MountPlace {
+  target: string
+  /** Outside the task directory: put there with the task's rights (see TaskMover). */
+  outside: boolean
+}
+
+/**
+ * The place of a mount given relative to the task directory or absolute, as generic-worker takes
+ * it. Refused: the task directory itself or a directory above it (a cache there would swallow
+ * it), and the worker's own `generic-worker/` directory in it (the task log).
+ */
+export function mountPlace(taskDir: string, where: string): MountPlace {
+  const target = path.resolve(taskDir, where)
   const rel = path.relative(taskDir, target)
-  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? undefined : target
+  if (rel === '' || taskDir.startsWith(target + path.sep)) throw new TaskFailure(`Mount target ${where} would replace the task directory`)
+  const outside = rel.startsWith('..') || path.isAbsolute(rel)
+  if (!outside && rel.split(path.sep)[0] === 'generic-worker') throw new TaskFailure(`Mount target ${where} is inside the worker's own generic-worker directory`)
+  return { target, outside }
+}
+
+/**
+ * Moves mounts between the task directory and places outside it with the rights the task runs
+ * with: the worker prepares a mount inside the task directory, and the task's own user moves it
+ * out (and a cache back in after the task). So a mount lands only where the task itself could
+ * write, whoever the worker runs as: on the multiuser engine never somewhere only root may.
+ * coreutils' `mv` also copies across file systems, which rename alone cannot.
+ */
+export interface TaskMover {
+  /** Before moving out: make the prepared content the task's (the multiuser engine chowns it). */
+  own(staged: string): Promise<void>
+  /** argv run with the task's rights. */
+  run(argv: string[]): Promise<void>
+}
+
+async function moveOut(mover: TaskMover, staged: string, target: string): Promise<void> {
+  await mover.own(staged)
+  try {
+    await mover.run(['sh', '-c', 'mkdir -p -- "$(dirname -- "$2")" && mv -T -- "$1" "$2"', 'sh', staged, target])
+  } catch (err) {
+    // what was staged stays in the task directory: a cache goes back to the pool from there
+    throw new TaskFailure(`Cannot mount at ${target} with the task's rights: ${(err as Error).message}`)
+  }
+}
+
+/** A fresh place in the task directory to prepare an outside mount in. */
+function stagingPath(taskDir: string): string {
+  return path.join(taskDir, `.megalodon-mount-${randomUUID()}`)
 }
 
 interface Downloaded {
@@ -230,13 +273,22 @@ export interface MountedCache {
   instance: CacheInstance
   target: string
   cacheName: string
+  /** Outside the task directory: where in the task directory it comes back to after the task. */
+  staged?: string
+  mover: TaskMover
+}
+
+export interface MountStores {
+  downloads: DownloadCache
+  caches: CachePool
+  mover: TaskMover
 }
 
 /** Put every mount in place, in payload order; the caches mounted so far are returned even on failure. */
 export async function mountAll(
   ctx: TaskContext,
   mounts: Mount[],
-  stores: { downloads: DownloadCache; caches: CachePool },
+  stores: MountStores,
   mounted: MountedCache[],
 ): Promise<void> {
   const log = (line: string) => ctx.log.info(`[mounts] ${line}`)
@@ -255,37 +307,53 @@ export async function mountAll(
   }
 }
 
-async function mountOne(ctx: TaskContext, m: Mount, stores: { downloads: DownloadCache; caches: CachePool }, mounted: MountedCache[], log: (l: string) => void): Promise<void> {
+async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted: MountedCache[], log: (l: string) => void): Promise<void> {
   const where = 'file' in m ? m.file : m.directory
-  const target = mountTarget(ctx.taskDir, where)
-  if (!target) throw new TaskFailure(`Mount target ${where} is not inside the task directory`)
-  const existing = await stat(target).catch(() => undefined)
+  const { target, outside } = mountPlace(ctx.taskDir, where)
+  // an outside mount is prepared in the task directory, then moved out with the task's rights
+  const at = outside ? stagingPath(ctx.taskDir) : target
+  const existing = await lstat(target).catch(() => undefined)
   if ('file' in m) {
     if (existing?.isDirectory()) throw new TaskFailure(`Cannot mount file at path ${target} since it already exists as a directory`)
     const content = await stores.downloads.fetch(ctx, m.content, log)
-    await mkdir(path.dirname(target), { recursive: true })
-    if (m.format) await decompressFile(content.file, target, m.format)
-    else await copyFile(content.file, target)
+    await mkdir(path.dirname(at), { recursive: true })
+    if (m.format) await decompressFile(content.file, at, m.format)
+    else await copyFile(content.file, at)
+    if (outside) await moveOut(stores.mover, at, target)
     log(`Mounted ${describeContent(m.content)} as file ${where}`)
     return
   }
   if (existing && !existing.isDirectory()) throw new TaskFailure(`Cannot mount directory at path ${target} since it already exists as a file`)
   if (isCache(m)) {
     const { instance, fresh } = await stores.caches.acquire(m.cacheName)
-    mounted.push({ instance, target, cacheName: m.cacheName })
+    const cache: MountedCache = { instance, target, cacheName: m.cacheName, staged: outside ? at : undefined, mover: stores.mover }
+    mounted.push(cache)
     const home = stores.caches.pathOf(instance)
     if (fresh) {
       await mkdir(home, { recursive: true })
       if (m.content && m.format) await extractArchive((await stores.downloads.fetch(ctx, m.content, log)).file, home, m.format)
       log(`Created new writable cache ${m.cacheName}`)
     } else log(`Moving existing writable directory cache ${m.cacheName} into ${where}`)
-    await rm(target, { recursive: true, force: true })
-    await mkdir(path.dirname(target), { recursive: true })
-    await rename(home, target)
+    // inside, what is in the way is the task directory's own; outside, `mv` refuses to replace
+    // anything but an empty directory
+    if (!outside) await rm(target, { recursive: true, force: true })
+    await mkdir(path.dirname(at), { recursive: true })
+    await rename(home, at)
+    if (outside) {
+      try {
+        await moveOut(stores.mover, at, target)
+      } catch (err) {
+        // not placed: it goes back with the others (unmountAll finds it staged)
+        cache.target = at
+        cache.staged = undefined
+        throw err
+      }
+    }
     return
   }
   const content = await stores.downloads.fetch(ctx, m.content, log)
-  await extractArchive(content.file, target, m.format)
+  await extractArchive(content.file, at, m.format)
+  if (outside) await moveOut(stores.mover, at, target)
   log(`Unpacked ${describeContent(m.content)} (${m.format}) into ${where}`)
 }
 
@@ -293,9 +361,12 @@ async function mountOne(ctx: TaskContext, m: Mount, stores: { downloads: Downloa
 export async function unmountAll(caches: CachePool, mounted: MountedCache[], purge: boolean, log: TaskLog): Promise<void> {
   let missing: string | undefined
   for (const m of mounted.splice(0)) {
-    const present = (await stat(m.target).catch(() => undefined))?.isDirectory() === true
+    // a cache outside the task directory comes back in with the task's rights first
+    const from = m.staged ?? m.target
+    if (m.staged) await m.mover.run(['mv', '-T', '--', m.target, m.staged]).catch(() => undefined)
+    const present = (await lstat(from).catch(() => undefined))?.isDirectory() === true
     if (present && !purge) {
-      await rename(m.target, caches.pathOf(m.instance))
+      await rename(from, caches.pathOf(m.instance))
       log.info(`[mounts] Preserving cache ${m.cacheName}`)
       await caches.release(m.instance, false)
     } else {
