@@ -107,6 +107,8 @@ interface Downloaded {
 export class DownloadCache {
   private index: Record<string, Downloaded> | undefined
   private readonly inFlight = new Map<string, Promise<Downloaded>>()
+  /** Downloads tasks are using now, by key, with how many uses: never evicted. */
+  private readonly pinned = new Map<string, number>()
 
   constructor(private readonly dir: string) {}
 
@@ -125,10 +127,27 @@ export class DownloadCache {
     await writeFile(path.join(this.dir, 'index.json'), JSON.stringify(this.index, null, 2))
   }
 
-  /** A local file with the content's bytes (never to be modified: mounts copy or unpack it). */
-  async fetch(ctx: TaskContext, content: Content, log: (line: string) => void): Promise<Downloaded> {
+  /**
+   * Runs `use` with a local file holding the content's bytes (never to be modified: mounts copy
+   * or unpack it). The download is not evicted while `use` runs: garbage collection before
+   * another claim may run while this task still unpacks it.
+   */
+  async with<T>(ctx: TaskContext, content: Content, log: (line: string) => void, use: (file: string) => Promise<T>): Promise<T> {
+    const source = await sourceKey(ctx, content)
+    const { key } = source
+    this.pinned.set(key, (this.pinned.get(key) ?? 0) + 1)
+    try {
+      return await use((await this.fetch(ctx, content, source, log)).file)
+    } finally {
+      const left = this.pinned.get(key)! - 1
+      if (left > 0) this.pinned.set(key, left)
+      else this.pinned.delete(key)
+    }
+  }
+
+  private async fetch(ctx: TaskContext, content: Content, source: { key: string; taskId?: string }, log: (line: string) => void): Promise<Downloaded> {
     const index = await this.load()
-    const { key, taskId } = await sourceKey(ctx, content)
+    const { key, taskId } = source
     const wanted = 'sha256' in content ? content.sha256 : undefined
     const known = index[key]
     if (known) {
@@ -159,13 +178,13 @@ export class DownloadCache {
     return done
   }
 
-  /** Delete cached downloads, least recently used first, until `enough()`; none in use by a download. */
+  /** Delete cached downloads, least recently used first, until `enough()`; none being downloaded or used. */
   async evict(enough: () => Promise<boolean>, log: (line: string) => void): Promise<void> {
     const index = await this.load()
     const entries = Object.entries(index).sort(([, a], [, b]) => a.lastUsed - b.lastUsed)
     for (const [key, d] of entries) {
       if (await enough()) return
-      if (this.inFlight.has(key)) continue
+      if (this.inFlight.has(key) || this.pinned.has(key)) continue
       delete index[key]
       await rm(d.file, { force: true })
       await this.save()
@@ -315,10 +334,9 @@ async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted
   const existing = await lstat(target).catch(() => undefined)
   if ('file' in m) {
     if (existing?.isDirectory()) throw new TaskFailure(`Cannot mount file at path ${target} since it already exists as a directory`)
-    const content = await stores.downloads.fetch(ctx, m.content, log)
+    const format = m.format
     await mkdir(path.dirname(at), { recursive: true })
-    if (m.format) await decompressFile(content.file, at, m.format)
-    else await copyFile(content.file, at)
+    await stores.downloads.with(ctx, m.content, log, (file) => (format ? decompressFile(file, at, format) : copyFile(file, at)))
     if (outside) await moveOut(stores.mover, at, target)
     log(`Mounted ${describeContent(m.content)} as file ${where}`)
     return
@@ -331,7 +349,8 @@ async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted
     const home = stores.caches.pathOf(instance)
     if (fresh) {
       await mkdir(home, { recursive: true })
-      if (m.content && m.format) await extractArchive((await stores.downloads.fetch(ctx, m.content, log)).file, home, m.format)
+      const format = m.format
+      if (m.content && format) await stores.downloads.with(ctx, m.content, log, (file) => extractArchive(file, home, format))
       log(`Created new writable cache ${m.cacheName}`)
     } else log(`Moving existing writable directory cache ${m.cacheName} into ${where}`)
     // inside, what is in the way is the task directory's own; outside, `mv` refuses to replace
@@ -351,8 +370,8 @@ async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted
     }
     return
   }
-  const content = await stores.downloads.fetch(ctx, m.content, log)
-  await extractArchive(content.file, at, m.format)
+  const format = m.format
+  await stores.downloads.with(ctx, m.content, log, (file) => extractArchive(file, at, format))
   if (outside) await moveOut(stores.mover, at, target)
   log(`Unpacked ${describeContent(m.content)} (${m.format}) into ${where}`)
 }
