@@ -1,9 +1,10 @@
-// The environment of a generic-worker task (insecure engine): the worker's own environment
-// minus anything that carries credentials, the variables generic-worker sets, then the
-// payload's env on top.
+// The environment of a generic-worker task: the worker's own environment minus anything that
+// carries credentials, the variables generic-worker sets, then the payload's env on top; the
+// multiuser engine changes a few.
 
 import type { WorkerConfig } from '../../src/config.js'
 import type { TaskDefinition } from '../../src/types.js'
+import type { TaskUser } from './task-user.js'
 
 /** Never handed to a task: the worker's credentials and megalodon's own settings. */
 function isPrivate(name: string): boolean {
@@ -33,4 +34,31 @@ export function taskEnv(options: {
   if (options.config.workerLocation) env.TASKCLUSTER_WORKER_LOCATION = options.config.workerLocation
   Object.assign(env, options.featureEnv, options.payloadEnv ?? {})
   return env
+}
+
+/** generic-worker's PATH for multiuser tasks (the payload may set its own). */
+const MULTIUSER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'
+
+/**
+ * The multiuser engine's changes, as generic-worker's: the worker's session runtime directory
+ * is not the task's; PATH, and the task user's HOME and USER, are defaults the payload may
+ * override; DISPLAY (desktop-session mode) and TASK_USER_CREDENTIALS (runTaskAsCurrentUser) it
+ * may not.
+ */
+export function multiuserEnv(
+  env: Record<string, string>,
+  options: { runAs: TaskUser | undefined; payloadEnv: Record<string, string> | undefined; headless: boolean; credentialsFile: string | undefined },
+): Record<string, string> {
+  const { runAs } = options
+  const rest = { ...env }
+  delete rest.XDG_RUNTIME_DIR
+  const identity: Record<string, string> = runAs ? { HOME: runAs.home, USER: runAs.name, LOGNAME: runAs.name } : {}
+  return {
+    ...rest,
+    PATH: MULTIUSER_PATH,
+    ...identity,
+    ...(options.payloadEnv ?? {}),
+    ...(options.headless ? {} : { DISPLAY: ':0' }),
+    ...(options.credentialsFile ? { TASK_USER_CREDENTIALS: options.credentialsFile } : {}),
+  }
 }

@@ -1,9 +1,8 @@
-// The native executor: generic-worker payloads run as processes of the worker's own user
-// (generic-worker's "insecure" engine) in a fresh task directory.
+// The native executor: generic-worker payloads run as processes in a fresh task directory, as
+// the worker's own user (generic-worker's "insecure" engine) or as a fresh OS user per task
+// (its multiuser engine, task-user.ts).
 
-import { execFile } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
-import { promisify } from 'node:util'
 import path from 'node:path'
 import os from 'node:os'
 import { InternalError, MalformedPayload, TaskFailure } from '../../src/errors.js'
@@ -13,30 +12,28 @@ import type { WorkerConfig } from '../../src/config.js'
 import type { TaskContext, TaskExecutor } from '../types.js'
 import { collectArtifacts } from './artifacts.js'
 import { runCommand } from './command.js'
-import { taskEnv } from './env.js'
+import { multiuserEnv, taskEnv } from './env.js'
 import { genericWorkerLogFormat, writeCommandResult, writeFooter, writeHeader, writeTaskFinished, writeTaskStarting } from './log.js'
 import { missingTools, unsupportedFormats } from '../../src/archives.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
-import { directoryCachePool, DownloadCache, mountAll, unmountAll, type MountedCache, type TaskMover } from './mounts.js'
+import { directoryCachePool, DownloadCache, mountAll, unmountAll, type MountedCache } from './mounts.js'
+import { readTaskFile, taskMover } from './task-rights.js'
 import type { CachePool } from '../../src/cache-pool.js'
 import {
   asTaskUser,
   createTaskUser,
   giveTaskDirectory,
   killTaskUserProcesses,
-  readAsTaskUser,
   removeLeftoverTaskUsers,
   removeTaskUser,
   runAfterUserCreation,
-  setRandomPassword,
   taskUserCanRead,
+  writeTaskUserCredentials,
   type TaskUser,
 } from './task-user.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
 import { currentPlatform } from './platform.js'
 import { ResourceMonitor } from './resource-monitor.js'
-
-const execFileAsync = promisify(execFile)
 
 interface NativePrepared {
   payload: NativePayload
@@ -113,11 +110,7 @@ function monitorFor(ctx: TaskContext, onExceeded: (message: string) => void): Re
   ).start()
 }
 
-/** generic-worker's PATH for multiuser tasks (the payload may set its own). */
-const MULTIUSER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'
-
 function commandEnv(ctx: TaskContext, prepared: NativePrepared): Record<string, string> {
-  const { payload, runAs } = prepared
   const env = taskEnv({
     workerEnv: process.env,
     config: ctx.config,
@@ -126,62 +119,15 @@ function commandEnv(ctx: TaskContext, prepared: NativePrepared): Record<string, 
     runId: ctx.runId,
     taskDir: ctx.taskDir,
     featureEnv: ctx.env,
-    payloadEnv: payload.env,
+    payloadEnv: prepared.payload.env,
   })
   if (!prepared.user) return env
-  // The multiuser engine, as generic-worker's: the worker's session runtime directory is not the
-  // task's; PATH, and the task user's HOME and USER, are defaults the payload may override;
-  // DISPLAY (desktop-session mode) and TASK_USER_CREDENTIALS (runTaskAsCurrentUser) it may not.
-  delete env.XDG_RUNTIME_DIR
-  const identity: Record<string, string> = runAs ? { HOME: runAs.home, USER: runAs.name, LOGNAME: runAs.name } : {}
-  return {
-    ...env,
-    PATH: MULTIUSER_PATH,
-    ...identity,
-    ...(payload.env ?? {}),
-    ...(ctx.config.headlessTasks ? {} : { DISPLAY: ':0' }),
-    ...(prepared.credentialsFile ? { TASK_USER_CREDENTIALS: prepared.credentialsFile } : {}),
-  }
-}
-
-/**
- * runTaskAsCurrentUser: the task runs as the worker's user, and is told the task user's
- * credentials in a JSON file ({name, password}) that only the worker's user can read.
- * generic-worker keeps one such file in its working directory; megalodon writes one per task
- * (several may run at once), beside the task log in the directory only root may enter.
- */
-async function writeTaskUserCredentials(ctx: TaskContext, user: TaskUser): Promise<string> {
-  const password = await setRandomPassword(user)
-  const file = path.join(ctx.taskDir, 'generic-worker', 'current-task-user.json')
-  await writeFile(file, JSON.stringify({ name: user.name, password }) + '\n', { mode: 0o600 })
-  return file
-}
-
-/** Moves mounts to and from places outside the task directory as whom the commands run as. */
-function taskMover(runAs: TaskUser | undefined): TaskMover {
-  return {
-    own: async (staged) => {
-      if (runAs) await execFileAsync('chown', ['-R', '--no-dereference', `${runAs.uid}:${runAs.gid}`, staged])
-    },
-    run: async (argv) => {
-      const full = runAs ? asTaskUser(runAs, argv) : argv
-      await execFileAsync(full[0]!, full.slice(1)).catch((err: { stderr?: string; message: string }) => {
-        throw new Error(err.stderr?.trim() || err.message)
-      })
-    },
-  }
-}
-
-/** A file the task left, read with the rights of whom the commands ran as. */
-async function readTaskFile(file: string, maxBytes: number, runAs: TaskUser | undefined): Promise<Buffer | undefined> {
-  if (runAs) return readAsTaskUser(runAs, file, maxBytes)
-  // the task ran as the worker's own user: whatever it points at, it could read itself
-  const content = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined
-    throw err
+  return multiuserEnv(env, {
+    runAs: prepared.runAs,
+    payloadEnv: prepared.payload.env,
+    headless: ctx.config.headlessTasks,
+    credentialsFile: prepared.credentialsFile,
   })
-  if (content && content.length > maxBytes) throw new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`)
-  return content
 }
 
 /** The groups of `groups` this host does not have. */
@@ -231,7 +177,7 @@ export const nativeExecutor: TaskExecutor<NativePayload, NativePrepared> = {
       prepared.user = user
       try {
         if (payload.features?.runTaskAsCurrentUser !== true) prepared.runAs = user
-        else prepared.credentialsFile = await writeTaskUserCredentials(ctx, user)
+        else prepared.credentialsFile = await writeTaskUserCredentials(path.join(ctx.taskDir, 'generic-worker'), user)
         if (ctx.config.runAfterUserCreation) {
           const hook = ctx.config.runAfterUserCreation
           const outcome = await runAfterUserCreation(user, hook, commandEnv(ctx, { ...prepared, runAs: user }))

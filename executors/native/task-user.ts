@@ -7,7 +7,7 @@
 
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, readFile, readdir, stat } from 'node:fs/promises'
+import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -102,6 +102,19 @@ export async function setRandomPassword(user: TaskUser): Promise<string> {
     child.stdin.end(`${user.name}:${password}\n`)
   })
   return password
+}
+
+/**
+ * runTaskAsCurrentUser: the task runs as the worker's user, and is told the task user's
+ * credentials in a JSON file ({name, password}) that only the worker's user can read.
+ * generic-worker keeps one such file in its working directory; megalodon writes one per task
+ * (several may run at once), in `dir`: beside the task log, in the directory only root may enter.
+ */
+export async function writeTaskUserCredentials(dir: string, user: TaskUser): Promise<string> {
+  const password = await setRandomPassword(user)
+  const file = path.join(dir, 'current-task-user.json')
+  await writeFile(file, JSON.stringify({ name: user.name, password }) + '\n', { mode: 0o600 })
+  return file
 }
 
 /**

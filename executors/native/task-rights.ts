@@ -1,0 +1,40 @@
+// Acting with the rights of whom a task's commands run as (the task user on the multiuser engine,
+// else the worker's own user): the worker puts mounts outside the task directory and reads what
+// the task left for it this way, so the task can never have it touch what the task itself could
+// not.
+
+import { execFile } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import type { TaskMover } from './mounts.js'
+import { asTaskUser, readAsTaskUser, type TaskUser } from './task-user.js'
+
+const execFileAsync = promisify(execFile)
+
+/** Moves mounts to and from places outside the task directory as whom the commands run as. */
+export function taskMover(runAs: TaskUser | undefined): TaskMover {
+  return {
+    own: async (staged) => {
+      if (runAs) await execFileAsync('chown', ['-R', '--no-dereference', `${runAs.uid}:${runAs.gid}`, staged])
+    },
+    run: async (argv) => {
+      const full = runAs ? asTaskUser(runAs, argv) : argv
+      await execFileAsync(full[0]!, full.slice(1)).catch((err: { stderr?: string; message: string }) => {
+        throw new Error(err.stderr?.trim() || err.message)
+      })
+    },
+  }
+}
+
+/** A file the task left, read with the rights of whom the commands ran as. */
+export async function readTaskFile(file: string, maxBytes: number, runAs: TaskUser | undefined): Promise<Buffer | undefined> {
+  if (runAs) return readAsTaskUser(runAs, file, maxBytes)
+  // the task ran as the worker's own user: whatever it points at, it could read itself
+  const content = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined
+    throw err
+  })
+  if (content && content.length > maxBytes) throw new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`)
+  return content
+}
