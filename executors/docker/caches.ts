@@ -5,6 +5,7 @@
 import { mkdir, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { CachePool, type CacheInstance } from '../../src/cache-pool.js'
+import type { PurgeRequest } from '../../src/purge-cache.js'
 
 export interface MountedCache {
   name: string
@@ -54,7 +55,7 @@ export class CacheManager {
   }
 
   /** Destroy the instances purge requests name (created before the request); one in use goes when released. */
-  async applyPurges(requests: ReadonlyArray<{ cacheName: string; before: Date }>): Promise<void> {
+  async applyPurges(requests: readonly PurgeRequest[]): Promise<void> {
     await this.pool.applyPurges(requests)
   }
 

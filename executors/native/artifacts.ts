@@ -16,8 +16,7 @@ export interface CollectOptions {
   /** Names the worker itself publishes (logs); a payload artifact may not take them. */
   reservedNames: ReadonlySet<string>
   warn: (message: string) => void
-  /** Whether the task could read this file itself (multiuser engine); absent, anything goes. */
-  /** Which of these files the task user may read, in order (the multiuser engine). */
+  /** Which of these files the task could read itself, in order (multiuser engine); absent, all. */
   canRead?: (files: readonly string[]) => Promise<boolean[]>
 }
 

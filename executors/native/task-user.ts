@@ -74,13 +74,10 @@ export async function taskUserCanRead(user: TaskUser, files: readonly string[]):
     // one character per file: 1 readable, 0 not (paths travel in argv, so any name is safe)
     const script = 'for f in "$@"; do if test -r "$f"; then printf 1; else printf 0; fi; done'
     const argv = asTaskUser(user, ['sh', '-c', script, 'sh', ...batch])
-    const out = await new Promise<string>((resolve) => {
-      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] })
-      let text = ''
-      child.stdout.on('data', (c: Buffer) => (text += c.toString()))
-      child.once('error', () => resolve(''))
-      child.once('close', () => resolve(text))
-    })
+    const out = await run(argv[0]!, argv.slice(1)).then(
+      (r) => r.stdout,
+      () => '',
+    )
     // a check that did not answer counts as unreadable: nothing is uploaded on a doubt
     for (let j = 0; j < batch.length; j++) answers.push(out[j] === '1')
   }
@@ -136,23 +133,19 @@ export function runAfterUserCreation(user: TaskUser, executable: string, env: Re
  * Reads a file as the task user (undefined when it does not exist), at most maxBytes: the
  * worker, root, must not publish a file the task only pointed at (a link to /etc/shadow).
  */
-export function readAsTaskUser(user: TaskUser, file: string, maxBytes: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const argv = asTaskUser(user, ['sh', '-c', 'test -e "$1" || test -L "$1" || exit 3; exec head -c "$2" -- "$1"', 'sh', file, String(maxBytes + 1)])
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
-    const chunks: Buffer[] = []
-    let stderr = ''
-    child.stdout.on('data', (c: Buffer) => chunks.push(c))
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
-    child.once('error', reject)
-    child.once('close', (code) => {
-      if (code === 3) return resolve(undefined)
-      if (code !== 0) return reject(new Error(`the task user cannot read ${path.basename(file)}: ${stderr.trim() || `exit code ${code}`}`))
-      const content = Buffer.concat(chunks)
-      if (content.length > maxBytes) return reject(new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`))
-      resolve(content)
-    })
-  })
+export async function readAsTaskUser(user: TaskUser, file: string, maxBytes: number): Promise<Buffer | undefined> {
+  // exit 3: no such file; one byte more than allowed is read to tell "too large"
+  const argv = asTaskUser(user, ['sh', '-c', 'test -e "$1" || test -L "$1" || exit 3; exec head -c "$2" -- "$1"', 'sh', file, String(maxBytes + 1)])
+  let content: Buffer
+  try {
+    content = (await run(argv[0]!, argv.slice(1), { encoding: 'buffer', maxBuffer: maxBytes + 1024 })).stdout
+  } catch (err) {
+    const failed = err as { code?: number; stderr?: Buffer }
+    if (failed.code === 3) return undefined
+    throw new Error(`the task user cannot read ${path.basename(file)}: ${failed.stderr?.toString().trim() || `exit code ${failed.code}`}`)
+  }
+  if (content.length > maxBytes) throw new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`)
+  return content
 }
 
 /** Kill every process the user still has (the task is over, whether or not the user stays). */
