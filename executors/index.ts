@@ -1,9 +1,9 @@
 // The executor table: which executors this worker offers, picked by payload shape.
-import type { TaskExecutor } from './types.js'
+import type { TaskExecutor } from '../src/contract/executor.js'
 import { createDockerExecutor } from './docker/executor.js'
 import { nativeExecutor } from './native/executor.js'
 
-export type { TaskExecutor, TaskContext, Feature, FeatureFactory, FeatureTable, ValidatedPayload, RunSummary } from './types.js'
+export type { TaskExecutor, TaskContext, Feature, FeatureFactory, FeatureTable, ValidatedPayload, RunSummary } from '../src/contract/executor.js'
 
 /** Both families; a payload goes to the first executor that accepts its shape (`image` → docker). */
 export function defaultExecutors(): TaskExecutor[] {

@@ -7,11 +7,11 @@
 
 import { copyFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
-import { signDetached, type SigningKey } from '../src/ed25519.js'
-import { TaskFailure, type WorkerError } from '../src/errors.js'
-import { uploadsArtifactsAfterAbort } from '../src/resolution.js'
-import { sha256File } from '../src/sha256.js'
+import type { Feature, FeatureFactory, TaskContext } from '../src/contract/executor.js'
+import { signDetached, type SigningKey } from '../src/lib/ed25519.js'
+import { TaskFailure, type WorkerError } from '../src/contract/errors.js'
+import { uploadsArtifactsAfterAbort } from '../src/contract/outcome.js'
+import { sha256File } from '../src/lib/sha256.js'
 
 export const CERTIFIED_LOG = 'public/logs/certified.log'
 export const COT_JSON = 'public/chain-of-trust.json'

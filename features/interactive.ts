@@ -6,10 +6,10 @@
 // Sessions end when the task ends.
 
 import { randomBytes } from 'node:crypto'
-import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
-import { MalformedPayload } from '../src/errors.js'
-import type { InteractiveServer } from '../src/interactive-server.js'
-import { missingScopesProblem } from '../src/scopes.js'
+import type { Feature, FeatureFactory, TaskContext } from '../src/contract/executor.js'
+import { MalformedPayload } from '../src/contract/errors.js'
+import type { InteractiveServer } from '../src/servers/interactive-server.js'
+import { missingScopesProblem } from '../src/lib/scopes.js'
 
 export interface InteractiveOptions {
   server: InteractiveServer

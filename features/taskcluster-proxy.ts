@@ -10,8 +10,8 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import Hawk from 'hawk'
-import type { Feature, FeatureFactory, TaskContext } from '../executors/types.js'
-import type { Credentials } from '../src/types.js'
+import type { Feature, FeatureFactory, TaskContext } from '../src/contract/executor.js'
+import type { Credentials } from '../src/contract/taskcluster.js'
 
 export interface ProxyOptions {
   /** Port to listen on (generic-worker's taskclusterProxyPort); taken → any free port. 0: any free port. */

@@ -9,8 +9,8 @@ import { pipeline } from 'node:stream/promises'
 import type Docker from 'dockerode'
 import mime from 'mime'
 import tar from 'tar-stream'
-import type { ArtifactSpec } from '../../src/artifacts.js'
-import type { TaskLog } from '../../src/task-log.js'
+import type { ArtifactSpec } from '../../src/contract/artifacts.js'
+import type { TaskLog } from '../../src/lib/task-log.js'
 import type { DockerPayload } from './payload.js'
 
 /** docker-worker uploaded these as they are; everything else gzip-encoded. */

@@ -1,11 +1,10 @@
 // docker-worker's volume caches: host directories `<cachesDir>/<name>/<instance>` bind-mounted
-// into the container. The pool's rules (src/cache-pool.ts) decide which instance a task gets;
+// into the container. The pool's rules (src/lib/cache-pool.ts) decide which instance a task gets;
 // instances of a task whose exit code is in onExitStatus.purgeCaches are deleted instead of kept.
 
 import { mkdir, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { CachePool, type CacheInstance } from '../../src/cache-pool.js'
-import type { PurgeRequest } from '../../src/purge-cache.js'
+import { CachePool, type CacheInstance, type PurgeRequest } from '../../src/lib/cache-pool.js'
 
 export interface MountedCache {
   name: string

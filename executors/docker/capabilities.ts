@@ -3,8 +3,8 @@
 // d2gConfig switches), and the host itself. A refusal fails the task, as in docker-worker.
 
 import { existsSync } from 'node:fs'
-import type { WorkerConfig } from '../../src/config.js'
-import { anyScopeSatisfied } from '../../src/scopes.js'
+import type { WorkerConfig } from '../../src/config/config.js'
+import { anyScopeSatisfied } from '../../src/lib/scopes.js'
 import type { DockerPayload } from './payload.js'
 
 export interface HostAccess {

@@ -2,8 +2,8 @@
 
 import type { Duplex } from 'node:stream'
 import Docker from 'dockerode'
-import type { Terminal, TerminalSize } from '../../src/terminal.js'
-import type { TaskLog } from '../../src/task-log.js'
+import type { Terminal, TerminalSize } from '../../src/contract/terminal.js'
+import type { TaskLog } from '../../src/lib/task-log.js'
 
 export const TASK_LABEL = 'megalodon.task'
 /** Which worker made a container: a restart removes its own leftovers, never another worker's. */

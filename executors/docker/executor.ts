@@ -6,9 +6,9 @@
 // interactive) are refused by name until they exist for containers.
 
 import type Docker from 'dockerode'
-import { purgeRequestsFor } from '../../src/purge-cache.js'
-import { ResourceUnavailable, TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/errors.js'
-import type { TaskContext, TaskExecutor } from '../types.js'
+import { purgeRequestsFor } from '../../src/taskcluster/purge-cache.js'
+import { ResourceUnavailable, TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/contract/errors.js'
+import type { TaskContext, TaskExecutor } from '../../src/contract/executor.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'

@@ -3,9 +3,9 @@
 // `Successful task run with exit code: N completed in S seconds` footer.
 
 import os from 'node:os'
-import { FeatureNotOffered, MalformedPayload } from '../../src/errors.js'
-import type { LogFormat } from '../../src/task-log.js'
-import type { RunSummary, TaskContext } from '../types.js'
+import { FeatureNotOffered, MalformedPayload } from '../../src/contract/errors.js'
+import type { LogFormat } from '../../src/lib/task-log.js'
+import type { RunSummary, TaskContext } from '../../src/contract/executor.js'
 
 export const dockerWorkerLogFormat: LogFormat = {
   info: (line, now) => `[taskcluster ${now.toISOString().replace('T', ' ')}] ${line}`,

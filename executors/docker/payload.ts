@@ -1,11 +1,11 @@
 // Validation of a docker-worker payload: the schema, then what this version cannot run yet
 // (refused by name, never half-run).
 
-import type { WorkerConfig } from '../../src/config.js'
-import { MalformedPayload } from '../../src/errors.js'
-import { describeSchemaError } from '../../src/schema-errors.js'
-import type { TaskDefinition } from '../../src/types.js'
-import type { ValidatedPayload } from '../types.js'
+import type { WorkerConfig } from '../../src/config/config.js'
+import { MalformedPayload } from '../../src/contract/errors.js'
+import { describeSchemaError } from '../../src/lib/schema-errors.js'
+import type { TaskDefinition } from '../../src/contract/taskcluster.js'
+import type { ValidatedPayload } from '../../src/contract/executor.js'
 import { dockerPayloadValidator } from './schema.js'
 
 export interface DockerPayload {

@@ -4,7 +4,7 @@
 
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ArtifactSpec } from '../../src/artifacts.js'
+import type { ArtifactSpec } from '../../src/contract/artifacts.js'
 import type { NativeArtifact } from './payload.js'
 import { contentEncodingFor, contentTypeFor } from './mime.js'
 import { currentPlatform } from './platform.js'

@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import type { TaskLog } from '../../src/task-log.js'
+import type { TaskLog } from '../../src/lib/task-log.js'
 import type { CommandResult } from './log.js'
 
 export interface RunCommandOptions {

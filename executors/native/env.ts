@@ -2,8 +2,8 @@
 // carries credentials, the variables generic-worker sets, then the payload's env on top; the
 // multiuser engine changes a few.
 
-import type { WorkerConfig } from '../../src/config.js'
-import type { TaskDefinition } from '../../src/types.js'
+import type { WorkerConfig } from '../../src/config/config.js'
+import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import type { TaskUser } from './task-user.js'
 
 /** Never handed to a task: the worker's credentials and megalodon's own settings. */

@@ -1,11 +1,11 @@
 // generic-worker's task log: `[taskcluster <time>] …` info lines, `[taskcluster:warn <time>] …`,
 // `[taskcluster:error] …` (no time), its header, per-command result block and footer.
 
-import { formatGoDurationMs } from '../../src/go-duration.js'
+import { formatGoDurationMs } from '../../src/lib/go-duration.js'
 import { formatBytes, type MemorySummary } from './resource-monitor.js'
-import { MalformedPayload, WorkerError } from '../../src/errors.js'
-import type { LogFormat, TaskLog } from '../../src/task-log.js'
-import type { RunSummary, TaskContext } from '../types.js'
+import { MalformedPayload, WorkerError } from '../../src/contract/errors.js'
+import type { LogFormat, TaskLog } from '../../src/lib/task-log.js'
+import type { RunSummary, TaskContext } from '../../src/contract/executor.js'
 import { payloadSchema } from './schema.js'
 
 export const genericWorkerLogFormat: LogFormat = {

@@ -4,7 +4,7 @@
 
 import { chown, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
-import { MalformedPayload } from '../../src/errors.js'
+import { MalformedPayload } from '../../src/contract/errors.js'
 
 export interface LoopbackDevices {
   /** Every device node the task may use. */

@@ -2,15 +2,15 @@
 // beyond it (maxTaskRunTime, artifact expiry), then what megalodon cannot run yet — a
 // payload asking for that is refused by name, never silently half-run.
 
-import type { WorkerConfig } from '../../src/config.js'
-import { MalformedPayload } from '../../src/errors.js'
-import { describeSchemaError } from '../../src/schema-errors.js'
-import type { TaskDefinition } from '../../src/types.js'
-import type { ValidatedPayload } from '../types.js'
+import type { WorkerConfig } from '../../src/config/config.js'
+import { MalformedPayload } from '../../src/contract/errors.js'
+import { describeSchemaError } from '../../src/lib/schema-errors.js'
+import type { TaskDefinition } from '../../src/contract/taskcluster.js'
+import type { ValidatedPayload } from '../../src/contract/executor.js'
 import { isCache, type Mount } from './mounts.js'
 import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
-import { featureNotEnabledProblem, missingScopesProblem } from '../../src/scopes.js'
+import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'
 
 /** osGroups and runTaskAsCurrentUser: per engine, config switch and scope, as generic-worker checks them. */
 function userProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {

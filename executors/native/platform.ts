@@ -2,7 +2,7 @@
 // how a payload command becomes a process (an argv on Linux and macOS; a generated .bat file
 // run by cmd.exe on Windows), how paths in the payload resolve, which features exist, and the
 // interactive shell. Linux runs here; macOS and Windows are exercised by unit tests only
-// (test/platform.test.ts), so a port is configuration, not a rewrite.
+// (test/unit/platform.test.ts), so a port is configuration, not a rewrite.
 
 import { existsSync } from 'node:fs'
 import path from 'node:path'

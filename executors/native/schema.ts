@@ -1,9 +1,9 @@
 // The generic-worker payload schemas (ours, equivalent to upstream's; see
-// test/native-schema.test.ts): the insecure engine's, and the multiuser engine's, which is the
+// test/unit/native-schema.test.ts): the insecure engine's, and the multiuser engine's, which is the
 // same with two more features (chainOfTrust, runTaskAsCurrentUser). Validation never fills in
 // defaults: an explicit `true` must stay distinguishable from a default.
 import type { ValidateFunction } from 'ajv'
-import { newAjv, projectSchema } from '../../src/json-schema.js'
+import { newAjv, projectSchema } from '../../src/lib/json-schema.js'
 
 const { schema, validator } = projectSchema('generic-worker-payload.json')
 
@@ -13,7 +13,7 @@ export const payloadValidator = validator
 function multiuserSchema(): Record<string, unknown> {
   const s = structuredClone(schema) as { $id?: string; description?: string; properties: { features: { properties: Record<string, unknown> } } }
   s.$id = 'megalodon/generic-worker-payload-multiuser.json#'
-  s.description = "megalodon's schema for generic-worker payloads on the multiuser engine; equivalent to the generic-worker branch of upstream multiuser_posix.json (checked by test/native-schema.test.ts)."
+  s.description = "megalodon's schema for generic-worker payloads on the multiuser engine; equivalent to the generic-worker branch of upstream multiuser_posix.json (checked by test/unit/native-schema.test.ts)."
   s.properties.features.properties.chainOfTrust = {
     type: 'boolean',
     default: false,
@@ -44,7 +44,7 @@ function windowsSchema(): Record<string, unknown> {
     properties: Record<string, unknown> & { command: Record<string, unknown>; features: { properties: Record<string, unknown> } }
   }
   s.$id = 'megalodon/generic-worker-payload-windows.json#'
-  s.description = "megalodon's schema for generic-worker payloads on Windows; equivalent to upstream multiuser_windows.json (checked by test/native-schema.test.ts)."
+  s.description = "megalodon's schema for generic-worker payloads on Windows; equivalent to upstream multiuser_windows.json (checked by test/unit/native-schema.test.ts)."
   s.properties.command = { title: 'Commands to run', description: 'One cmd.exe command line per entry, each run through its own .bat file.', type: 'array', minItems: 1, uniqueItems: false, items: { type: 'string' } }
   delete s.properties.features.properties.loopbackAudio
   delete s.properties.features.properties.loopbackVideo

@@ -3,7 +3,7 @@
 // payload writes today), then runs `megalodon replay` against it and prints what it printed.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { projectPath } from '../../src/paths.js'
+import { cliEntry } from '../../src/lib/paths.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { ANONYMOUS_ROLE, genericTask, genericWorkerLog, productionArtifacts } from '../helpers/production.js'
 
@@ -13,7 +13,7 @@ const taskId = 'fXk1WQ2nRmK8bLhU5Qp3aw'
 await fake.seedHistory({ taskId, task: { ...genericTask(), metadata: { name: 'build docs', description: 'd', owner: 'o@example.com', source: 'https://example.com' } }, state: 'completed', artifacts: productionArtifacts('hello, from last week\n', genericWorkerLog(0)) })
 const command = ['replay', taskId, '--root-url', fake.rootUrl]
 process.stdout.write(`$ megalodon ${command.join(' ')}\n`)
-const result = await promisify(execFile)(process.execPath, [projectPath('dist/src/cli.js'), ...command]).catch((e: { stdout: string; code: number }) => e)
+const result = await promisify(execFile)(process.execPath, [cliEntry, ...command]).catch((e: { stdout: string; code: number }) => e)
 process.stdout.write(result.stdout)
 process.stdout.write(`(exit ${'code' in result ? result.code : 0})\n`)
 await fake.stop()

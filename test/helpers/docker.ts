@@ -6,7 +6,7 @@ import { mkdtemp, rm, symlink, copyFile, mkdir } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import Docker from 'dockerode'
-import { projectPath } from '../../src/paths.js'
+import { projectPath } from '../../src/lib/paths.js'
 
 export const BUSYBOX_IMAGE = 'megalodon-test/busybox:latest'
 

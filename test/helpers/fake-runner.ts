@@ -4,8 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import type { RawConfig } from '../../src/config.js'
-import { projectPath } from '../../src/paths.js'
+import type { RawConfig } from '../../src/config/config.js'
+import { cliEntry } from '../../src/lib/paths.js'
 
 export interface Message {
   type: string
@@ -20,7 +20,7 @@ export class FakeRunner {
   readonly exited: Promise<number | null>
 
   private constructor(configFile: string) {
-    this.child = spawn(process.execPath, [projectPath('dist', 'src', 'cli.js'), 'run', '--config', configFile, '--with-worker-runner'], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child = spawn(process.execPath, [cliEntry, 'run', '--config', configFile, '--with-worker-runner'], { stdio: ['pipe', 'pipe', 'pipe'] })
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       if (line.startsWith('~{')) this.messages.push(JSON.parse(line.slice(1)) as Message)
       else this.otherStdout.push(line)

@@ -1,6 +1,6 @@
 // Small helpers for end-to-end tests: submit a payload, run the worker, read the outcome.
 import { slugid } from 'taskcluster-client'
-import type { RawConfig } from '../../src/config.js'
+import type { RawConfig } from '../../src/config/config.js'
 import type { FakeQueue } from './fake-queue/index.js'
 import { runWorker } from './worker.js'
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import YAML from 'yaml'
-import { projectRoot } from '../../src/paths.js'
+import { projectRoot } from '../../src/lib/paths.js'
 
 export const upstreamDir = path.resolve(projectRoot, '..', 'shared', 'upstream')
 

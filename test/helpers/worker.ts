@@ -6,11 +6,11 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { defaultExecutors, type TaskExecutor } from '../../executors/index.js'
-import { ClaimLoop } from '../../src/claim-loop.js'
-import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config.js'
-import { silentLogger } from '../../src/logger.js'
-import { startWorkerFeatures } from '../../src/worker-features.js'
-import { projectPath } from '../../src/paths.js'
+import { ClaimLoop } from '../../src/worker/claim-loop.js'
+import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config/config.js'
+import { silentLogger } from '../../src/lib/logger.js'
+import { startWorkerFeatures } from '../../src/worker/worker-features.js'
+import { cliEntry } from '../../src/lib/paths.js'
 import { WORKER, type FakeQueue } from './fake-queue/index.js'
 
 export const TASK_QUEUE_ID = 'test-provisioner/test-worker-type'
@@ -64,7 +64,7 @@ export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): P
   const config = await workerConfig(fake, overrides)
   const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
   await writeFile(file, JSON.stringify(config))
-  const child = spawn(process.execPath, [projectPath('dist', 'src', 'cli.js'), 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
   child.stdout!.resume()

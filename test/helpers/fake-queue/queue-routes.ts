@@ -1,6 +1,6 @@
 // The worker-facing Queue API, with the real service's state rules and scopes.
 
-import type { TaskDefinition } from '../../../src/types.js'
+import type { TaskDefinition } from '../../../src/contract/taskcluster.js'
 import { FakeAuth, HttpError } from './auth.js'
 import { route, sendJson, type Route } from './http.js'
 import { taskQueueIdOf, type QueueState, type StoredArtifact, type TaskRecord } from './state.js'

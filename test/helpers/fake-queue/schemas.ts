@@ -3,7 +3,7 @@
 // fails the tests.
 
 import type { Ajv, ValidateFunction } from 'ajv'
-import { newAjv } from '../../../src/json-schema.js'
+import { newAjv } from '../../../src/lib/json-schema.js'
 import { upstreamSchemas } from '../upstream.js'
 
 const BASE = 'https://fake.taskcluster.invalid'

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import taskcluster from 'taskcluster-client'
-import type { TaskDefinition } from '../../../src/types.js'
+import type { TaskDefinition } from '../../../src/contract/taskcluster.js'
 import { HttpError } from './auth.js'
 
 export type RunState = 'pending' | 'running' | 'completed' | 'failed' | 'exception'

@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// The command line. `run` is generic-worker's own (worker-runner starts
+// `<path> run --config FILE --with-worker-runner`); `local` and `validate` are for people.
+
+import { readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { Command, Option } from 'commander'
+import YAML from 'yaml'
+import { defaultExecutors } from '../../executors/index.js'
+import { buildConfig, readConfigFile } from '../config/config.js'
+import { MalformedPayload } from '../contract/errors.js'
+import { writeKeyPair } from '../lib/ed25519.js'
+import { ExitCode } from '../worker/exit-codes.js'
+import { runLocal, taskFromFile } from '../run/local.js'
+import { createLogger } from '../lib/logger.js'
+import { formatStatus, type WorkerStatus } from '../worker/monitor-server.js'
+import { projectPath } from '../lib/paths.js'
+import { describeResolution, localExitCode } from '../run/resolution.js'
+import { formatReplay, replay } from '../compare/replay.js'
+import { runWorker } from '../worker/run-worker.js'
+import { readShadowConfig, shadow } from '../compare/shadow.js'
+import type { Credentials } from '../contract/taskcluster.js'
+
+const version: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version
+
+async function localCommand(file: string, opts: { artifacts?: string; config?: string }): Promise<number> {
+  const logger = createLogger({ level: process.env.MEGALODON_LOG_LEVEL ?? 'warn' })
+  const shutdown = new AbortController()
+  const onSignal = () => shutdown.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const { resolution, artifactsDir, taskId } = await runLocal({
+    file,
+    artifactsDir: opts.artifacts,
+    configFile: opts.config,
+    executors: defaultExecutors(),
+    logger,
+    stdout: (chunk) => process.stdout.write(chunk),
+    shutdownSignal: shutdown.signal,
+  })
+  process.stdout.write(`\nTask ${taskId}: artifacts and logs in ${artifactsDir}\nResolution: ${describeResolution(resolution)}\n`)
+  return localExitCode(resolution)
+}
+
+async function validateCommand(file: string): Promise<number> {
+  const text = await readFile(file, 'utf8')
+  const task = taskFromFile(/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text))
+  const executor = defaultExecutors().find((e) => e.accepts(task.payload))
+  if (!executor) {
+    process.stdout.write('invalid: no executor of this worker accepts this payload\n')
+    return 1
+  }
+  try {
+    executor.validatePayload(task, buildConfig([]))
+  } catch (err) {
+    if (!(err instanceof MalformedPayload)) throw err
+    process.stdout.write(`invalid ${executor.family} payload: ${err.message}\n`)
+    for (const p of err.problems) process.stdout.write(`- ${p}\n`)
+    return 1
+  }
+  process.stdout.write(`valid ${executor.family} payload\n`)
+  return 0
+}
+
+async function statusCommand(opts: { port?: string; config?: string; json?: boolean }): Promise<number> {
+  const config = buildConfig(opts.config ? [await readConfigFile(opts.config)] : [])
+  const port = Number(opts.port ?? config.metricsPort)
+  if (!port) {
+    process.stderr.write('megalodon status: no port (give --port, or a config with metricsPort)\n')
+    return ExitCode.CantGetWorkerStatus
+  }
+  try {
+    const res = await fetch(`http://${config.metricsHost}:${port}/status`)
+    const status = (await res.json()) as WorkerStatus
+    process.stdout.write(opts.json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status))
+    return 0
+  } catch (err) {
+    process.stderr.write(`megalodon status: cannot reach the worker on port ${port}: ${(err as Error).message}\n`)
+    return ExitCode.CantGetWorkerStatus
+  }
+}
+
+/** Credentials from TASKCLUSTER_CLIENT_ID / _ACCESS_TOKEN / _CERTIFICATE, as taskcluster-client's fromEnvVars reads them. */
+function envCredentials(): Credentials | undefined {
+  const { TASKCLUSTER_CLIENT_ID: clientId, TASKCLUSTER_ACCESS_TOKEN: accessToken, TASKCLUSTER_CERTIFICATE: certificate } = process.env
+  return clientId && accessToken ? { clientId, accessToken, ...(certificate ? { certificate } : {}) } : undefined
+}
+
+async function replayCommand(taskId: string, opts: { run?: string; rootUrl?: string; withCredentials?: boolean; json?: boolean; artifacts?: string; config?: string }): Promise<number> {
+  const rootUrl = opts.rootUrl ?? process.env.TASKCLUSTER_ROOT_URL
+  if (!rootUrl) {
+    process.stderr.write('megalodon replay: give --root-url (or TASKCLUSTER_ROOT_URL)\n')
+    return 2
+  }
+  const credentials = envCredentials()
+  if (opts.withCredentials && !credentials) {
+    process.stderr.write('megalodon replay: --with-credentials needs TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN\n')
+    return 2
+  }
+  const report = await replay({
+    taskId,
+    runId: opts.run === undefined ? undefined : Number(opts.run),
+    rootUrl,
+    credentials,
+    withCredentials: opts.withCredentials === true,
+    artifactsDir: opts.artifacts,
+    config: opts.config ? await readConfigFile(opts.config) : undefined,
+    executors: defaultExecutors(),
+    logger: createLogger({ level: process.env.MEGALODON_LOG_LEVEL ?? 'warn' }),
+  })
+  process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReplay(report))
+  return report.verdict === 'matched' ? 0 : report.verdict === 'differed' ? 1 : 2
+}
+
+async function shadowCommand(opts: { config: string }): Promise<number> {
+  const config = await readShadowConfig(opts.config)
+  const { totals, files } = await shadow({
+    config,
+    credentials: envCredentials(),
+    executors: defaultExecutors(),
+    logger: createLogger({ level: process.env.MEGALODON_LOG_LEVEL ?? 'warn' }),
+    onReport: (r) => process.stdout.write(`${r.taskId} run ${r.runId}: ${r.verdict}${r.verdict === 'could-not-run' ? ` (${r.why})` : ''}\n`),
+  })
+  process.stdout.write(`\n${totals.tasks} tasks: ${totals.matched} matched, ${totals.differed} differed, ${totals.couldNotRun} could not run\nReport: ${files.html}\n        ${files.markdown}\n`)
+  return totals.differed > 0 ? 1 : 0
+}
+
+export function buildProgram(): Command {
+  const program = new Command('megalodon')
+    .description('A Taskcluster worker that runs docker-worker and generic-worker payloads unchanged')
+    .version(`megalodon ${version}`, '--version', 'print the version')
+    .addOption(new Option('--short-version', 'print only the version number'))
+    .action((opts: { shortVersion?: boolean }) => {
+      if (opts.shortVersion) process.stdout.write(`${version}\n`)
+      else program.help()
+    })
+  program
+    .command('run')
+    .description('claim and run tasks from the Queue (generic-worker command line)')
+    .requiredOption('--config <file>', 'generic-worker config file (JSON, or YAML)')
+    .option('--with-worker-runner', 'started by worker-runner')
+    .action(async (opts: { config: string; withWorkerRunner?: boolean }) => {
+      const code = await runWorker({ configFile: opts.config, withWorkerRunner: opts.withWorkerRunner === true, version })
+      // stdin (worker-runner) and timers must not keep a finished worker alive.
+      process.exit(code)
+    })
+  program
+    .command('local')
+    .description('run a task definition or bare payload here, without a Queue; exit 0 completed, 1 failed, 2 exception')
+    .argument('<file>', 'task definition or payload (JSON or YAML)')
+    .option('--artifacts <dir>', 'where artifacts and logs are written (default: a new temporary directory)')
+    .option('--config <file>', 'worker config file (optional)')
+    .action(async (file: string, opts) => {
+      process.exitCode = await localCommand(file, opts)
+    })
+  program
+    .command('validate')
+    .description('check a task definition or payload against the payload schema; exit 1 if invalid')
+    .argument('<file>', 'task definition or payload (JSON or YAML)')
+    .action(async (file: string) => {
+      process.exitCode = await validateCommand(file)
+    })
+  program
+    .command('replay')
+    .description('run a task a legacy worker ran, here, and compare resolution, exit code and artifacts with production; exit 0 matched, 1 differed, 2 could not run')
+    .argument('<taskId>', 'the production task')
+    .option('--run <n>', 'the production run to compare with (default: the latest)')
+    .option('--root-url <url>', 'the deployment (default: TASKCLUSTER_ROOT_URL)')
+    .option('--with-credentials', 'let the local run act for the task with the TASKCLUSTER_* credentials (taskcluster-proxy, private images)')
+    .option('--artifacts <dir>', 'where the local run\'s artifacts and logs go (default: a new temporary directory)')
+    .option('--config <file>', 'worker config for the local run (optional)')
+    .option('--json', 'print the comparison as JSON')
+    .action(async (taskId: string, opts) => {
+      process.exitCode = await replayCommand(taskId, opts)
+    })
+  program
+    .command('shadow')
+    .description('replay the recent tasks of a worker pool, a task group or a list of tasks; write report.md and report.html; never claims')
+    .requiredOption('--config <file>', 'shadow config (YAML or JSON): rootUrl, workerPoolId | taskGroupId | taskIds, concurrency, limit, output')
+    .action(async (opts: { config: string }) => {
+      process.exitCode = await shadowCommand(opts)
+    })
+  program
+    .command('new-ed25519-keypair')
+    .description('write a new ed25519 private key for chain of trust signing to FILE; print the public key (base64)')
+    .requiredOption('--file <file>', 'where to write the private key (must not exist; mode 0400)')
+    .action(async (opts: { file: string }) => {
+      try {
+        process.stdout.write(`${await writeKeyPair(opts.file)}\n`)
+      } catch (err) {
+        process.stderr.write(`megalodon: cannot create an ed25519 key pair in ${opts.file}: ${(err as Error).message}\n`)
+        process.exitCode = ExitCode.CantCreateEd25519Keypair
+      }
+    })
+  program
+    .command('status')
+    .description('what a running worker is doing (reads its /status endpoint)')
+    .option('--port <port>', 'the worker\'s metricsPort')
+    .option('--config <file>', 'the worker\'s config file (for metricsPort and metricsHost)')
+    .option('--json', 'print the raw JSON')
+    .action(async (opts) => {
+      process.exitCode = await statusCommand(opts)
+    })
+  return program
+}
+
+await buildProgram().parseAsync(process.argv)

@@ -1,0 +1,115 @@
+// One error hierarchy for the whole worker. Every error that can decide a task's resolution
+// is a WorkerError with a stable machine code; src/run/resolution.ts maps codes to resolutions,
+// and nothing else ever looks at an error's message to decide what to do.
+
+export type WorkerErrorCode =
+  | 'MALFORMED_PAYLOAD'
+  | 'RESOURCE_UNAVAILABLE'
+  | 'TASK_FAILURE'
+  | 'INTERNAL_ERROR'
+  | 'MAX_RUN_TIME_EXCEEDED'
+  | 'TASK_CANCELLED'
+  | 'WORKER_SHUTDOWN'
+  | 'CONFIG_INVALID'
+  | 'FEATURE_NOT_OFFERED'
+
+export class WorkerError extends Error {
+  readonly code: WorkerErrorCode
+  constructor(code: WorkerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** The payload (or the task around it) cannot be run as written: `exception/malformed-payload`. */
+export class MalformedPayload extends WorkerError {
+  /** One line per problem, already in the legacy worker's wording. */
+  readonly problems: string[]
+  constructor(message: string, problems: string[] = []) {
+    super('MALFORMED_PAYLOAD', message)
+    this.problems = problems
+  }
+}
+
+/** Something the task needs from outside is unavailable right now: `exception/resource-unavailable`. */
+export class ResourceUnavailable extends WorkerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('RESOURCE_UNAVAILABLE', message, options)
+  }
+}
+
+/**
+ * The payload asks for a feature this worker's config does not offer. generic-worker resolves
+ * that `exception/malformed-payload`; docker-worker threw it while building the task and
+ * reported the run `failed`.
+ */
+export class FeatureNotOffered extends WorkerError {
+  readonly problems: string[]
+  constructor(readonly feature: string, problem: string) {
+    super('FEATURE_NOT_OFFERED', problem)
+    this.problems = [problem]
+  }
+}
+
+/** A setup or post-run problem the legacy worker blamed on the task: resolves `failed`. */
+export class TaskFailure extends WorkerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('TASK_FAILURE', message, options)
+  }
+}
+
+/**
+ * What the task runs in could not be had on this host (a docker image that cannot be pulled or
+ * loaded). The legacy worker failed the task; a replay reports it could not run the task.
+ */
+export class TaskEnvironmentUnavailable extends TaskFailure {}
+
+/** A bug or an unexpected condition in the worker itself: `exception/internal-error`. */
+export class InternalError extends WorkerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INTERNAL_ERROR', message, options)
+  }
+}
+
+/** The worker configuration is unusable (generic-worker exits 73 for this). */
+export class ConfigError extends WorkerError {
+  constructor(message: string) {
+    super('CONFIG_INVALID', message)
+  }
+}
+
+// --- Abort reasons: the only values ever passed to a run's AbortController.abort() ---
+
+/** payload.maxRunTime elapsed. */
+export class MaxRunTimeExceeded extends WorkerError {
+  constructor(readonly maxRunTimeSecs: number) {
+    super('MAX_RUN_TIME_EXCEEDED', 'task aborted - max run time exceeded')
+  }
+}
+
+/** The Queue answered 409 to a reclaim: the run was cancelled or resolved elsewhere. */
+export class TaskCancelled extends WorkerError {
+  constructor(message = 'task cancelled or resolved elsewhere (reclaim answered 409)') {
+    super('TASK_CANCELLED', message)
+  }
+}
+
+/** The worker is stopping and will not let the task finish. */
+export class WorkerShutdown extends WorkerError {
+  constructor(message = 'worker is shutting down') {
+    super('WORKER_SHUTDOWN', message)
+  }
+}
+
+export type AbortReason = MaxRunTimeExceeded | TaskCancelled | WorkerShutdown | InternalError
+
+export function isWorkerError(err: unknown): err is WorkerError {
+  return err instanceof WorkerError
+}
+
+/** A short human description of anything thrown. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message
+  return String(err)
+}

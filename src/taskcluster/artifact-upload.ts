@@ -1,0 +1,132 @@
+// Publishing artifacts to the Queue, as generic-worker does: `s3` artifacts (createArtifact,
+// then PUT to putUrl) by default, `object` artifacts (Object service upload, then
+// finishArtifact) when createObjectArtifacts is set. Bodies stream from disk; gzip-encoded
+// artifacts are compressed to a temporary file first so Content-Length is known.
+
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { promisify } from 'node:util'
+import { createGzip, gzip } from 'node:zlib'
+import taskcluster, { upload } from 'taskcluster-client'
+import type { ArtifactPublisher, ArtifactSpec } from '../contract/artifacts.js'
+import { MalformedPayload, ResourceUnavailable } from '../contract/errors.js'
+import { putFile } from './http-put.js'
+import type { TaskQueue } from './queue.js'
+import { statusOf, withRetry } from './retry.js'
+
+const gzipAsync = promisify(gzip)
+/** Files up to this size are gzip-compressed in memory rather than through a temporary file. */
+const IN_MEMORY_GZIP_BYTES = 1024 * 1024
+
+export interface QueuePublisherOptions {
+  createObjectArtifacts: boolean
+  /** Told about every uploaded body: bytes sent and seconds taken (metrics). */
+  onUploaded?: (bytes: number, seconds: number) => void
+}
+
+export class QueueArtifactPublisher implements ArtifactPublisher {
+  constructor(
+    private readonly queue: TaskQueue,
+    private readonly options: QueuePublisherOptions,
+  ) {}
+
+  async publish(spec: ArtifactSpec, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.publishUnmapped(spec, signal)
+    } catch (err) {
+      // generic-worker: a 409 means the payload asked for something the Queue refuses (same
+      // name, different content); anything else after retries is the Queue being unavailable.
+      const status = statusOf(err)
+      const detail = err instanceof Error ? err.message : String(err)
+      if (status === 409) throw new MalformedPayload(`artifact ${spec.name} conflicts with an existing artifact: ${detail}`)
+      if (status !== undefined && status < 500) throw new MalformedPayload(`the Queue refused artifact ${spec.name}: ${detail}`)
+      throw new ResourceUnavailable(`could not upload artifact ${spec.name}: ${detail}`, { cause: err })
+    }
+  }
+
+  private async publishUnmapped(spec: ArtifactSpec, signal?: AbortSignal): Promise<void> {
+    switch (spec.kind) {
+      case 'error':
+        await this.queue.createArtifact(spec.name, { storageType: 'error', expires: spec.expires, reason: spec.reason, message: spec.message.slice(0, 4096) }, signal)
+        return
+      case 'link':
+        await this.queue.createArtifact(
+          spec.name,
+          { storageType: 'link', expires: spec.expires, artifact: spec.artifact, ...(spec.contentType ? { contentType: spec.contentType } : {}) },
+          signal,
+        )
+        return
+      case 'reference':
+        await this.queue.createArtifact(spec.name, { storageType: 'reference', expires: spec.expires, url: spec.url, contentType: spec.contentType }, signal)
+        return
+      case 'file': {
+        const started = performance.now()
+        const bytes = this.options.createObjectArtifacts ? await this.uploadObject(spec, signal) : await this.uploadS3(spec, signal)
+        this.options.onUploaded?.(bytes, (performance.now() - started) / 1000)
+        return
+      }
+    }
+  }
+
+  /** Returns the bytes sent. */
+  private async uploadS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
+    // Small files are compressed in memory (a temporary file each costs more than the upload);
+    // large ones go through a temporary file, so memory stays flat whatever the size.
+    if (spec.contentEncoding === 'gzip' && (await stat(spec.path)).size <= IN_MEMORY_GZIP_BYTES) {
+      const body = await gzipAsync(await readFile(spec.path))
+      await this.putS3(spec, body, body.length, signal)
+      return body.length
+    }
+    const tmp = spec.contentEncoding === 'gzip' ? await mkdtemp(path.join(os.tmpdir(), 'megalodon-gz-')) : undefined
+    try {
+      let body = spec.path
+      if (tmp) {
+        body = path.join(tmp, 'body.gz')
+        await pipeline(createReadStream(spec.path), createGzip(), createWriteStream(body), { signal })
+      }
+      const contentLength = (await stat(body)).size
+      await this.putS3(spec, body, contentLength, signal)
+      return contentLength
+    } finally {
+      if (tmp) await rm(tmp, { recursive: true, force: true })
+    }
+  }
+
+  private async putS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, body: string | Buffer, contentLength: number, signal?: AbortSignal): Promise<void> {
+    const res = await this.queue.createArtifact(spec.name, { storageType: 's3', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
+    const headers: Record<string, string | number> = { 'content-type': spec.contentType, 'content-length': contentLength }
+    if (spec.contentEncoding === 'gzip') headers['content-encoding'] = 'gzip'
+    await withRetry(() => putFile(res.putUrl as string, body, headers, signal), { ...this.queue.options.retry, signal })
+  }
+
+  /** Returns the bytes sent. */
+  private async uploadObject(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
+    const contentLength = (await stat(spec.path)).size
+    const res = await this.queue.createArtifact(spec.name, { storageType: 'object', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
+    const object = new taskcluster.Object({
+      rootUrl: this.queue.options.rootUrl,
+      credentials: res.credentials as { clientId: string; accessToken: string; certificate?: string },
+      retries: 0,
+    })
+    await withRetry(
+      () =>
+        upload({
+          projectId: res.projectId as string,
+          name: res.name as string,
+          uploadId: res.uploadId as string,
+          expires: res.expires as string,
+          contentType: spec.contentType,
+          contentLength,
+          object,
+          streamFactory: async () => createReadStream(spec.path),
+          retries: 0,
+        }),
+      { ...this.queue.options.retry, signal },
+    )
+    await this.queue.finishArtifact(spec.name, { uploadId: res.uploadId as string }, signal)
+    return contentLength
+  }
+}

@@ -1,0 +1,247 @@
+// The production loop: claim work while there is free capacity, run each claim as a TaskRun,
+// stop claiming on request (finishing or aborting running tasks), and exit with
+// generic-worker's exit code for the reason the loop ended.
+
+import { statfs } from 'node:fs/promises'
+import type { FeatureTable, TaskExecutor } from '../contract/executor.js'
+import { QueueArtifactPublisher } from '../taskcluster/artifact-upload.js'
+import type { WorkerConfig } from '../config/config.js'
+import { InternalError, WorkerShutdown } from '../contract/errors.js'
+import { ExitCode } from './exit-codes.js'
+import type { Logger } from '../lib/logger.js'
+import type { WorkerMetrics } from './metrics.js'
+import { TaskQueue, WorkerQueue, type QueueOptions } from '../taskcluster/queue.js'
+import { statusOf } from '../taskcluster/retry.js'
+import { purgeTaskDirs, removeTaskDir } from '../lib/task-dir.js'
+import { runTask } from '../run/task-run.js'
+import type { Credentials, TaskClaim } from '../contract/taskcluster.js'
+
+export interface ClaimLoopOptions {
+  config: WorkerConfig
+  executors: readonly TaskExecutor[]
+  /** Features this worker offers (see src/worker/worker-features.ts). */
+  features?: FeatureTable
+  logger: Logger
+  queue: QueueOptions
+  /** Least time between two claimWork calls when no task was claimed (generic-worker: 5 s). */
+  minClaimIntervalMs?: number
+  /** Longest backoff after failed claimWork calls. Default 60 s. */
+  maxErrorBackoffMs?: number
+  metrics?: WorkerMetrics
+}
+
+/** What `megalodon status` shows about a running task. */
+export interface RunningTask {
+  taskId: string
+  runId: number
+  name: string
+  since: string
+}
+
+/** A promise that can be woken early: for waits that a finished task or a stop cuts short. */
+class Wakeup {
+  private wake: (() => void) | undefined
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.wake = done
+    })
+  }
+  notify(): void {
+    this.wake?.()
+  }
+}
+
+export class ClaimLoop {
+  private readonly workerQueue: WorkerQueue
+  private readonly running = new Map<string, Promise<void>>()
+  private readonly runningInfo = new Map<string, RunningTask>()
+  readonly startedAt = new Date()
+  private readonly wakeup = new Wakeup()
+  private readonly claimAbort = new AbortController()
+  private readonly shutdown = new AbortController()
+  private stopCode: number | undefined
+  private resolvedCount = 0
+  /** Since when no task has been running (idleTimeoutSecs counts from here). */
+  private idleSince = Date.now()
+
+  constructor(private readonly options: ClaimLoopOptions) {
+    const { config } = options
+    this.workerQueue = new WorkerQueue(options.queue, { clientId: config.clientId, accessToken: config.accessToken, ...(config.certificate ? { certificate: config.certificate } : {}) })
+  }
+
+  /** Stop claiming. finishTasks=false aborts running tasks as worker-shutdown. */
+  stop(options: { finishTasks: boolean; exitCode: number }): void {
+    this.stopCode ??= options.exitCode
+    this.options.logger.info({ finishTasks: options.finishTasks }, 'stopping: no more claims')
+    this.claimAbort.abort()
+    if (!options.finishTasks) this.shutdown.abort(new WorkerShutdown())
+    this.wakeup.notify()
+  }
+
+  /**
+   * The process is failing: abort every running task as internal-error (each is still
+   * resolved, with the error in its log), stop claiming, exit 69 once they are resolved.
+   */
+  crash(err: unknown): void {
+    this.stopCode = ExitCode.InternalError
+    this.options.logger.fatal({ err }, 'internal error: aborting running tasks')
+    this.claimAbort.abort()
+    this.shutdown.abort(new InternalError(`worker internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
+    this.wakeup.notify()
+  }
+
+  /** New worker credentials (worker-runner's new-credentials, a worker-manager re-registration). */
+  setCredentials(credentials: Credentials): void {
+    this.workerQueue.setCredentials(credentials)
+    // what else speaks for the worker (the purge-cache client) reads them from the config
+    Object.assign(this.options.config, { clientId: credentials.clientId, accessToken: credentials.accessToken, certificate: credentials.certificate ?? '' })
+    this.options.logger.info({ clientId: credentials.clientId }, 'worker credentials replaced')
+  }
+
+  /** Wait until every running task is resolved. */
+  async drain(): Promise<void> {
+    await Promise.all(this.running.values())
+  }
+
+  runningTasks(): RunningTask[] {
+    return [...this.runningInfo.values()]
+  }
+
+  get tasksResolved(): number {
+    return this.resolvedCount
+  }
+
+  async run(): Promise<number> {
+    const { config, logger } = this.options
+    const taskQueueId = `${config.provisionerId}/${config.workerType}`
+    for (const executor of this.options.executors) {
+      // e.g. containers a crashed run of this worker left; an engine that is down is not fatal here
+      await executor.startup?.(config, (message) => logger.warn({ executor: executor.name }, message)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'executor start-up cleanup failed'))
+    }
+    await purgeTaskDirs(config.tasksDir)
+    let errorBackoff = 1000
+    let lastDiskWarning = 0
+    logger.info({ taskQueueId, capacity: config.capacity }, 'worker started')
+
+    while (this.stopCode === undefined) {
+      const limit = config.numberOfTasksToRun > 0 ? config.numberOfTasksToRun - this.resolvedCount - this.running.size : Infinity
+      if (limit <= 0) {
+        if (this.running.size === 0) {
+          this.stopCode = ExitCode.TasksComplete
+          break
+        }
+        await this.wakeup.sleep(60_000)
+        continue
+      }
+      const free = Math.min(config.capacity - this.running.size, limit, 32)
+      if (free <= 0) {
+        await this.wakeup.sleep(60_000)
+        continue
+      }
+      if (this.running.size > 0) this.idleSince = Date.now()
+      if (config.idleTimeoutSecs > 0 && Date.now() - this.idleSince >= config.idleTimeoutSecs * 1000) {
+        logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
+        this.stopCode = ExitCode.IdleTimeout
+        break
+      }
+
+      // generic-worker keeps requiredDiskSpaceMegabytes free before it claims; a full disk
+      // pauses claiming (it does not crash the worker) until space returns.
+      let freeMb = await freeMegabytes(config.tasksDir)
+      if (freeMb !== undefined && freeMb < config.requiredDiskSpaceMegabytes) {
+        // generic-worker's garbage collection: evict unused downloads and caches first
+        const enough = async () => ((await freeMegabytes(config.tasksDir)) ?? Infinity) >= config.requiredDiskSpaceMegabytes
+        for (const executor of this.options.executors) {
+          if (await enough()) break
+          await executor.collectGarbage?.(config, enough, (message) => logger.info({ executor: executor.name }, message)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'garbage collection failed'))
+        }
+        freeMb = await freeMegabytes(config.tasksDir)
+      }
+      if (freeMb !== undefined && freeMb < config.requiredDiskSpaceMegabytes) {
+        if (Date.now() - lastDiskWarning >= 60_000) {
+          logger.warn({ freeMb, requiredDiskSpaceMegabytes: config.requiredDiskSpaceMegabytes, tasksDir: config.tasksDir }, 'not enough free disk space: not claiming until there is')
+          lastDiskWarning = Date.now()
+        }
+        await this.wakeup.sleep(Math.min(this.options.minClaimIntervalMs ?? 5000, 5000))
+        continue
+      }
+
+      const claimStarted = Date.now()
+      let claims: TaskClaim[] = []
+      try {
+        claims = await this.workerQueue.claimWork(taskQueueId, { workerGroup: config.workerGroup, workerId: config.workerId, tasks: free }, this.claimAbort.signal)
+        this.options.metrics?.claimWork((Date.now() - claimStarted) / 1000, claims.length)
+        errorBackoff = 1000
+      } catch (err) {
+        if (this.stopCode !== undefined) break
+        logger.error({ err, status: statusOf(err) }, 'claimWork failed')
+        await this.wakeup.sleep(errorBackoff * (0.75 + Math.random() / 2))
+        errorBackoff = Math.min(errorBackoff * 2, this.options.maxErrorBackoffMs ?? 60_000)
+        continue
+      }
+      for (const claim of claims) this.start(claim)
+      if (claims.length > 0) continue
+      const wait = (this.options.minClaimIntervalMs ?? 5000) - (Date.now() - claimStarted)
+      if (wait > 0) await this.wakeup.sleep(config.idleTimeoutSecs > 0 ? Math.min(wait, config.idleTimeoutSecs * 1000) : wait)
+    }
+
+    await this.drain()
+    logger.info({ exitCode: this.stopCode, tasksResolved: this.resolvedCount }, 'worker stopped')
+    return this.stopCode
+  }
+
+  private start(claim: TaskClaim): void {
+    const { config, logger } = this.options
+    const key = `${claim.taskId}/${claim.runId}`
+    const claimedAt = Date.now()
+    this.options.metrics?.taskClaimed()
+    this.runningInfo.set(key, { taskId: claim.taskId, runId: claim.runId, name: claim.task.metadata?.name ?? '', since: new Date(claimedAt).toISOString() })
+    const taskQueue = new TaskQueue(this.options.queue, claim.taskId, claim.runId, claim.credentials)
+    const run = runTask({
+      claim,
+      config,
+      executors: this.options.executors,
+      features: this.options.features,
+      logger,
+      shutdownSignal: this.shutdown.signal,
+      services: {
+        reclaim: (signal) => taskQueue.reclaim(signal),
+        resolve: (resolution) => taskQueue.resolve(resolution),
+        publisher: new QueueArtifactPublisher(taskQueue, {
+          createObjectArtifacts: config.createObjectArtifacts,
+          onUploaded: (bytes, seconds) => this.options.metrics?.artifactUploaded(bytes, seconds),
+        }),
+        credentials: () => taskQueue.currentCredentials(),
+      },
+    })
+      .then(async ({ taskDir, resolution }) => {
+        this.options.metrics?.taskResolved(resolution, (Date.now() - claimedAt) / 1000)
+        if (config.cleanUpTaskDirs && taskDir) await removeTaskDir(taskDir)
+      })
+      .catch((err: unknown) => logger.error({ err, taskId: claim.taskId }, 'task run crashed'))
+      .finally(() => {
+        this.running.delete(key)
+        this.runningInfo.delete(key)
+        this.resolvedCount++
+        this.idleSince = Date.now()
+        this.wakeup.notify()
+      })
+    this.running.set(key, run)
+  }
+}
+
+/** Free space for unprivileged use on the file system holding `dir`, in MiB (undefined if unknown). */
+async function freeMegabytes(dir: string): Promise<number | undefined> {
+  try {
+    const s = await statfs(dir)
+    return (s.bavail * s.bsize) / (1024 * 1024)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,75 @@
+// The features a worker offers, built once per worker from its config: the live log server
+// (one port for every task), and later the proxy, chain of trust, interactive…
+
+import type { FeatureTable } from '../contract/executor.js'
+import { liveLogFeature } from '../../features/live-log.js'
+import { chainOfTrustFeature } from '../../features/chain-of-trust.js'
+import { interactiveFeature } from '../../features/interactive.js'
+import { taskclusterProxyFeature } from '../../features/taskcluster-proxy.js'
+import { readSigningKey } from '../lib/ed25519.js'
+import { ConfigError } from '../contract/errors.js'
+import { InteractiveServer } from '../servers/interactive-server.js'
+import type { WorkerConfig } from '../config/config.js'
+import { LiveLogServer } from '../servers/livelog-server.js'
+import type { Logger } from '../lib/logger.js'
+
+export interface WorkerFeatures {
+  table: FeatureTable
+  close(): Promise<void>
+}
+
+export async function startWorkerFeatures(config: WorkerConfig, logger: Logger): Promise<WorkerFeatures> {
+  const table: FeatureTable = {}
+  const closers: Array<() => Promise<void>> = []
+  if (config.enableLiveLog) {
+    const server = new LiveLogServer()
+    // Readers come from outside when the host has a public IP; otherwise keep it on loopback.
+    const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
+    const wanted = config.livelogPortBase > 0 ? config.livelogPortBase + 1 : 0
+    let port: number
+    try {
+      port = await server.start(host, wanted)
+    } catch (err) {
+      // Another worker on this host may hold the port: any free port still works.
+      logger.warn({ err, port: wanted }, 'live log port busy; serving live logs on a free port')
+      port = await server.start(host, 0)
+    }
+    const baseUrl = `http://${config.publicIP || '127.0.0.1'}:${config.livelogExposePort || port}`
+    table.liveLog = liveLogFeature({ server, baseUrl })
+    closers.push(() => server.stop())
+    logger.info({ baseUrl }, 'serving live logs')
+  }
+  if (config.enableChainOfTrust && config.ed25519SigningKeyLocation) {
+    // An unreadable key stops the worker at start, not every task that asks for the feature.
+    let key
+    try {
+      key = await readSigningKey(config.ed25519SigningKeyLocation)
+    } catch (err) {
+      throw new ConfigError((err as Error).message)
+    }
+    table.chainOfTrust = chainOfTrustFeature(key)
+    logger.info({ publicKey: key.publicKeyBase64 }, 'signing chain of trust certificates')
+  }
+  if (config.enableInteractive) {
+    const server = new InteractiveServer()
+    const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
+    let port: number
+    try {
+      port = await server.start(host, config.interactivePort)
+    } catch (err) {
+      logger.warn({ err, port: config.interactivePort }, 'interactive port busy; serving interactive shells on a free port')
+      port = await server.start(host, 0)
+    }
+    const baseUrl = `ws://${config.publicIP || '127.0.0.1'}:${port}`
+    table.interactive = interactiveFeature({ server, baseUrl })
+    closers.push(() => server.stop())
+    logger.info({ baseUrl }, 'serving interactive shells')
+  }
+  if (config.enableTaskclusterProxy) table.taskclusterProxy = taskclusterProxyFeature({ port: config.taskclusterProxyPort })
+  return {
+    table,
+    close: async () => {
+      await Promise.all(closers.map((c) => c()))
+    },
+  }
+}

@@ -1,0 +1,122 @@
+// Artifacts as generic-worker uploads them: names, content types, encodings and bytes, for s3
+// and object artifacts; error artifacts for missing paths; optional artifacts.
+import assert from 'node:assert/strict'
+import { gzipSync } from 'node:zlib'
+import { FakeQueue } from '../helpers/fake-queue/index.js'
+import { submitAndRun } from '../helpers/tasks.js'
+
+const bigText = 'x'.repeat(20_000) + '\n' // above the Object service's 8 KiB data-inline limit
+
+const script = [
+  'mkdir -p out/sub/deeper',
+  'printf "plain text\\n" > out/notes.txt',
+  'printf "{\\"a\\":1}" > out/data.json',
+  'printf "log line\\n" > out/build.log',
+  'printf "%s" "$BIG" > out/big.txt',
+  'printf "\\037\\213already" > out/archive.tar.gz',
+  'printf "b" > out/sub/b.bin',
+  'printf "c" > out/sub/deeper/c.html',
+].join(' && ')
+
+const payload = {
+  command: [['sh', '-c', script]],
+  env: { BIG: bigText },
+  maxRunTime: 30,
+  artifacts: [
+    { type: 'file', path: 'out/notes.txt', name: 'public/notes.txt' },
+    { type: 'file', path: 'out/data.json', name: 'public/data.json' },
+    { type: 'file', path: 'out/build.log', name: 'public/build.log' },
+    { type: 'file', path: 'out/big.txt', name: 'public/big.txt' },
+    { type: 'file', path: 'out/archive.tar.gz', name: 'public/archive.tar.gz' },
+    { type: 'file', path: 'out/notes.txt', name: 'public/explicit.txt', contentType: 'application/x-custom', contentEncoding: 'identity' },
+    { type: 'directory', path: 'out/sub', name: 'public/dir' },
+    { type: 'file', path: 'out/not-there.txt', name: 'public/optional.txt', optional: true },
+  ],
+}
+
+describe('artifacts (fake Queue)', function () {
+  let fake: FakeQueue
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake.stop())
+
+  for (const createObjectArtifacts of [false, true]) {
+    const storageType = createObjectArtifacts ? 'object' : 's3'
+    it(`uploads ${storageType} artifacts with generic-worker's names, content types, encodings and bytes`, async () => {
+      const o = await submitAndRun(fake, payload, { config: { createObjectArtifacts } })
+      assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+      const a = fake.artifacts(o.taskId)
+      const expected: Record<string, [string, string, string | Buffer]> = {
+        'public/notes.txt': ['text/plain; charset=utf-8', 'gzip', 'plain text\n'],
+        'public/data.json': ['application/json', 'gzip', '{"a":1}'],
+        'public/build.log': ['text/plain', 'gzip', 'log line\n'],
+        'public/big.txt': ['text/plain; charset=utf-8', 'gzip', bigText],
+        'public/archive.tar.gz': ['application/gzip', 'identity', Buffer.from('\x1f\x8balready', 'latin1')],
+        'public/explicit.txt': ['application/x-custom', 'identity', 'plain text\n'],
+        'public/dir/b.bin': ['application/octet-stream', 'gzip', 'b'],
+        'public/dir/deeper/c.html': ['text/html; charset=utf-8', 'gzip', 'c'],
+      }
+      for (const [name, [contentType, encoding, content]] of Object.entries(expected)) {
+        const art = a.get(name)
+        assert.ok(art, `artifact ${name} exists`)
+        assert.equal(art.storageType, storageType, name)
+        assert.equal(art.contentType, contentType, name)
+        assert.equal(art.present, true, name)
+        assert.deepEqual(art.content, Buffer.isBuffer(content) ? content : Buffer.from(content), name)
+        // s3 artifacts carry their encoding; object artifacts are stored as they are.
+        if (storageType === 's3') assert.equal(art.contentEncoding, encoding, name)
+      }
+      assert.equal(a.has('public/optional.txt'), false, 'a missing optional artifact is not created')
+      if (storageType === 's3') {
+        // what was PUT is the gzip of the file, with Content-Length of the compressed bytes
+        assert.equal(a.get('public/notes.txt')!.body!.length, a.get('public/notes.txt')!.contentLength)
+        assert.ok(a.get('public/big.txt')!.body!.length < gzipSync(bigText).length + 64)
+      }
+    })
+  }
+
+  it('uploads an error artifact for a missing file and fails the task (generic-worker)', async () => {
+    const o = await submitAndRun(fake, {
+      command: [['true']],
+      maxRunTime: 30,
+      artifacts: [
+        { type: 'file', path: 'missing.txt', name: 'public/missing.txt' },
+        { type: 'directory', path: 'missing-dir', name: 'public/missing-dir' },
+      ],
+    })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    const file = fake.artifacts(o.taskId).get('public/missing.txt')!
+    assert.equal(file.storageType, 'error')
+    assert.equal(file.reason, 'file-missing-on-worker')
+    assert.match(file.message!, /^Could not read file '\/.*\/missing\.txt'$/)
+    assert.equal(fake.artifacts(o.taskId).get('public/missing-dir')!.reason, 'file-missing-on-worker')
+    assert.match(o.log, /\[taskcluster:error\] Uploading error artifact public\/missing\.txt/)
+  })
+
+  it('uploads invalid-resource-on-worker when a file artifact is a directory and vice versa', async () => {
+    const o = await submitAndRun(fake, {
+      command: [['sh', '-c', 'mkdir d && touch f']],
+      maxRunTime: 30,
+      artifacts: [
+        { type: 'file', path: 'd', name: 'public/d' },
+        { type: 'directory', path: 'f', name: 'public/f' },
+      ],
+    })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.equal(fake.artifacts(o.taskId).get('public/d')!.reason, 'invalid-resource-on-worker')
+    assert.equal(fake.artifacts(o.taskId).get('public/f')!.reason, 'invalid-resource-on-worker')
+  })
+
+  it('uploads artifacts even when the command failed', async () => {
+    const o = await submitAndRun(fake, { command: [['sh', '-c', 'echo partial > r.txt; exit 2']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'r.txt', name: 'public/r.txt' }] })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.equal(fake.artifacts(o.taskId).get('public/r.txt')!.content!.toString(), 'partial\n')
+  })
+
+  it('resolves malformed-payload when an artifact expires before the task deadline', async () => {
+    const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'a', expires: new Date(Date.now() + 60_000).toISOString() }] })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
+    assert.match(o.log, /is before the task deadline/)
+  })
+})

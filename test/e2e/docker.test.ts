@@ -1,0 +1,300 @@
+// docker-worker payloads end to end: the fake Queue and a real Docker engine.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { existsSync, rmSync } from 'node:fs'
+import { zstdCompressSync } from 'node:zlib'
+import { slugid } from 'taskcluster-client'
+import { FakeQueue } from '../helpers/fake-queue/index.js'
+import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled, imageInLocalRegistry } from '../helpers/docker.js'
+import { backingLog, submitAndRun, until } from '../helpers/tasks.js'
+import { runWorker, TEST_WORKER_ID } from '../helpers/worker.js'
+import type Docker from 'dockerode'
+
+async function streamToBuffer(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const c of stream) chunks.push(c as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** Whether this host's engine can start a privileged container at all (sandboxes often cannot). */
+function engineRunsPrivileged(): boolean {
+  try {
+    execFileSync('docker', ['run', '--rm', '--privileged', BUSYBOX_IMAGE, 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function taskContainers(docker: Docker): Promise<number> {
+  return (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['megalodon.task'] }) })).length
+}
+
+describe('docker executor end to end (fake Queue, real engine)', function () {
+  let fake: FakeQueue
+  let docker: Docker
+  before(async function () {
+    if (!dockerTestsEnabled()) this.skip()
+    docker = await dockerForTests()
+  })
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => {
+    await fake?.stop()
+    if (docker) assert.equal(await taskContainers(docker), 0, 'every task container was removed')
+  })
+
+  it('completes hello world with docker-worker’s header and footer', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo hello world'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    const ts = String.raw`\[taskcluster \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\]`
+    for (const line of [`Task ID: ${o.taskId}`, `Worker ID: ${TEST_WORKER_ID}`, 'Worker Group: test-worker-group', 'Worker Pool: test-provisioner/test-worker-type', 'Hostname: \\S+', '=== Task Starting ===', '=== Task Finished ===']) {
+      assert.match(o.log, new RegExp(`^${ts} ${line}\\r?$`, 'm'), line)
+    }
+    assert.match(o.log, /^hello world\r$/m, 'TTY output, CRLF line ends')
+    assert.match(o.log, new RegExp(`^${ts} Successful task run with exit code: 0 completed in \\d+\\.\\d{3} seconds\\n$`, 'm'))
+    assert.equal(fake.artifacts(o.taskId).get('public/logs/live.log')!.storageType, 'link')
+  })
+
+  it('runs only docker-worker payloads on a worker with disableNativePayloads', async () => {
+    const config = { disableNativePayloads: true }
+    const docker = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60 }, { config })
+    assert.deepEqual([docker.state, docker.reason], ['completed', 'completed'], docker.log)
+    const native = await submitAndRun(fake, { command: [['echo', 'SHOULD-NOT-RUN']], maxRunTime: 60 }, { config })
+    assert.deepEqual([native.state, native.reason], ['exception', 'malformed-payload'])
+    assert.match(native.log, /Native \(generic-worker\) payloads are disabled on this worker \(config disableNativePayloads\)/)
+    assert.doesNotMatch(native.log, /^SHOULD-NOT-RUN$/m)
+  })
+
+  it('fails a task whose container exits 1', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 1'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.match(o.log, /Unsuccessful task run with exit code: 1 completed in/)
+  })
+
+  it('gives the container the payload env and docker-worker’s variables', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'env | sort'], env: { FOO: 'bar', TASK_ID: 'cannot override' }, maxRunTime: 60 }, { config: { instanceType: 'm5.large' } })
+    assert.equal(o.state, 'completed')
+    for (const line of [`TASK_ID=${o.taskId}`, 'RUN_ID=0', 'FOO=bar', 'TASKCLUSTER_WORKER_POOL=test-provisioner/test-worker-type', 'TASKCLUSTER_WORKER_TYPE=test-worker-type', 'TASKCLUSTER_WORKER_GROUP=test-worker-group', 'TASKCLUSTER_INSTANCE_TYPE=m5.large', `TASKCLUSTER_ROOT_URL=${fake.rootUrl}`]) {
+      assert.match(o.log, new RegExp(`^${line.replace(/[.]/g, '\\.')}\\r$`, 'm'), line)
+    }
+  })
+
+  it('kills the container when maxRunTime passes, fails the task, uploads no artifact but the logs', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo x > /a.txt; sleep 60'], maxRunTime: 1, artifacts: { 'public/a.txt': { type: 'file', path: '/a.txt' } } })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.match(o.log, /\n\[taskcluster:error\] Task timeout after 1 seconds\. Force killing container\.\n/)
+    assert.match(o.log, /Unsuccessful task run with exit code: -1 completed in/)
+    assert.deepEqual([...fake.artifacts(o.taskId).keys()].sort(), ['public/logs/live.log', 'public/logs/live_backing.log'])
+  })
+
+  it('uploads file and directory artifacts with the right bytes and content types; a missing one is an error artifact and the task still completes', async () => {
+    const o = await submitAndRun(fake, {
+      image: BUSYBOX_IMAGE,
+      command: ['sh', '-c', 'mkdir -p /out/sub && printf hello > /out/a.txt && printf "{}" > /out/sub/b.json && printf zz > /out/c.tar.gz'],
+      maxRunTime: 60,
+      artifacts: {
+        'public/a.txt': { type: 'file', path: '/out/a.txt' },
+        'public/out/': { type: 'directory', path: '/out' },
+        'public/missing.txt': { type: 'file', path: '/nope.txt' },
+        'public/wrong': { type: 'file', path: '/out/sub' },
+      },
+    })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    const a = fake.artifacts(o.taskId)
+    assert.equal(a.get('public/a.txt')!.content!.toString(), 'hello')
+    assert.equal(a.get('public/a.txt')!.contentType, 'text/plain')
+    assert.equal(a.get('public/a.txt')!.contentEncoding, 'gzip')
+    assert.equal(a.get('public/out/sub/b.json')!.content!.toString(), '{}')
+    assert.equal(a.get('public/out/sub/b.json')!.contentType, 'application/json')
+    assert.equal(a.get('public/out/c.tar.gz')!.contentEncoding, 'identity')
+    assert.equal(a.get('public/missing.txt')!.storageType, 'error')
+    assert.equal(a.get('public/missing.txt')!.reason, 'file-missing-on-worker')
+    assert.match(o.log, /Artifact "public\/missing\.txt" not found at "\/nope\.txt"/)
+    assert.equal(a.get('public/wrong')!.reason, 'invalid-resource-on-worker')
+    assert.match(o.log, /\[taskcluster:error\] Error uploading "public\/wrong"\. Expected artifact to be a "file" but was "directory"/)
+  })
+
+  it('pulls an image by name from a registry (the local one) when the engine lacks it', async () => {
+    const image = imageInLocalRegistry(`pull-${Date.now()}`)
+    const o = await submitAndRun(fake, { image, command: ['sh', '-c', 'echo pulled and ran'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    assert.match(o.log, new RegExp(`Pulling image ${image.replace(/[.]/g, '\\.')}`))
+    assert.match(o.log, /^pulled and ran\r$/m)
+    await docker.getImage(image).inspect() // now in the engine
+  })
+
+  it('loads an image from a task artifact (.tar.zst) and from the Index', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    const producer = await fake.seedArtifact('public/image.tar.zst', zstdCompressSync(tar))
+    fake.index.set('project.images.busybox.latest', producer)
+    const fromTask = await submitAndRun(fake, { image: { type: 'task-image', taskId: producer, path: 'public/image.tar.zst' }, command: ['sh', '-c', 'echo from a task image'], maxRunTime: 60 })
+    assert.deepEqual([fromTask.state, fromTask.reason], ['completed', 'completed'], fromTask.log)
+    assert.match(fromTask.log, /Downloading image artifact public\/image\.tar\.zst from task/)
+    assert.match(fromTask.log, /^from a task image\r$/m)
+    const fromIndex = await submitAndRun(fake, { image: { type: 'indexed-image', namespace: 'project.images.busybox.latest', path: 'public/image.tar.zst' }, command: ['true'], maxRunTime: 60 })
+    assert.equal(fromIndex.state, 'completed', fromIndex.log)
+    assert.match(fromIndex.log, new RegExp(`Image project\\.images\\.busybox\\.latest is indexed as task ${producer}`))
+  })
+
+  it('loads a .tar.lz4 image artifact', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    const producer = await fake.seedArtifact('public/image.tar.lz4', execFileSync('lz4', ['-c'], { input: tar, maxBuffer: 1 << 30 }))
+    const o = await submitAndRun(fake, { image: { type: 'task-image', taskId: producer, path: 'public/image.tar.lz4' }, command: ['sh', '-c', 'echo lz4 image'], maxRunTime: 60 })
+    assert.equal(o.state, 'completed', o.log)
+    assert.match(o.log, /^lz4 image\r$/m)
+  })
+
+  it('reuses an image loaded from an artifact for the next task without downloading again', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    const producer = await fake.seedArtifact('public/image.tar', tar)
+    const image = { type: 'task-image', taskId: producer, path: 'public/image.tar' }
+    const ids = [slugid(), slugid()]
+    for (const id of ids) await fake.createTask(id, { payload: { image, command: ['true'], maxRunTime: 60 } })
+    await runWorker(fake, { numberOfTasksToRun: 2 })
+    const downloads = fake.requests.filter((r) => r.method === 's3Get' && r.params[0] === producer)
+    assert.equal(downloads.length, 1, 'downloaded once')
+    assert.match(backingLog(fake, ids[1]!), /Using image \S+ loaded earlier from/)
+  })
+
+  it('fails the task with docker-worker’s message when the image cannot be had', async () => {
+    const o = await submitAndRun(fake, { image: '127.0.0.1:1/no/such-image:latest', command: ['true'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.match(o.log, /\n\[taskcluster:error\] Pulling docker image has failed\.\n/)
+  })
+
+  it('resolves intermittent-task for an exit code in onExitStatus.retry', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 5'], maxRunTime: 60, onExitStatus: { retry: [5] } })
+    assert.deepEqual([o.state, o.reason], ['exception', 'intermittent-task'])
+  })
+
+  it('refuses what it cannot run yet by name, as malformed-payload', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, artifacts: { 'public/v': { type: 'volume', path: '/v' } } })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
+    assert.match(o.log, /artifact "public\/v" of type volume is not supported/)
+  })
+
+  it('keeps a cache for the next task, and never gives one instance to two tasks at once', async () => {
+    const [first, second, third] = [slugid(), slugid(), slugid()]
+    const writeThenCheck = 'echo $TASK_ID > /cache/owner; sleep 1; [ "$(cat /cache/owner)" = "$TASK_ID" ]'
+    const scopes = ['docker-worker:cache:shared-*']
+    const payload = (command: string) => ({ image: BUSYBOX_IMAGE, command: ['sh', '-c', command], maxRunTime: 60, cache: { 'shared-cache': '/cache' } })
+    const worker = runWorker(fake, { idleTimeoutSecs: 3, capacity: 2 })
+    await fake.createTask(first, { payload: payload(writeThenCheck), scopes })
+    await fake.createTask(second, { payload: payload(writeThenCheck), scopes })
+    for (const id of [first, second]) assert.equal((await fake.waitForResolution(id)).state, 'completed', 'each task had its own instance while both ran')
+    await fake.createTask(third, { payload: payload('echo owner=$(cat /cache/owner)'), scopes })
+    await fake.waitForResolution(third)
+    await worker
+    const log = backingLog(fake, third)
+    assert.match(log, new RegExp(`^owner=(${first}|${second})\\r$`, 'm'), 'the third task found what an earlier one left')
+    assert.match(log, /using cache "shared-cache" -> \S+/)
+  })
+
+  it('destroys a cache the purge-cache service was asked to purge', async () => {
+    const scopes = ['docker-worker:cache:to-purge']
+    const write = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo old > /c/state'], maxRunTime: 60, cache: { 'to-purge': '/c' } }, { task: { scopes } })
+    assert.equal(write.state, 'completed', write.log)
+    await fake.purgeCache('test-provisioner/test-worker-type', 'to-purge')
+    const read = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo "files: $(ls /c | wc -l)"'], maxRunTime: 60, cache: { 'to-purge': '/c' } }, { task: { scopes } })
+    assert.match(read.log, /^files: 0\r?$/m)
+  })
+
+  it('fails a task whose cache is not covered by its scopes (docker-worker: failed, not exception)', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, cache: { 'secret-cache': '/c' } })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.match(o.log, /\[taskcluster:error\] Docker configuration could not be created\. {2}This may indicate an authentication error/)
+    assert.match(o.log, /Insufficient scopes to attach cache volumes/)
+  })
+
+  it('runs privileged only with the scope and a worker that allows it', async () => {
+    const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'mount -t tmpfs none /mnt && echo mounted'], maxRunTime: 60, capabilities: { privileged: true } }
+    const noScope = await submitAndRun(fake, payload, { config: { d2gConfig: { allowPrivileged: true } } })
+    assert.deepEqual([noScope.state, noScope.reason], ['failed', 'failed'])
+    assert.match(noScope.log, /Insufficient scopes to run task in privileged mode/)
+    const notAllowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] } })
+    assert.equal(notAllowed.state, 'failed')
+    assert.match(notAllowed.log, /Worker must be enabled to allow running of privileged tasks/)
+    const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] }, config: { d2gConfig: { allowPrivileged: true } } })
+    if (engineRunsPrivileged()) {
+      assert.equal(allowed.state, 'completed', allowed.log)
+      assert.match(allowed.log, /^mounted\r$/m)
+    } else {
+      // This sandbox's engine cannot apply the capabilities of a privileged container: the
+      // request reached it, and the task fails as docker-worker failed a container that would not start.
+      assert.equal(allowed.state, 'failed')
+      assert.match(allowed.log, /\[taskcluster:error\] Failure to properly start execution environment\.\n\n\[taskcluster:error\] .*caps/)
+    }
+  })
+
+  it('attaches devices only with the scope and the worker’s consent (hostSharedMemory, kvm)', async () => {
+    const marker = `megalodon-shm-${slugid()}`
+    const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', `touch /dev/shm/${marker} && ls /dev/kvm`], maxRunTime: 60, capabilities: { devices: { hostSharedMemory: true, kvm: true } } }
+    const scopes = ['docker-worker:capability:device:hostSharedMemory', 'docker-worker:capability:device:kvm']
+    const noScope = await submitAndRun(fake, payload, { config: { d2gConfig: { allowHostSharedMemory: true, allowKVM: true } } })
+    assert.deepEqual([noScope.state, noScope.reason], ['failed', 'failed'])
+    assert.match(noScope.log, /Insufficient scopes to attach devices/)
+    const notAllowed = await submitAndRun(fake, payload, { task: { scopes } })
+    assert.equal(notAllowed.state, 'failed')
+    assert.match(notAllowed.log, /Device hostSharedMemory is not enabled on this worker/)
+    const allowed = await submitAndRun(fake, payload, { task: { scopes }, config: { d2gConfig: { allowHostSharedMemory: true, allowKVM: true } } })
+    if (existsSync('/dev/kvm')) {
+      assert.equal(allowed.state, 'completed', allowed.log)
+      assert.ok(existsSync(`/dev/shm/${marker}`), 'the container wrote into the host’s /dev/shm')
+      rmSync(`/dev/shm/${marker}`)
+    } else {
+      assert.equal(allowed.state, 'failed')
+      assert.match(allowed.log, /Device kvm is not available on this worker/)
+    }
+  })
+
+  it('adds CAP_SYS_PTRACE for allowPtrace only with its scope', async () => {
+    const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'grep CapEff /proc/self/status'], maxRunTime: 60, features: { allowPtrace: true } }
+    const refused = await submitAndRun(fake, payload)
+    assert.deepEqual([refused.state, refused.reason], ['failed', 'failed'])
+    assert.match(refused.log, /\[taskcluster:error\] Task was aborted because states could not be created successfully\. Insufficient scopes to use 'allowPtrace' feature\./)
+    const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:feature:allowPtrace'] } })
+    assert.equal(allowed.state, 'completed', allowed.log)
+    const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(allowed.log)![1]}`)
+    assert.equal((capEff >> 19n) & 1n, 1n, 'CAP_SYS_PTRACE (bit 19) is effective')
+  })
+
+  it('purges a cache after an exit code listed in onExitStatus.purgeCaches', async () => {
+    const scopes = ['docker-worker:cache:purge-me']
+    const worker = runWorker(fake, { idleTimeoutSecs: 3 })
+    const first = slugid()
+    await fake.createTask(first, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo stale > /c/file; exit 7'], maxRunTime: 60, cache: { 'purge-me': '/c' }, onExitStatus: { purgeCaches: [7] } }, scopes })
+    await fake.waitForResolution(first)
+    const second = slugid()
+    await fake.createTask(second, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'ls /c | wc -l'], maxRunTime: 60, cache: { 'purge-me': '/c' } }, scopes })
+    await fake.waitForResolution(second)
+    await worker
+    assert.equal(fake.status(first).runs[0]!.state, 'failed')
+    assert.match(backingLog(fake, second), /^0\r$/m, 'the second task got a fresh, empty cache')
+  })
+
+  it('a restarted worker removes the containers it left, and only its own', async () => {
+    const mine = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], Labels: { 'megalodon.task': 'x-0', 'megalodon.worker': `test-worker-group/${TEST_WORKER_ID}` } })
+    const other = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '60'], Labels: { 'megalodon.task': 'y-0', 'megalodon.worker': 'test-worker-group/another-worker' } })
+    try {
+      assert.equal((await runWorker(fake, { idleTimeoutSecs: 1 })).exitCode, 68)
+      await assert.rejects(mine.inspect(), 'this worker’s leftover is gone')
+      await other.inspect() // another worker's container is untouched
+    } finally {
+      await other.remove({ force: true })
+    }
+  })
+
+  it('a cancelled task (409 on reclaim) has its container removed and reports nothing', async () => {
+    fake.claimTimeoutSecs = 2
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'sleep 60'], maxRunTime: 120 } })
+    const worker = runWorker(fake, { numberOfTasksToRun: 1 })
+    await until(async () => (await taskContainers(docker)) === 1)
+    const before = fake.requests.length
+    await fake.cancelTask(taskId)
+    assert.equal((await worker).exitCode, 0)
+    assert.deepEqual(fake.requests.slice(before).filter((r) => r.params[0] === taskId && /^report|createArtifact/.test(r.method)), [])
+  })
+})

@@ -1,0 +1,153 @@
+// Interactive shell: a real websocket client opens the task's shell through the secret URL
+// published as a private artifact, resizes it, types a command and reads its output — in a
+// native task (node-pty in the task directory) and in a docker task (`docker exec` with a TTY).
+import assert from 'node:assert/strict'
+import { slugid } from 'taskcluster-client'
+import WebSocket from 'ws'
+import { MSG } from '../../src/servers/interactive-server.js'
+import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
+import { FakeQueue } from '../helpers/fake-queue/index.js'
+import { backingLog, submitAndRun, until } from '../helpers/tasks.js'
+import { runWorker } from '../helpers/worker.js'
+
+const POOL_SCOPE = 'generic-worker:interactive:test-provisioner/test-worker-type'
+
+/** A shell session as the Taskcluster UI's shell page holds it. */
+class ShellClient {
+  output = ''
+  exitCode: number | undefined
+  shutdown = false
+  readonly ready: Promise<void>
+  readonly closed: Promise<void>
+  constructor(readonly ws: WebSocket) {
+    this.ready = new Promise((resolve, reject) => {
+      ws.on('message', (data: Buffer) => {
+        if (data[0] === MSG.resume) resolve()
+        else if (data[0] === MSG.stdout || data[0] === MSG.stderr) this.output += data.subarray(1).toString()
+        else if (data[0] === MSG.stopped) this.exitCode = data[1]
+        else if (data[0] === MSG.shutdown) this.shutdown = true
+        else if (data[0] === MSG.error) reject(new Error(data.subarray(1).toString()))
+      })
+      ws.once('error', reject)
+    })
+    this.closed = new Promise((resolve) => ws.once('close', () => resolve()))
+  }
+  type(text: string): void {
+    this.ws.send(Buffer.concat([Buffer.from([MSG.stdin]), Buffer.from(text)]))
+  }
+  resize(rows: number, cols: number): void {
+    const msg = Buffer.alloc(5)
+    msg[0] = MSG.resize
+    msg.writeUInt16LE(rows, 1)
+    msg.writeUInt16LE(cols, 3)
+    this.ws.send(msg)
+  }
+}
+
+/** The websocket URL inside the UI link of the shell artifact. */
+function socketUrlOf(fake: FakeQueue, taskId: string, name: string): string | undefined {
+  const artifact = fake.artifacts(taskId).get(name)
+  if (!artifact?.url) return undefined
+  return new URL(artifact.url).searchParams.get('socketUrl') ?? undefined
+}
+
+async function openShell(url: string): Promise<ShellClient> {
+  const client = new ShellClient(new WebSocket(url))
+  await client.ready
+  return client
+}
+
+describe('interactive shell', function () {
+  let fake: FakeQueue
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake?.stop())
+
+  it('opens a terminal in a native task’s directory: resize, type, read; it ends with the task', async () => {
+    const taskId = slugid()
+    await fake.createTask(taskId, {
+      payload: { command: [['sh', '-c', 'while [ ! -f done ]; do sleep 0.1; done; echo the task saw done']], maxRunTime: 60, features: { interactive: true } },
+      scopes: [POOL_SCOPE],
+    })
+    const worker = runWorker(fake, { numberOfTasksToRun: 1, enableInteractive: true })
+    await until(() => socketUrlOf(fake, taskId, 'private/generic-worker/shell.html') !== undefined)
+    const artifact = fake.artifacts(taskId).get('private/generic-worker/shell.html')!
+    assert.equal(artifact.storageType, 'reference')
+    assert.equal(artifact.contentType, 'text/html')
+    assert.match(artifact.url!, new RegExp(`^${fake.rootUrl}/shell/\\?v=1&socketUrl=`))
+    const url = socketUrlOf(fake, taskId, 'private/generic-worker/shell.html')!
+
+    // a wrong secret gets nothing
+    await assert.rejects(openShell(url.replace(/\/shell\/[^/]+$/, '/shell/not-the-secret')), /Unexpected server response: 404/)
+
+    const shell = await openShell(url)
+    shell.resize(30, 100)
+    shell.type('stty size; echo "hello-$((6*7)) in $PWD as task $TASK_ID"; touch done\r')
+    await until(() => /hello-42 in /.test(shell.output))
+    assert.match(shell.output, /^30 100\r?$/m, 'the terminal has the size the client asked for')
+    assert.match(shell.output, new RegExp(`hello-42 in \\S*task_[^ ]* as task ${taskId}`), 'in the task directory, with the task environment')
+    assert.equal((await worker).exitCode, 0)
+    await shell.closed
+    assert.ok(shell.shutdown, 'the client was told the task ended')
+    const run = fake.state.get(taskId).runs[0]!
+    assert.equal(run.state, 'completed', backingLog(fake, taskId))
+    const log = backingLog(fake, taskId)
+    assert.match(log, /the task saw done/)
+    assert.ok(!log.includes(new URL(url).pathname), 'the secret URL is not in the public log')
+  })
+
+  it('is refused without generic-worker’s scope, or when the worker does not offer it', async () => {
+    const noScope = await submitAndRun(fake, { command: [['true']], maxRunTime: 60, features: { interactive: true } }, { config: { enableInteractive: true } })
+    assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
+    assert.match(noScope.log, /Feature "interactive" requires scopes the task does not have/)
+    assert.ok(noScope.log.includes(POOL_SCOPE), 'the missing scope is named')
+
+    const off = await submitAndRun(fake, { command: [['true']], maxRunTime: 60, features: { interactive: true } }, { task: { scopes: [POOL_SCOPE] } })
+    assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
+    assert.match(off.log, /requires the feature "interactive", which is not enabled/)
+
+    const plain = await submitAndRun(fake, { command: [['true']], maxRunTime: 60 }, { config: { enableInteractive: true } })
+    assert.equal(plain.state, 'completed')
+    assert.equal(fake.artifacts(plain.taskId).has('private/generic-worker/shell.html'), false, 'off unless asked for')
+  })
+
+  describe('docker tasks (real engine)', function () {
+    before(async function () {
+      if (!dockerTestsEnabled()) this.skip()
+      await dockerForTests()
+    })
+
+    it('opens a `docker exec` terminal in the running container', async () => {
+      const taskId = slugid()
+      await fake.createTask(taskId, {
+        payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'while [ ! -f /tmp/done ]; do sleep 0.1; done; echo the container saw done'], maxRunTime: 60, features: { interactive: true } },
+      })
+      const worker = runWorker(fake, { numberOfTasksToRun: 1, enableInteractive: true })
+      await until(() => socketUrlOf(fake, taskId, 'private/docker-worker/shell.html') !== undefined)
+      const url = socketUrlOf(fake, taskId, 'private/docker-worker/shell.html')!
+      // the container may still be starting: retry until the exec opens
+      let shell: ShellClient | undefined
+      await until(async () => {
+        shell = await openShell(url).catch(() => undefined)
+        return shell !== undefined
+      })
+      shell!.resize(40, 120)
+      shell!.type('stty size; echo "hello-$((6*7)) from $(hostname) as $TASK_ID"; touch /tmp/done\n')
+      await until(() => /hello-42 from /.test(shell!.output))
+      assert.match(shell!.output, /^40 120\r?$/m)
+      assert.match(shell!.output, new RegExp(`hello-42 from \\S+ as ${taskId}`))
+      assert.equal((await worker).exitCode, 0)
+      await shell!.closed
+      const log = backingLog(fake, taskId)
+      assert.equal(fake.state.get(taskId).runs[0]!.state, 'completed', log)
+      assert.match(log, /the container saw done/)
+    })
+
+    it('fails the task as docker-worker did when the worker does not offer it', async () => {
+      const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { interactive: true } })
+      assert.equal(o.state, 'failed', o.log)
+      assert.match(o.log, /\[taskcluster:error\] interactive is not enabled on this worker/)
+    })
+  })
+})

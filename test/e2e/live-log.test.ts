@@ -1,0 +1,111 @@
+// The live log: readable while the task runs, follows until the log closes, ends with exactly
+// the backing log's bytes; slow readers never hold the task.
+import assert from 'node:assert/strict'
+import http from 'node:http'
+import { slugid } from 'taskcluster-client'
+import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
+import { FakeQueue } from '../helpers/fake-queue/index.js'
+import { backingLog, until } from '../helpers/tasks.js'
+import { runWorker } from '../helpers/worker.js'
+
+/** A reader of a live log URL: collects bytes; can be paused (it then stops reading its socket). */
+function follow(url: string): { chunks: Buffer[]; text: () => string; done: Promise<void>; pause(): void; resume(): void; status: Promise<number> } {
+  const chunks: Buffer[] = []
+  let res: http.IncomingMessage | undefined
+  let setStatus!: (n: number) => void
+  const status = new Promise<number>((r) => (setStatus = r))
+  const done = new Promise<void>((resolve, reject) => {
+    http
+      .get(url, (r) => {
+        res = r
+        setStatus(r.statusCode ?? 0)
+        r.on('data', (c: Buffer) => chunks.push(c))
+        r.on('end', resolve)
+        r.on('error', reject)
+      })
+      .on('error', reject)
+  })
+  return { chunks, text: () => Buffer.concat(chunks).toString('utf8'), done, status, pause: () => res?.pause(), resume: () => res?.resume() }
+}
+
+describe('live log', function () {
+  let fake: FakeQueue
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake.stop())
+
+  it('is readable while the task runs, and its final bytes equal the backing log', async () => {
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo first; sleep 1; echo second']], maxRunTime: 30 } })
+    // idle timeout, not a task count: the worker (and its live log server) stays up after the task
+    const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+    await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+    const ref = fake.artifacts(taskId).get('public/logs/live.log')!
+    assert.match(ref.url!, /^http:\/\/127\.0\.0\.1:\d+\/log\/[A-Za-z0-9_-]{32}$/)
+    assert.equal(ref.contentType, 'text/plain; charset=utf-8')
+    const readers = Array.from({ length: 10 }, () => follow(ref.url!))
+    assert.equal(await readers[0]!.status, 200)
+    await until(() => readers.every((r) => /^first$/m.test(r.text())))
+    assert.equal(fake.status(taskId).runs[0]!.state, 'running', 'output seen while the task still runs')
+    await Promise.all(readers.map((r) => r.done))
+    await fake.waitForResolution(taskId)
+    const backing = backingLog(fake, taskId)
+    assert.match(backing, /=== Task Finished ===/)
+    for (const r of readers) assert.equal(r.text(), backing)
+    assert.equal(fake.artifacts(taskId).get('public/logs/live.log')!.storageType, 'link', 'replaced by a link at the end')
+    const late = follow(ref.url!)
+    assert.equal(await late.status, 401, 'the token is gone once the task is over')
+    await late.done
+    assert.equal((await worker).exitCode, 68)
+  })
+
+  it('a reader that stops reading never holds the task, and gets every byte once it reads again', async () => {
+    const taskId = slugid()
+    // ~8 MB of output, far more than a socket buffers
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'sleep 0.5; i=0; while [ $i -lt 2000 ]; do head -c 4000 /dev/zero | tr "\\0" "x"; echo; i=$((i+1)); done']], maxRunTime: 60 } })
+    const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+    await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+    const slow = follow(fake.artifacts(taskId).get('public/logs/live.log')!.url!)
+    await slow.status
+    slow.pause()
+    // the task finishes and resolves although the reader reads nothing
+    assert.deepEqual(await fake.waitForResolution(taskId), fake.state.get(taskId).runs[0])
+    assert.equal(fake.status(taskId).runs[0]!.state, 'completed')
+    slow.resume()
+    await slow.done
+    assert.equal(slow.text(), backingLog(fake, taskId))
+    await worker
+  })
+
+  it('is not offered when the worker config turns it off', async () => {
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['true']], maxRunTime: 30 } })
+    await runWorker(fake, { numberOfTasksToRun: 1, enableLiveLog: false })
+    const created = fake.requests.filter((r) => r.method === 'createArtifact' && r.params[0] === taskId).map((r) => decodeURIComponent(r.params[2]!))
+    assert.deepEqual(created, ['public/logs/live_backing.log', 'public/logs/live.log'], 'no reference first: only the backing log and its link')
+  })
+
+  describe('docker tasks (real engine)', function () {
+    before(async function () {
+      if (!dockerTestsEnabled()) this.skip()
+      await dockerForTests()
+    })
+
+    it('is readable while the container runs, at the payload’s log name, and ends with the backing log’s bytes', async () => {
+      const taskId = slugid()
+      await fake.createTask(taskId, { payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo first; sleep 1; echo second'], maxRunTime: 30, log: 'public/logs/container.log' } })
+      const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+      await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/container.log')?.storageType === 'reference')
+      const reader = follow(fake.artifacts(taskId).get('public/logs/container.log')!.url!)
+      await until(() => /^first\r?$/m.test(reader.text()))
+      assert.equal(fake.status(taskId).runs[0]!.state, 'running', 'output seen while the container still runs')
+      await reader.done
+      await fake.waitForResolution(taskId)
+      const backing = backingLog(fake, taskId, 0, 'public/logs/container_backing.log')
+      assert.match(backing, /Successful task run with exit code: 0/)
+      assert.equal(reader.text(), backing)
+      assert.equal((await worker).exitCode, 68)
+    })
+  })
+})
