@@ -7,10 +7,11 @@
 
 import { copyFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Feature, FeatureFactory, TaskContext } from '../src/contract/executor.js'
+import type { ChainOfTrustCertificate } from '../src/contract/family.js'
+import type { Feature, FeatureFactory } from '../src/contract/feature.js'
+import type { TaskContext } from '../src/contract/task-context.js'
 import { signDetached, type SigningKey } from '../src/lib/ed25519.js'
-import { TaskFailure, type WorkerError } from '../src/contract/errors.js'
-import { uploadsArtifactsAfterAbort } from '../src/contract/outcome.js'
+import { TaskFailure, type AbortReason } from '../src/contract/errors.js'
 import { sha256File } from '../src/lib/sha256.js'
 
 export const CERTIFIED_LOG = 'public/logs/certified.log'
@@ -21,73 +22,40 @@ export function chainOfTrustFeature(key: SigningKey): FeatureFactory {
   return () => new ChainOfTrust(key)
 }
 
-export interface ChainOfTrustCertificate {
-  chainOfTrustVersion: 1
-  artifacts: Record<string, { sha256: string }>
-  task: unknown
-  taskId: string
-  runId: number
-  workerGroup: string
-  workerId: string
-  environment: Record<string, unknown>
-}
-
-/**
- * The certificate's bytes. generic-worker marshals it with Go's encoding/json (two-space
- * indent, map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped); docker-worker with
- * JSON.stringify. Verifiers parse it, but the signature covers these exact bytes.
- */
-export function certificateBytes(cert: ChainOfTrustCertificate, family: TaskContext['family']): Buffer {
-  if (family === 'docker') return Buffer.from(JSON.stringify(cert, null, 2))
-  const sorted = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v
-  // The top level keeps the certificate's field order (a Go struct); maps inside are sorted.
-  const top = Object.fromEntries(Object.entries(cert).map(([k, v]) => [k, sorted(v)]))
-  const text = JSON.stringify(top, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  return Buffer.from(text)
-}
-
-/** Where a generic-worker task may leave data for its certificate (generic-worker 81.0.0). */
-export const ADDITIONAL_DATA_FILE = 'chain-of-trust-additional-data.json'
 const ADDITIONAL_DATA_MAX_BYTES = 1024 * 1024
 
 /**
- * The JSON object a generic-worker task wrote to chain-of-trust-additional-data.json in its task
- * directory: its keys join the certificate's. The schema says only that tasks "inject additional
- * data into the certificate"; that the object's keys join the top level, and that a key the
- * worker itself vouches for (taskId, artifacts, environment…) is refused rather than
- * overwritten, are megalodon's reading, unverified against upstream's code. Docker payloads have
- * no such file (docker-worker had none).
+ * The JSON object a task wrote to its family's additional-data file (generic-worker's
+ * chain-of-trust-additional-data.json) in its task directory: its keys join the certificate's.
+ * The schema says only that tasks "inject additional data into the certificate"; that the
+ * object's keys join the top level, and that a key the worker itself vouches for (taskId,
+ * artifacts, environment…) is refused rather than overwritten, are megalodon's reading,
+ * unverified against upstream's code. docker-worker had no such file.
  */
 async function additionalData(ctx: TaskContext): Promise<Record<string, unknown>> {
-  if (ctx.family !== 'generic' || !ctx.readTaskFile) return {}
+  const file = ctx.profile.featureFacts.chainOfTrust.additionalDataFile
+  if (!file || !ctx.readTaskFile) return {}
   let content: Buffer | undefined
   try {
-    content = await ctx.readTaskFile(ADDITIONAL_DATA_FILE, ADDITIONAL_DATA_MAX_BYTES)
+    content = await ctx.readTaskFile(file, ADDITIONAL_DATA_MAX_BYTES)
   } catch (err) {
-    throw new TaskFailure(`chain of trust: cannot read ${ADDITIONAL_DATA_FILE}: ${(err as Error).message}`)
+    throw new TaskFailure(`chain of trust: cannot read ${file}: ${(err as Error).message}`)
   }
   if (content === undefined) return {}
   let data: unknown
   try {
     data = JSON.parse(content.toString('utf8'))
   } catch (err) {
-    throw new TaskFailure(`chain of trust: ${ADDITIONAL_DATA_FILE} is not valid JSON: ${(err as Error).message}`)
+    throw new TaskFailure(`chain of trust: ${file} is not valid JSON: ${(err as Error).message}`)
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TaskFailure(`chain of trust: ${ADDITIONAL_DATA_FILE} must hold a JSON object`)
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TaskFailure(`chain of trust: ${file} must hold a JSON object`)
   const clashes = Object.keys(data).filter((k) => WORKER_KEYS.has(k))
-  if (clashes.length > 0) throw new TaskFailure(`chain of trust: ${ADDITIONAL_DATA_FILE} may not set what the worker vouches for: ${clashes.join(', ')}`)
-  ctx.log.info(`Adding ${Object.keys(data).length} key(s) from ${ADDITIONAL_DATA_FILE} to the chain of trust certificate`)
+  if (clashes.length > 0) throw new TaskFailure(`chain of trust: ${file} may not set what the worker vouches for: ${clashes.join(', ')}`)
+  ctx.log.info(`Adding ${Object.keys(data).length} key(s) from ${file} to the chain of trust certificate`)
   return data as Record<string, unknown>
 }
 
 const WORKER_KEYS = new Set(['chainOfTrustVersion', 'artifacts', 'task', 'taskId', 'runId', 'workerGroup', 'workerId', 'environment'])
-
-// Content types as each legacy worker labelled these artifacts; all are gzip-encoded.
-const contentTypes = {
-  generic: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
-  docker: { log: 'text/plain', json: 'text/plain', sig: 'application/octet-stream' },
-} as const
 
 class ChainOfTrust implements Feature {
   readonly name = 'chainOfTrust'
@@ -102,10 +70,11 @@ class ChainOfTrust implements Feature {
   async stop(ctx: TaskContext): Promise<void> {
     // Only a run whose artifacts were uploaded is vouched for: never after a cancel, and after
     // other aborts only where the family still uploads artifacts.
-    if (ctx.signal.aborted && !uploadsArtifactsAfterAbort(ctx.family, ctx.signal.reason as WorkerError)) return
+    if (ctx.signal.aborted && !ctx.profile.outcomes.uploadsArtifactsAfter(ctx.signal.reason as AbortReason)) return
     // the task's own additions are checked before anything is published: bad ones fail the run
     const additional = await additionalData(ctx)
-    const types = contentTypes[ctx.family]
+    const facts = ctx.profile.featureFacts.chainOfTrust
+    const types = facts.contentTypes
     const dir = path.join(ctx.taskDir, 'generic-worker')
     const expires = ctx.task.expires
 
@@ -120,11 +89,11 @@ class ChainOfTrust implements Feature {
     }
     const c = ctx.config
     const environment: Record<string, unknown> = { publicIpAddress: c.publicIP, privateIpAddress: c.privateIP }
-    // Both list the cloud instance when known; only generic-worker the availability zone.
+    // Both list the cloud instance when known; the family adds its own (generic-worker: the zone).
     if (c.instanceID) environment.instanceId = c.instanceID
     if (c.instanceType) environment.instanceType = c.instanceType
     if (c.region) environment.region = c.region
-    if (c.availabilityZone && ctx.family === 'generic') environment.availabilityZone = c.availabilityZone
+    Object.assign(environment, facts.environment(c))
     Object.assign(environment, await ctx.provenance?.())
     const cert: ChainOfTrustCertificate = {
       chainOfTrustVersion: 1,
@@ -136,7 +105,7 @@ class ChainOfTrust implements Feature {
       workerId: c.workerId,
       environment,
     }
-    const bytes = certificateBytes({ ...cert, ...additional }, ctx.family)
+    const bytes = facts.certificateBytes({ ...cert, ...additional })
     const jsonPath = path.join(dir, 'chain-of-trust.json')
     const sigPath = path.join(dir, 'chain-of-trust.json.sig')
     await writeFile(jsonPath, bytes)

@@ -6,19 +6,15 @@
 // Sessions end when the task ends.
 
 import { randomBytes } from 'node:crypto'
-import type { Feature, FeatureFactory, TaskContext } from '../src/contract/executor.js'
-import { MalformedPayload } from '../src/contract/errors.js'
+import type { Feature, FeatureFactory } from '../src/contract/feature.js'
+import type { TaskContext } from '../src/contract/task-context.js'
 import type { InteractiveServer } from '../src/servers/interactive-server.js'
-import { missingScopesProblem } from '../src/lib/scopes.js'
 
 export interface InteractiveOptions {
   server: InteractiveServer
   /** e.g. `ws://203.0.113.7:53654`: what the UI connects to. */
   baseUrl: string
 }
-
-/** Where each legacy worker published the shell page's link. */
-export const SHELL_ARTIFACT = { docker: 'private/docker-worker/shell.html', generic: 'private/generic-worker/shell.html' } as const
 
 export function interactiveFeature(options: InteractiveOptions): FeatureFactory {
   return (_ctx, payload) => new Interactive(options, payload.maxRunTimeSecs)
@@ -33,18 +29,20 @@ class Interactive implements Feature {
     private readonly maxRunTimeSecs: number,
   ) {}
 
+  // generic-worker asks the task for a scope per worker pool; docker-worker asked none.
+  requiredScopes(ctx: TaskContext): string[] {
+    return ctx.profile.featureFacts.interactive.requiredScopes(ctx.config)
+  }
+
   async start(ctx: TaskContext): Promise<void> {
     const { config } = ctx
-    // generic-worker asks the task for a scope per worker pool; docker-worker asked none.
-    const missing = ctx.family === 'generic' ? missingScopesProblem('interactive', ctx.task.scopes, [`generic-worker:interactive:${config.provisionerId}/${config.workerType}`]) : undefined
-    if (missing) throw new MalformedPayload('the task lacks the scopes for a feature it asks for', [missing])
     if (!ctx.openTerminal) throw new Error('this executor cannot open a terminal for the interactive feature')
     this.token = randomBytes(24).toString('base64url')
     this.options.server.serve(this.token, ctx.openTerminal)
     const socketUrl = `${this.options.baseUrl}/shell/${this.token}`
     const page = `${config.rootURL.replace(/\/$/, '')}/shell/?v=1&socketUrl=${encodeURIComponent(socketUrl)}&taskId=${ctx.taskId}`
     const expires = new Date(Math.min(Date.now() + this.maxRunTimeSecs * 1000, Date.parse(ctx.task.expires))).toISOString()
-    const name = SHELL_ARTIFACT[ctx.family]
+    const name = ctx.profile.featureFacts.interactive.artifactName
     await ctx.publisher.publish({ kind: 'reference', name, url: page, contentType: 'text/html', expires }, ctx.signal)
     ctx.log.info(`An interactive shell is open while the task runs: see the artifact ${name}`)
   }

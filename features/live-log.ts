@@ -3,7 +3,8 @@
 // the backing log at the end. A live log that cannot be published is a warning, never a failure.
 
 import { randomBytes } from 'node:crypto'
-import type { Feature, FeatureFactory, TaskContext } from '../src/contract/executor.js'
+import type { Feature, FeatureFactory } from '../src/contract/feature.js'
+import type { TaskContext } from '../src/contract/task-context.js'
 import type { LiveLogServer } from '../src/servers/livelog-server.js'
 
 export interface LiveLogOptions {

@@ -10,7 +10,8 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import Hawk from 'hawk'
-import type { Feature, FeatureFactory, TaskContext } from '../src/contract/executor.js'
+import type { Feature, FeatureFactory } from '../src/contract/feature.js'
+import type { TaskContext } from '../src/contract/task-context.js'
 import type { Credentials } from '../src/contract/taskcluster.js'
 
 export interface ProxyOptions {
@@ -71,8 +72,7 @@ class TaskclusterProxy implements Feature {
 
   private signing(ctx: TaskContext) {
     const c = this.current(ctx)
-    // docker-worker's proxy could also create the run's artifacts, whatever the task's scopes.
-    const scopes = ctx.family === 'docker' ? [...ctx.task.scopes, `queue:create-artifact:${ctx.taskId}/${ctx.runId}`] : ctx.task.scopes
+    const scopes = [...ctx.task.scopes, ...ctx.profile.featureFacts.taskclusterProxy.extraScopes(ctx.taskId, ctx.runId)]
     return { credentials: { id: c.clientId, key: c.accessToken, algorithm: 'sha256' as const }, ext: hawkExt(c, scopes) }
   }
 

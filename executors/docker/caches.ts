@@ -41,16 +41,15 @@ export class CacheManager {
     this.pool = new CachePool(dockerCacheLayout(cachesDir))
   }
 
-  async acquire(cache: Record<string, string>): Promise<MountedCache[]> {
-    const mounted: MountedCache[] = []
+  /** Takes an instance of each cache, handing each to `onAcquired` the moment it is held (so it is released whatever follows). */
+  async acquire(cache: Record<string, string>, onAcquired: (mounted: MountedCache) => void): Promise<void> {
     for (const [name, mountPoint] of Object.entries(cache)) {
       if (name.includes('::') || name.includes('/') || name === '.' || name === '..') throw new Error(`invalid cache name "${name}"`)
       const { instance, fresh } = await this.pool.acquire(name)
       const dir = this.pool.pathOf(instance)
+      onAcquired({ name, mountPoint, instance, dir })
       if (fresh) await mkdir(dir, { recursive: true })
-      mounted.push({ name, mountPoint, instance, dir })
     }
-    return mounted
   }
 
   /** Destroy the instances purge requests name (created before the request); one in use goes when released. */

@@ -1,24 +1,26 @@
-// The docker executor: docker-worker payloads in a real Docker engine (through dockerode).
-// This version runs images by name (pulled when missing), command, env, maxRunTime,
-// onExitStatus, caches, privileged mode, devices, allowPtrace, images from artifacts
-// (task-image, indexed-image) and file/directory artifacts, with docker-worker's log and
-// resolutions; the features of the features issue (taskclusterProxy, chainOfTrust,
-// interactive) are refused by name until they exist for containers.
+// The docker executor: docker-worker payloads in a real Docker engine (through dockerode):
+// images by name (pulled when missing) or from artifacts (task-image, indexed-image), command,
+// env, maxRunTime, onExitStatus, caches, privileged mode, devices, allowPtrace, file and
+// directory artifacts, and what the features need of a container (a network the proxy
+// listens on, `docker exec` terminals, the image's hash for the chain of trust).
 
 import type Docker from 'dockerode'
 import { purgeRequestsFor } from '../../src/taskcluster/purge-cache.js'
 import { ResourceUnavailable, TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/contract/errors.js'
-import type { TaskContext, TaskExecutor } from '../../src/contract/executor.js'
+import type { TaskContext } from '../../src/contract/task-context.js'
+import type { TaskExecutor, UndoStack } from '../../src/contract/executor.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
 import { createTaskNetwork, docker, engineAnswers, execTerminal, removeLeftovers, removeTaskNetwork, removeWorkerContainers, runContainer, type Leftovers, type TaskNetwork } from './container.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
-import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
-import { validateDockerPayload, type DockerPayload } from './payload.js'
+import { dockerFamily } from './family.js'
+import type { DockerPayload } from './payload.js'
 
-interface DockerPrepared {
+export interface DockerRun {
   payload: DockerPayload
+  /** Where run() registers the container's removal once it exists. */
+  undo: UndoStack
   image: string
   access: HostAccess
   caches: MountedCache[]
@@ -60,32 +62,16 @@ function abortMessage(reason: WorkerError, maxRunTime: number): string {
 }
 
 /** One docker executor per worker: it owns that worker's cache instances. */
-export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepared> {
+export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
   const cacheManagers = new Map<string, CacheManager>()
   const loadedImages: ImageCache = new Map()
   const leftovers: Leftovers = { containers: new Set(), networks: new Set() }
   const cachesFor = (dir: string) => cacheManagers.get(dir) ?? cacheManagers.set(dir, new CacheManager(dir)).get(dir)!
   return {
     name: 'docker',
-    family: 'docker',
-    logFormat: dockerWorkerLogFormat,
+    profile: dockerFamily,
 
-    accepts: (payload) => typeof payload === 'object' && payload !== null && 'image' in payload,
-
-    validatePayload: validateDockerPayload,
-
-    // docker-worker's features: the live log unless turned off, the others when asked for.
-    features(payload) {
-      const f = payload.features ?? {}
-      const wanted: Array<{ name: string; required: boolean }> = []
-      if (f.localLiveLog !== false) wanted.push({ name: 'liveLog', required: false })
-      if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
-      if (f.interactive === true) wanted.push({ name: 'interactive', required: true })
-      if (f.chainOfTrust === true) wanted.push({ name: 'chainOfTrust', required: true })
-      return wanted
-    },
-
-    async prepare(ctx, payload) {
+    async prepare(ctx, payload, undo) {
       if (!(await engineAnswers())) {
         ctx.log.error('The Docker engine does not answer; the task cannot start and is resolved as an exception.')
         throw new ResourceUnavailable('the Docker engine does not answer')
@@ -113,13 +99,24 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         // docker-worker asked the purge-cache service before it mounted caches
         await cachesFor(ctx.config.cachesDir).applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(m)))
       }
-      const caches = await cachesFor(ctx.config.cachesDir).acquire(payload.cache ?? {})
-      for (const c of caches) ctx.log.info(`using cache "${c.name}" -> ${c.dir}`)
-      const prepared: DockerPrepared = { payload, image: resolved.reference, access, caches }
+      const prepared: DockerRun = { payload, undo, image: resolved.reference, access, caches: [] }
+      const cacheManager = cachesFor(ctx.config.cachesDir)
+      // docker-worker purged caches only for a non-zero exit code listed in purgeCaches
+      const purge = () => {
+        const code = prepared.exitCode
+        return code !== undefined && code !== 0 && (payload.onExitStatus?.purgeCaches ?? []).includes(code)
+      }
+      await cacheManager.acquire(payload.cache ?? {}, (mounted) => {
+        prepared.caches.push(mounted)
+        undo.defer(() => cacheManager.release([mounted], purge()))
+      })
+      for (const c of prepared.caches) ctx.log.info(`using cache "${c.name}" -> ${c.dir}`)
       if (payload.features?.taskclusterProxy) {
         // The proxy listens on the worker side of the task's own network; the container knows
         // that address as `taskcluster`, so TASKCLUSTER_PROXY_URL is http://taskcluster.
         const network = await createTaskNetwork(`${ctx.taskId}-${ctx.runId}`, `${ctx.config.workerGroup}/${ctx.config.workerId}`)
+        // what the engine cannot remove now (it is restarting) is removed before a later task
+        undo.defer(() => removeTaskNetwork(network).catch(() => void leftovers.networks.add(network.name)))
         prepared.network = network
         ctx.reach = {
           listenHost: network.gateway,
@@ -158,7 +155,10 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
         network: prepared.network,
         log: ctx.log,
         signal: ctx.signal,
-        onCreated: (c) => (prepared.container = c),
+        onCreated: (c) => {
+          prepared.container = c
+          prepared.undo.defer(() => c.remove({ force: true, v: true }).catch(() => void leftovers.containers.add(c.id)))
+        },
       })
       } catch (err) {
         // The engine itself went away (restarted, crashed): not the task's doing.
@@ -183,25 +183,12 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerPrepar
       return collectDockerArtifacts({ container: prepared.container, artifacts: prepared.payload.artifacts ?? {}, taskDir: ctx.taskDir, taskExpires: ctx.task.expires, log: ctx.log })
     },
 
-    async cleanup(ctx, prepared) {
-      // docker-worker purged caches only for a non-zero exit code listed in purgeCaches
-      const code = prepared.exitCode
-      const purge = code !== undefined && code !== 0 && (prepared.payload.onExitStatus?.purgeCaches ?? []).includes(code)
-      await cachesFor(ctx.config.cachesDir).release(prepared.caches, purge)
-      // What the engine cannot remove now (it is restarting) is removed before a later task.
-      if (prepared.container) await prepared.container.remove({ force: true, v: true }).catch(() => leftovers.containers.add(prepared.container!.id))
-      if (prepared.network) await removeTaskNetwork(prepared.network).catch(() => leftovers.networks.add(prepared.network!.name))
+    async collectGarbage({ config, log }, enough) {
+      await cachesFor(config.cachesDir).evict(enough, (m) => log('info', m))
     },
 
-    async collectGarbage(config, enough, log) {
-      await cachesFor(config.cachesDir).evict(enough, log)
-    },
-
-    async startup(config) {
+    async startup({ config }) {
       await removeWorkerContainers(`${config.workerGroup}/${config.workerId}`)
     },
-
-    logHeader: writeDockerHeader,
-    logFooter: writeDockerFooter,
   }
 }

@@ -9,7 +9,7 @@ import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { decompressor } from '../../src/lib/archives/index.js'
 import { scopeSatisfied } from '../../src/lib/scopes.js'
 import { withRetry } from '../../src/taskcluster/retry.js'
-import type { TaskContext } from '../../src/contract/executor.js'
+import type { TaskContext } from '../../src/contract/task-context.js'
 import { docker, ensureImage, type RegistryCredentials } from './container.js'
 import type { DockerPayload } from './payload.js'
 

@@ -3,9 +3,9 @@
 // `Successful task run with exit code: N completed in S seconds` footer.
 
 import os from 'node:os'
-import { FeatureNotOffered, MalformedPayload } from '../../src/contract/errors.js'
+import { FeatureNotOffered, MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/errors.js'
 import type { LogFormat } from '../../src/lib/task-log.js'
-import type { RunSummary, TaskContext } from '../../src/contract/executor.js'
+import type { RunSummary, TaskContext } from '../../src/contract/task-context.js'
 
 export const dockerWorkerLogFormat: LogFormat = {
   info: (line, now) => `[taskcluster ${now.toISOString().replace('T', ' ')}] ${line}`,
@@ -37,7 +37,7 @@ export function writeDockerFooter(ctx: TaskContext, summary: RunSummary): void {
   const { log } = ctx
   const err = summary.error
   if (err instanceof MalformedPayload) {
-    if (err.message === 'the task payload is invalid') {
+    if (err instanceof PayloadSchemaInvalid) {
       log.error('`task.payload` format is invalid json schema errors:')
       log.write(JSON.stringify(err.problems, null, 2) + '\n')
     } else for (const p of err.problems) log.error(p)

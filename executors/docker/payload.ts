@@ -2,10 +2,10 @@
 // (refused by name, never half-run).
 
 import type { WorkerConfig } from '../../src/config/config.js'
-import { MalformedPayload } from '../../src/contract/errors.js'
+import { MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/errors.js'
 import { describeSchemaError } from '../../src/lib/schema-errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
-import type { ValidatedPayload } from '../../src/contract/executor.js'
+import type { ValidatedPayload } from '../../src/contract/task-context.js'
 import { dockerPayloadValidator } from './schema.js'
 
 export interface DockerPayload {
@@ -33,7 +33,7 @@ export function validateDockerPayload(task: TaskDefinition, config: WorkerConfig
   const copy: unknown = structuredClone(task.payload)
   const validate = dockerPayloadValidator()
   if (!validate(copy)) {
-    throw new MalformedPayload('the task payload is invalid', (validate.errors ?? []).map((e) => describeSchemaError(e, copy)))
+    throw new PayloadSchemaInvalid((validate.errors ?? []).map((e) => describeSchemaError(e, copy)))
   }
   const payload = copy as DockerPayload
   const problems: string[] = []

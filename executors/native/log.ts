@@ -3,9 +3,9 @@
 
 import { formatGoDurationMs } from '../../src/lib/go-duration.js'
 import { formatBytes, type MemorySummary } from './resource-monitor.js'
-import { MalformedPayload, WorkerError } from '../../src/contract/errors.js'
+import { MalformedPayload, PayloadSchemaInvalid, WorkerError } from '../../src/contract/errors.js'
 import type { LogFormat, TaskLog } from '../../src/lib/task-log.js'
-import type { RunSummary, TaskContext } from '../../src/contract/executor.js'
+import type { RunSummary, TaskContext } from '../../src/contract/task-context.js'
 import { payloadSchema } from './schema.js'
 
 export const genericWorkerLogFormat: LogFormat = {
@@ -74,7 +74,7 @@ export function writeCommandResult(log: TaskLog, r: CommandResult): void {
 export function writeFooter(ctx: TaskContext, summary: RunSummary): void {
   const { log } = ctx
   const err = summary.error
-  if (err instanceof MalformedPayload && err.problems.length > 0 && err.message === 'the task payload is invalid') {
+  if (err instanceof PayloadSchemaInvalid && err.problems.length > 0) {
     log.error('TASK FAIL since the task payload is invalid. See errors:')
     for (const p of err.problems) log.error(`- ${p}`)
     log.info('Task payload for this worker type must conform to the following jsonschema:')

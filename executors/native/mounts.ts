@@ -21,7 +21,7 @@ import { purgeRequestsFor } from '../../src/taskcluster/purge-cache.js'
 import { sha256File } from '../../src/lib/sha256.js'
 import { artifactDownloadRetry, withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
-import type { TaskContext } from '../../src/contract/executor.js'
+import type { TaskContext } from '../../src/contract/task-context.js'
 import { decompressFile, extractArchive, type ArchiveFormat, type CompressionFormat } from '../../src/lib/archives/index.js'
 
 export type Content =

@@ -3,10 +3,10 @@
 // payload asking for that is refused by name, never silently half-run.
 
 import type { WorkerConfig } from '../../src/config/config.js'
-import { MalformedPayload } from '../../src/contract/errors.js'
+import { MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/errors.js'
 import { describeSchemaError } from '../../src/lib/schema-errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
-import type { ValidatedPayload } from '../../src/contract/executor.js'
+import type { ValidatedPayload } from '../../src/contract/task-context.js'
 import { isCache, type Mount } from './mounts.js'
 import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
@@ -98,7 +98,7 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
   const validate = platform.name === 'windows' ? windowsPayloadValidator() : config.engine === 'multiuser' ? multiuserPayloadValidator() : payloadValidator()
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) => describeSchemaError(e, copy))
-    throw new MalformedPayload('the task payload is invalid', [...new Set(problems)])
+    throw new PayloadSchemaInvalid([...new Set(problems)])
   }
   const payload = copy as NativePayload
   const problems: string[] = []

@@ -45,20 +45,20 @@ async function localCommand(file: string, opts: { artifacts?: string; config?: s
 async function validateCommand(file: string): Promise<number> {
   const text = await readFile(file, 'utf8')
   const task = taskFromFile(/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text))
-  const executor = defaultExecutors().find((e) => e.accepts(task.payload))
+  const executor = defaultExecutors().find((e) => e.profile.accepts(task.payload))
   if (!executor) {
     process.stdout.write('invalid: no executor of this worker accepts this payload\n')
     return 1
   }
   try {
-    executor.validatePayload(task, buildConfig([]))
+    executor.profile.validate(task, buildConfig([]))
   } catch (err) {
     if (!(err instanceof MalformedPayload)) throw err
-    process.stdout.write(`invalid ${executor.family} payload: ${err.message}\n`)
+    process.stdout.write(`invalid ${executor.profile.name} payload: ${err.message}\n`)
     for (const p of err.problems) process.stdout.write(`- ${p}\n`)
     return 1
   }
-  process.stdout.write(`valid ${executor.family} payload\n`)
+  process.stdout.write(`valid ${executor.profile.name} payload\n`)
   return 0
 }
 

@@ -10,8 +10,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
-import { backingLogName as dockerBackingLogName } from '../../executors/docker/payload.js'
-import type { FeatureTable, TaskExecutor } from '../contract/executor.js'
+import type { FeatureTable } from '../contract/feature.js'
+import type { TaskExecutor } from '../contract/executor.js'
 import { chainOfTrustFeature } from '../../features/chain-of-trust.js'
 import { taskclusterProxyFeature } from '../../features/taskcluster-proxy.js'
 import { buildConfig, type RawConfig } from '../config/config.js'
@@ -118,10 +118,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayReport> {
     report.why = `run ${run.runId} is still ${run.state}`
     return report
   }
-  const executor = options.executors.find((e) => e.accepts(task.payload))
-  report.family = executor?.family
+  const executor = options.executors.find((e) => e.profile.accepts(task.payload))
+  report.family = executor?.profile.name
   const productionArtifacts = await listAll(queue, taskId, run.runId)
-  const logName = backingLogOf(task)
+  const logName = (executor?.profile ?? options.executors[0]!.profile).replay.backingLogName(task.payload)
   const productionLog = productionArtifacts.some((a) => a.name === logName) ? await downloadText(queue, taskId, run.runId, logName).catch(() => '') : ''
   report.production = { state: run.state, reason: run.reasonResolved, exitCode: exitCodeFromLog(productionLog), footer: footerOf(productionLog) }
 
@@ -213,14 +213,6 @@ export function needsCredentials(task: TaskDefinition): string[] {
     if (name && !name.startsWith('public/')) needs.push(`private artifact mount ${name}`)
   }
   return needs
-}
-
-/** The production run's backing log, named as each legacy worker named it. */
-function backingLogOf(task: TaskDefinition): string {
-  const payload = task.payload as Record<string, unknown>
-  if (payload && 'image' in payload) return dockerBackingLogName(typeof payload.log === 'string' ? payload.log : 'public/logs/live.log')
-  const logs = payload?.logs as { backing?: string } | undefined
-  return logs?.backing ?? 'public/logs/live_backing.log'
 }
 
 /** The task's exit code as either legacy worker's log states it (the last one stated). */

@@ -2,6 +2,8 @@
 // is a WorkerError with a stable machine code; src/run/resolution.ts maps codes to resolutions,
 // and nothing else ever looks at an error's message to decide what to do.
 
+import type { FeatureName } from './feature.js'
+
 export type WorkerErrorCode =
   | 'MALFORMED_PAYLOAD'
   | 'RESOURCE_UNAVAILABLE'
@@ -32,6 +34,13 @@ export class MalformedPayload extends WorkerError {
   }
 }
 
+/** The payload fails its family's JSON schema; `problems` are the schema errors in the legacy wording. */
+export class PayloadSchemaInvalid extends MalformedPayload {
+  constructor(problems: string[]) {
+    super('the task payload is invalid', problems)
+  }
+}
+
 /** Something the task needs from outside is unavailable right now: `exception/resource-unavailable`. */
 export class ResourceUnavailable extends WorkerError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -46,7 +55,7 @@ export class ResourceUnavailable extends WorkerError {
  */
 export class FeatureNotOffered extends WorkerError {
   readonly problems: string[]
-  constructor(readonly feature: string, problem: string) {
+  constructor(readonly feature: FeatureName, problem: string) {
     super('FEATURE_NOT_OFFERED', problem)
     this.problems = [problem]
   }

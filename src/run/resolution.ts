@@ -1,9 +1,10 @@
 // The one place where the outcome of a task run becomes a Queue resolution.
-// The two legacy workers disagree on some rows; each payload family keeps its own worker's
-// behaviour (see ../shared/DESIGN.md "Resolution" and the tests in test/unit/resolution.test.ts).
+// The two legacy workers disagree on some rows; those rows come from the run's family profile
+// (FamilyOutcomes), so this table holds no family literal (tests: test/unit/resolution.test.ts).
 
 import { WorkerError, type WorkerErrorCode } from '../contract/errors.js'
-import type { ExceptionReason, PayloadFamily, Resolution } from '../contract/outcome.js'
+import type { FamilyOutcomes } from '../contract/family.js'
+import type { ExceptionReason, Resolution } from '../contract/outcome.js'
 
 export interface RunOutcome {
   /** The first error of the run (setup error, abort reason, upload failure…), if any. */
@@ -24,7 +25,7 @@ const exceptionByCode: Partial<Record<WorkerErrorCode, ExceptionReason>> = {
   CONFIG_INVALID: 'internal-error',
 }
 
-export function resolve(family: PayloadFamily, outcome: RunOutcome): Resolution {
+export function resolve(rules: FamilyOutcomes, outcome: RunOutcome): Resolution {
   const { error, exitCode } = outcome
   if (error !== undefined) {
     if (!(error instanceof WorkerError)) return { state: 'exception', reason: 'internal-error' }
@@ -35,7 +36,7 @@ export function resolve(family: PayloadFamily, outcome: RunOutcome): Resolution 
       case 'TASK_FAILURE':
         return { state: 'failed' }
       case 'FEATURE_NOT_OFFERED':
-        return family === 'docker' ? { state: 'failed' } : { state: 'exception', reason: 'malformed-payload' }
+        return rules.featureNotOffered.resolution
       default:
         return { state: 'exception', reason: exceptionByCode[error.code] ?? 'internal-error' }
     }
@@ -44,9 +45,7 @@ export function resolve(family: PayloadFamily, outcome: RunOutcome): Resolution 
     if (outcome.retryExitCodes?.includes(exitCode)) return { state: 'exception', reason: 'intermittent-task' }
     return { state: 'failed' }
   }
-  // generic-worker fails a task whose non-optional artifact is missing; docker-worker uploads
-  // an error artifact and leaves the resolution alone.
-  if ((outcome.artifactErrors ?? 0) > 0 && family === 'generic') return { state: 'failed' }
+  if ((outcome.artifactErrors ?? 0) > 0 && rules.missingArtifactFails) return { state: 'failed' }
   return { state: 'completed' }
 }
 

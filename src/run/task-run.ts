@@ -1,22 +1,25 @@
 // One claimed run, start to finish, as one readable function walking the stages of
-// DESIGN.md. Every stage honours one AbortSignal whose reason says why (max run time,
+// ARCHITECTURE.md. Every stage honours one AbortSignal whose reason says why (max run time,
 // cancelled, worker shutdown); the resolution is decided once, at the end, by resolution.ts.
 
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import PQueue from 'p-queue'
-import type { Feature, FeatureTable, TaskContext, TaskExecutor, ValidatedPayload } from '../contract/executor.js'
 import type { ArtifactPublisher, ArtifactSpec } from '../contract/artifacts.js'
+import type { TaskExecutor } from '../contract/executor.js'
+import type { Feature, FeatureTable } from '../contract/feature.js'
+import type { Resolution } from '../contract/outcome.js'
+import type { TaskContext, ValidatedPayload } from '../contract/task-context.js'
+import type { Credentials, Reclaimed, TaskClaim } from '../contract/taskcluster.js'
+import { InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
 import type { WorkerConfig } from '../config/config.js'
-import { FeatureNotOffered, InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
 import type { Logger } from '../lib/logger.js'
-import { startReclaimer } from './reclaimer.js'
-import { uploadsArtifactsAfterAbort, type Resolution } from '../contract/outcome.js'
-import { resolve } from './resolution.js'
-import { featureNotEnabledProblem } from '../lib/scopes.js'
 import { createTaskDir } from '../lib/task-dir.js'
 import { TaskLog } from '../lib/task-log.js'
-import type { Credentials, Reclaimed, TaskClaim } from '../contract/taskcluster.js'
+import { publishAll, publishLogs } from './publish.js'
+import { startReclaimer } from './reclaimer.js'
+import { resolve } from './resolution.js'
+import { startFeatures, stopFeatures, withoutReserved } from './run-features.js'
+import { unwind } from './undo.js'
 
 /** What a run needs from the outside world: the Queue in production, a directory locally. */
 export interface RunServices {
@@ -51,12 +54,12 @@ export interface RunResult {
 
 export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   const { claim, config, services, logger } = options
-  const log$ = logger.child({ taskId: claim.taskId, runId: claim.runId })
+  const workerLog = logger.child({ taskId: claim.taskId, runId: claim.runId })
   const controller = new AbortController()
   const signal = controller.signal
   const abort = (reason: AbortReason) => {
     if (!signal.aborted) {
-      log$.warn({ reason: reason.code }, 'aborting task')
+      workerLog.warn({ reason: reason.code }, 'aborting task')
       controller.abort(reason)
     }
   }
@@ -69,27 +72,28 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   if (options.shutdownSignal?.aborted) onShutdown()
 
   // A payload of no known family is still logged and resolved in the first family's format.
-  const executor = options.executors.find((e) => e.accepts(claim.task.payload)) ?? options.executors[0]!
+  const executor = options.executors.find((e) => e.profile.accepts(claim.task.payload)) ?? options.executors[0]!
+  const { profile } = executor
   let taskDir: string
-  let log: TaskLog
+  let taskLog: TaskLog
   try {
     taskDir = await createTaskDir(config.tasksDir, claim.taskId, claim.runId)
     const logDir = path.join(taskDir, 'generic-worker')
     await mkdir(logDir, { mode: 0o700 })
-    log = await TaskLog.open(path.join(logDir, 'live_backing.log'), executor.logFormat)
+    taskLog = await TaskLog.open(path.join(logDir, 'live_backing.log'), profile.log.format)
   } catch (err) {
     // Without a task directory there is no log to upload, but the claim is still resolved.
-    log$.error({ err }, 'could not create the task directory')
+    workerLog.error({ err }, 'could not create the task directory')
     options.shutdownSignal?.removeEventListener('abort', onShutdown)
     const resolution: Resolution = { state: 'exception', reason: 'internal-error' }
-    await services.resolve(resolution).catch((e: unknown) => log$.error({ err: e }, 'reporting the resolution failed'))
+    await services.resolve(resolution).catch((e: unknown) => workerLog.error({ err: e }, 'reporting the resolution failed'))
     return { resolution, taskDir: '', logPath: '' }
   }
-  if (options.logSink) log.addSink(options.logSink)
+  if (options.logSink) taskLog.addSink(options.logSink)
 
   // The reclaimer runs beside every stage, until the resolution.
   const reclaimer = services.reclaim
-    ? startReclaimer({ takenUntil: claim.takenUntil, reclaim: services.reclaim, onLost: abort, onReclaimed: () => log$.debug('reclaimed') })
+    ? startReclaimer({ takenUntil: claim.takenUntil, reclaim: services.reclaim, onLost: abort, onReclaimed: () => workerLog.debug('reclaimed') })
     : undefined
 
   // Everything the run publishes is recorded: the chain of trust hashes it afterwards.
@@ -103,11 +107,11 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   const ctx: TaskContext = {
     taskId: claim.taskId,
     runId: claim.runId,
-    family: executor.family,
+    profile,
     task: claim.task,
     claim,
     signal,
-    log,
+    log: taskLog,
     env: {},
     credentials: services.credentials,
     config,
@@ -121,49 +125,36 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     firstError ??= signal.aborted ? signal.reason : err
   }
   let validated: ValidatedPayload<unknown> | undefined
-  let prepared: unknown
-  let preparedOk = false
+  let prepared: { run: unknown } | undefined
   let exitCode: number | undefined
   let startedAt: Date | undefined
   let artifactErrors = 0
   const started: Feature[] = []
-  log$.info({ executor: executor.name }, 'task claimed')
+  // What prepare made, undone after the features stop whatever happened.
+  const undo = new AsyncDisposableStack()
+  workerLog.info({ executor: executor.name }, 'task claimed')
 
   // 1–4: validate, prepare, start features, run.
   try {
-    executor.logHeader(ctx)
-    if (!executor.accepts(claim.task.payload)) {
+    profile.log.header(ctx)
+    if (!profile.accepts(claim.task.payload)) {
       throw new MalformedPayload('the payload is not of a family this worker runs', [
         `This worker runs payloads of these executors only: ${options.executors.map((e) => e.name).join(', ')}`,
       ])
     }
-    validated = executor.validatePayload(claim.task, config)
-    log$.info('payload valid')
+    validated = profile.validate(claim.task, config)
+    workerLog.info('payload valid')
     signal.throwIfAborted()
-    prepared = await executor.prepare(ctx, validated.payload)
-    preparedOk = true
-    for (const { name, required } of executor.features(validated.payload)) {
-      const feature = options.features?.[name]?.(ctx, validated)
-      if (!feature) {
-        if (!required) continue
-        throw new FeatureNotOffered(
-          name,
-          executor.family === 'docker'
-            ? `${name} is not enabled on this worker`
-            : featureNotEnabledProblem(name, config),
-        )
-      }
-      started.push(feature)
-      await feature.start(ctx)
-    }
+    prepared = { run: await executor.prepare(ctx, validated.payload, undo) }
+    await startFeatures(ctx, profile.requestedFeatures(validated.payload), options.features, validated, started)
     signal.throwIfAborted()
     const maxRunTime = validated.maxRunTimeSecs
     const timer = setTimeout(() => abort(new MaxRunTimeExceeded(maxRunTime)), maxRunTime * 1000)
     try {
       startedAt = new Date()
-      log$.info('commands started')
-      exitCode = (await executor.run(ctx, prepared)).exitCode
-      log$.info({ exitCode }, 'commands finished')
+      workerLog.info('commands started')
+      exitCode = (await executor.run(ctx, prepared.run)).exitCode
+      workerLog.info({ exitCode }, 'commands finished')
     } finally {
       clearTimeout(timer)
     }
@@ -173,54 +164,45 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   if (signal.aborted) noteError(signal.reason)
 
   // 5: collect and upload the task's artifacts (not after a cancel; per family after other aborts).
-  const abortReason = signal.aborted ? (signal.reason as WorkerError) : undefined
-  const family = executor.family
-  if (preparedOk && (!abortReason || uploadsArtifactsAfterAbort(family, abortReason))) {
+  const abortReason = signal.aborted ? (signal.reason as AbortReason) : undefined
+  if (prepared && (!abortReason || profile.outcomes.uploadsArtifactsAfter(abortReason))) {
     try {
-      const specs = withoutReserved(await executor.result(ctx, prepared), started, log)
+      const specs = withoutReserved(await executor.result(ctx, prepared.run), started, (m) => taskLog.warn(m))
       artifactErrors = specs.filter((s) => s.kind === 'error').length
       await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
-        if (spec.kind === 'error') log.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
-        else log.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
+        if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
+        else taskLog.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
       })
-      log$.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
+      workerLog.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
     } catch (err) {
-      log.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
+      taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
       noteError(err)
     }
   }
 
-  // 6–7: stop features in reverse order, clean up; both always run.
+  // 6–7: stop features in reverse order, then undo what prepare made; both always run.
   // A feature that fails to stop (chain of trust not uploaded…) fails the run, as upstream.
-  for (const feature of started.reverse()) {
-    try {
-      await feature.stop(ctx)
-    } catch (err) {
-      log.error(`${feature.name}: ${(err as Error).message}`)
-      noteError(err)
-    }
-  }
-  if (preparedOk) {
-    try {
-      await executor.cleanup(ctx, prepared)
-    } catch (err) {
-      // A cleanup the task is to blame for (a cache it moved away) decides the resolution.
-      if (err instanceof WorkerError) noteError(err)
-      log$.warn({ err }, 'executor cleanup failed')
-    }
+  await stopFeatures(ctx, started, (err, feature) => {
+    taskLog.error(`${feature.name}: ${(err as Error).message}`)
+    noteError(err)
+  })
+  for (const err of await unwind(undo)) {
+    // An undo the task is to blame for (a cache it moved away) decides the resolution.
+    if (err instanceof WorkerError) noteError(err)
+    workerLog.warn({ err }, 'undoing the task environment failed')
   }
 
   // 8: footer, close, upload the backing log (and point the live log at it).
-  const resolution = resolve(family, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
+  const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   try {
-    executor.logFooter(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
+    profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
   } catch (err) {
-    log$.error({ err }, 'could not write the log footer')
+    workerLog.error({ err }, 'could not write the log footer')
   }
-  await log.close().catch((err: unknown) => log$.error({ err }, 'could not write the task log'))
+  await taskLog.close().catch((err: unknown) => workerLog.error({ err }, 'could not write the task log'))
   if (resolution.state !== 'none') {
-    await publishLogs(publisher, log.path, claim, validated?.logs ?? defaultLogNames).catch((err: unknown) =>
-      log$.error({ err }, 'could not upload the task log'),
+    await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? defaultLogNames).catch((err: unknown) =>
+      workerLog.error({ err }, 'could not upload the task log'),
     )
   }
 
@@ -230,50 +212,10 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   try {
     await services.resolve(resolution)
   } catch (err) {
-    log$.error({ err }, 'reporting the resolution failed')
+    workerLog.error({ err }, 'reporting the resolution failed')
   }
-  log$.info({ resolution }, 'task resolved')
-  return { resolution, error: firstError, taskDir, logPath: log.path }
-}
-
-/** Task artifacts named like one a feature publishes itself are left out, with a warning. */
-function withoutReserved(specs: ArtifactSpec[], features: readonly Feature[], log: TaskLog): ArtifactSpec[] {
-  const reserved = new Map<string, string>()
-  for (const f of features) for (const name of f.reservedArtifacts ?? []) reserved.set(name, f.name)
-  return specs.filter((spec) => {
-    const owner = reserved.get(spec.name)
-    if (owner) log.warn(`Not uploading artifact ${spec.name} from the task: the name is reserved for the ${owner} feature's own artifact`)
-    return !owner
-  })
+  workerLog.info({ resolution }, 'task resolved')
+  return { resolution, error: firstError, taskDir, logPath: taskLog.path }
 }
 
 const defaultLogNames = { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' }
-
-async function publishAll(
-  publisher: ArtifactPublisher,
-  specs: ArtifactSpec[],
-  concurrency: number,
-  announce: (spec: ArtifactSpec) => void,
-): Promise<void> {
-  const queue = new PQueue({ concurrency })
-  let firstError: unknown
-  for (const spec of specs) {
-    void queue.add(async () => {
-      announce(spec)
-      try {
-        await publisher.publish(spec)
-      } catch (err) {
-        firstError ??= err
-      }
-    })
-  }
-  await queue.onIdle()
-  if (firstError !== undefined) throw firstError
-}
-
-async function publishLogs(publisher: ArtifactPublisher, logPath: string, claim: TaskClaim, names: { live: string | null; backing: string | null }): Promise<void> {
-  if (!names.backing) return
-  const expires = claim.task.expires
-  await publisher.publish({ kind: 'file', name: names.backing, path: logPath, contentType: 'text/plain; charset=utf-8', contentEncoding: 'gzip', expires })
-  if (names.live) await publisher.publish({ kind: 'link', name: names.live, artifact: names.backing, contentType: 'text/plain; charset=utf-8', expires })
-}

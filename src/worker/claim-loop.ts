@@ -3,7 +3,8 @@
 // generic-worker's exit code for the reason the loop ended.
 
 import { statfs } from 'node:fs/promises'
-import type { FeatureTable, TaskExecutor } from '../contract/executor.js'
+import type { FeatureTable } from '../contract/feature.js'
+import type { ExecutorHost, TaskExecutor } from '../contract/executor.js'
 import { QueueArtifactPublisher } from '../taskcluster/artifact-upload.js'
 import type { WorkerConfig } from '../config/config.js'
 import { InternalError, WorkerShutdown } from '../contract/errors.js'
@@ -122,7 +123,7 @@ export class ClaimLoop {
     const taskQueueId = `${config.provisionerId}/${config.workerType}`
     for (const executor of this.options.executors) {
       // e.g. containers a crashed run of this worker left; an engine that is down is not fatal here
-      await executor.startup?.(config, (message) => logger.warn({ executor: executor.name }, message)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'executor start-up cleanup failed'))
+      await executor.startup?.(executorHost(config, logger, executor.name)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'executor start-up cleanup failed'))
     }
     await purgeTaskDirs(config.tasksDir)
     let errorBackoff = 1000
@@ -159,7 +160,7 @@ export class ClaimLoop {
         const enough = async () => ((await freeMegabytes(config.tasksDir)) ?? Infinity) >= config.requiredDiskSpaceMegabytes
         for (const executor of this.options.executors) {
           if (await enough()) break
-          await executor.collectGarbage?.(config, enough, (message) => logger.info({ executor: executor.name }, message)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'garbage collection failed'))
+          await executor.collectGarbage?.(executorHost(config, logger, executor.name), enough).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'garbage collection failed'))
         }
         freeMb = await freeMegabytes(config.tasksDir)
       }
@@ -244,4 +245,9 @@ async function freeMegabytes(dir: string): Promise<number | undefined> {
   } catch {
     return undefined
   }
+}
+
+/** What an executor sees of the worker: its config and its log, lines tagged with the executor's name. */
+function executorHost(config: WorkerConfig, logger: Logger, name: string): ExecutorHost {
+  return { config, log: (level, message) => logger[level]({ executor: name }, message) }
 }

@@ -1,7 +1,7 @@
 // The features a worker offers, built once per worker from its config: the live log server
 // (one port for every task), and later the proxy, chain of trust, interactive…
 
-import type { FeatureTable } from '../contract/executor.js'
+import type { FeatureTable } from '../contract/feature.js'
 import { liveLogFeature } from '../../features/live-log.js'
 import { chainOfTrustFeature } from '../../features/chain-of-trust.js'
 import { interactiveFeature } from '../../features/interactive.js'

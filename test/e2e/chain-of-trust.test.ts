@@ -5,7 +5,9 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { certificateBytes, type ChainOfTrustCertificate } from '../../features/chain-of-trust.js'
+import type { ChainOfTrustCertificate } from '../../src/contract/family.js'
+import { dockerFamily } from '../../executors/docker/family.js'
+import { genericFamily } from '../../executors/native/family.js'
 import { generateKeyPair, signDetached, signingKeyFromBase64, verifyDetached } from '../../src/lib/ed25519.js'
 import { cliEntry } from '../../src/lib/paths.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
@@ -13,8 +15,8 @@ import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { submitAndRun } from '../helpers/tasks.js'
 import { runWorker, spawnWorker } from '../helpers/worker.js'
 import { slugid } from 'taskcluster-client'
-import type { TaskExecutor } from '../../executors/index.js'
-import { nativeExecutor } from '../../executors/native/executor.js'
+import type { TaskExecutor } from '../../src/contract/executor.js'
+import { createNativeExecutor } from '../../executors/native/executor.js'
 
 // RFC 8032, section 7.1, test 2: a seed, its public key, a one-byte message and its signature.
 const RFC8032 = {
@@ -74,7 +76,7 @@ describe('chain of trust certificate bytes', () => {
     environment: { publicIpAddress: '', privateIpAddress: '' },
   }
   it('generic-worker: Go encoding (sorted maps, HTML characters escaped), fields in struct order', () => {
-    const text = certificateBytes(cert, 'generic').toString()
+    const text = genericFamily.featureFacts.chainOfTrust.certificateBytes(cert).toString()
     assert.deepEqual(Object.keys(JSON.parse(text)), ['chainOfTrustVersion', 'artifacts', 'task', 'taskId', 'runId', 'workerGroup', 'workerId', 'environment'])
     assert.ok(text.indexOf('public/a.txt') < text.indexOf('public/b.txt'), 'map keys sorted')
     assert.ok(text.indexOf('"metadata"') < text.indexOf('"payload"'), 'task keys sorted')
@@ -82,7 +84,7 @@ describe('chain of trust certificate bytes', () => {
     assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(cert)))
   })
   it('docker-worker: JSON.stringify with two-space indent', () => {
-    assert.equal(certificateBytes(cert, 'docker').toString(), JSON.stringify(cert, null, 2))
+    assert.equal(dockerFamily.featureFacts.chainOfTrust.certificateBytes(cert).toString(), JSON.stringify(cert, null, 2))
   })
 })
 
@@ -90,14 +92,18 @@ describe('chain of trust for generic-worker payloads (native executor, fake Queu
   // generic-worker offers chainOfTrust only in its multiuser schemas; until megalodon has that
   // engine, this stand-in validates the rest of the payload with the insecure schema and keeps
   // the feature flag, so the real native executor, core and feature run together.
+  const native = createNativeExecutor()
   const withChainOfTrust: TaskExecutor = {
-    ...(nativeExecutor as TaskExecutor),
-    validatePayload(task, config) {
-      const { features, ...rest } = task.payload as { features?: Record<string, boolean> }
-      const { chainOfTrust, ...others } = features ?? {}
-      const v = nativeExecutor.validatePayload({ ...task, payload: { ...rest, features: others } }, config)
-      return { ...v, payload: { ...v.payload, features: { ...others, chainOfTrust } } }
-    },
+    ...(native as TaskExecutor),
+    profile: {
+      ...genericFamily,
+      validate(task, config) {
+        const { features, ...rest } = task.payload as { features?: Record<string, boolean> }
+        const { chainOfTrust, ...others } = features ?? {}
+        const v = genericFamily.validate({ ...task, payload: { ...rest, features: others } }, config)
+        return { ...v, payload: { ...v.payload, features: { ...others, chainOfTrust } } }
+      },
+    } as TaskExecutor['profile'],
   }
   let fake: FakeQueue
   beforeEach(async () => {

@@ -1,0 +1,57 @@
+// docker-worker's rules, for every docker-worker payload whichever executor runs it.
+
+import type { FamilyProfile } from '../../src/contract/family.js'
+import type { FeatureRequest } from '../../src/contract/feature.js'
+import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
+import { backingLogName, validateDockerPayload, type DockerPayload } from './payload.js'
+
+export const dockerFamily: FamilyProfile<DockerPayload> = {
+  name: 'docker',
+
+  accepts: (payload) => typeof payload === 'object' && payload !== null && 'image' in payload,
+
+  validate: validateDockerPayload,
+
+  // docker-worker's features: the live log unless turned off, the others when asked for.
+  requestedFeatures(payload) {
+    const f = payload.features ?? {}
+    const wanted: FeatureRequest[] = []
+    if (f.localLiveLog !== false) wanted.push({ name: 'liveLog', required: false })
+    if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
+    if (f.interactive === true) wanted.push({ name: 'interactive', required: true })
+    if (f.chainOfTrust === true) wanted.push({ name: 'chainOfTrust', required: true })
+    return wanted
+  },
+
+  log: { format: dockerWorkerLogFormat, header: writeDockerHeader, footer: writeDockerFooter },
+
+  outcomes: {
+    // docker-worker threw "<feature> is not enabled on this worker" while building the task and
+    // reported the run failed
+    featureNotOffered: { resolution: { state: 'failed' }, problem: (feature) => `${feature} is not enabled on this worker` },
+    // docker-worker uploads an error artifact and leaves the resolution alone
+    missingArtifactFails: false,
+    // docker-worker did not upload the task's artifacts after any abort
+    uploadsArtifactsAfter: () => false,
+  },
+
+  featureFacts: {
+    // docker-worker asked no scope for a shell
+    interactive: { artifactName: 'private/docker-worker/shell.html', requiredScopes: () => [] },
+    // docker-worker's proxy could also create the run's artifacts, whatever the task's scopes
+    taskclusterProxy: { extraScopes: (taskId, runId) => [`queue:create-artifact:${taskId}/${runId}`] },
+    chainOfTrust: {
+      contentTypes: { log: 'text/plain', json: 'text/plain', sig: 'application/octet-stream' },
+      // docker-worker signed JSON.stringify's bytes
+      certificateBytes: (cert) => Buffer.from(JSON.stringify(cert, null, 2)),
+      environment: () => ({}),
+    },
+  },
+
+  replay: {
+    backingLogName: (payload) => {
+      const log = (payload as { log?: unknown } | undefined)?.log
+      return backingLogName(typeof log === 'string' ? log : 'public/logs/live.log')
+    },
+  },
+}

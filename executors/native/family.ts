@@ -1,0 +1,68 @@
+// generic-worker's rules, for every generic-worker payload whichever executor runs it.
+
+import type { FamilyProfile } from '../../src/contract/family.js'
+import type { FeatureRequest } from '../../src/contract/feature.js'
+import { MalformedPayload } from '../../src/contract/errors.js'
+import { goMarshalIndent } from '../../src/lib/go-json.js'
+import { featureNotEnabledProblem } from '../../src/lib/scopes.js'
+import { genericWorkerLogFormat, writeFooter, writeHeader } from './log.js'
+import { validateNativePayload, type NativePayload } from './payload.js'
+
+export const genericFamily: FamilyProfile<NativePayload> = {
+  name: 'generic',
+
+  // docker-worker payloads name an `image`; everything else is generic-worker's to validate.
+  accepts: (payload) => typeof payload !== 'object' || payload === null || !('image' in payload),
+
+  validate(task, config) {
+    if (config.disableNativePayloads) {
+      throw new MalformedPayload('this worker runs docker-worker payloads only', [
+        'Native (generic-worker) payloads are disabled on this worker (config disableNativePayloads); give the task an `image` to run in a container, or send it to another worker pool.',
+      ])
+    }
+    return validateNativePayload(task, config)
+  },
+
+  requestedFeatures(payload) {
+    const f = payload.features ?? {}
+    const wanted: FeatureRequest[] = []
+    // liveLog is on unless the payload turns it (or the backing log) off; it is best effort.
+    if (f.liveLog !== false && f.backingLog !== false) wanted.push({ name: 'liveLog', required: false })
+    if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
+    if (f.interactive === true) wanted.push({ name: 'interactive', required: true })
+    // Only the multiuser schemas allow chainOfTrust; the insecure one refuses it in validation.
+    if (f.chainOfTrust === true) wanted.push({ name: 'chainOfTrust', required: true })
+    return wanted
+  },
+
+  log: { format: genericWorkerLogFormat, header: writeHeader, footer: writeFooter },
+
+  outcomes: {
+    featureNotOffered: { resolution: { state: 'exception', reason: 'malformed-payload' }, problem: featureNotEnabledProblem },
+    // a missing non-optional artifact fails a generic-worker task
+    missingArtifactFails: true,
+    // generic-worker's artifact step runs whatever stopped the commands (not after a cancel:
+    // the Queue no longer takes them)
+    uploadsArtifactsAfter: (reason) => reason.code !== 'TASK_CANCELLED',
+  },
+
+  featureFacts: {
+    interactive: {
+      artifactName: 'private/generic-worker/shell.html',
+      // a scope per worker pool
+      requiredScopes: (config) => [`generic-worker:interactive:${config.provisionerId}/${config.workerType}`],
+    },
+    taskclusterProxy: { extraScopes: () => [] },
+    chainOfTrust: {
+      contentTypes: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
+      certificateBytes: (cert) => goMarshalIndent({ ...cert }),
+      // generic-worker 81.0.0
+      additionalDataFile: 'chain-of-trust-additional-data.json',
+      environment: (config) => (config.availabilityZone ? { availabilityZone: config.availabilityZone } : {}),
+    },
+  },
+
+  replay: {
+    backingLogName: (payload) => (payload as { logs?: { backing?: string } } | undefined)?.logs?.backing ?? 'public/logs/live_backing.log',
+  },
+}

@@ -1,0 +1,85 @@
+// A payload family: one legacy worker's rules. Wherever docker-worker and generic-worker
+// behaved differently (log format, header and footer, which outcome resolves how, artifact
+// rules, feature facts, chain-of-trust bytes, how production logs read), the difference lives
+// in that family's profile (executors/<family>/family.ts), so the core and the features hold
+// no family literal.
+
+import type { WorkerConfig } from '../config/config.js'
+import type { LogFormat } from '../lib/task-log.js'
+import type { AbortReason } from './errors.js'
+import type { FeatureName, FeatureRequest } from './feature.js'
+import type { Resolution } from './outcome.js'
+import type { TaskDefinition } from './taskcluster.js'
+import type { RunSummary, TaskContext, ValidatedPayload } from './task-context.js'
+
+export type FamilyName = 'generic' | 'docker'
+
+export interface FamilyProfile<P = unknown> {
+  readonly name: FamilyName
+  /** Whether a payload is of this family (its shape, not its validity). */
+  accepts(payload: unknown): boolean
+  /** Pure; throws MalformedPayload (PayloadSchemaInvalid for schema errors) with every problem. */
+  validate(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<P>
+  /** The features this payload asks for; the core starts them in FEATURE_ORDER. */
+  requestedFeatures(payload: P): FeatureRequest[]
+  readonly log: {
+    /** How worker lines look in this family's task log. */
+    readonly format: LogFormat
+    /** Lines before validation (worker settings, task id). */
+    header(ctx: TaskContext): void
+    /** Lines at the very end (duration, the error that decided the resolution). */
+    footer(ctx: TaskContext, summary: RunSummary): void
+  }
+  readonly outcomes: FamilyOutcomes
+  readonly featureFacts: FeatureFacts
+  readonly replay: ReplayFacts
+}
+
+/** The rows of the resolution table where the two legacy workers disagree. */
+export interface FamilyOutcomes {
+  /** A payload asks for a feature this worker does not offer: how it resolves, in which words. */
+  featureNotOffered: { resolution: Resolution; problem(feature: FeatureName, config: WorkerConfig): string }
+  /** Whether a missing (non-optional) artifact fails the task. */
+  missingArtifactFails: boolean
+  /** Whether the task's own artifacts are still uploaded after the run was aborted for `reason`. */
+  uploadsArtifactsAfter(reason: AbortReason): boolean
+}
+
+/** Legacy facts the features read instead of asking which family a run is. */
+export interface FeatureFacts {
+  interactive: {
+    /** Where the shell page's link is published. */
+    artifactName: string
+    requiredScopes(config: WorkerConfig): string[]
+  }
+  taskclusterProxy: {
+    /** Scopes the proxy adds to the task's own when it signs requests. */
+    extraScopes(taskId: string, runId: number): string[]
+  }
+  chainOfTrust: {
+    contentTypes: Record<'log' | 'json' | 'sig', string>
+    /** The exact bytes the signature covers, as the legacy worker serialised the certificate. */
+    certificateBytes(cert: ChainOfTrustCertificate): Buffer
+    /** The file in the task directory whose JSON object joins the certificate, if the family has one. */
+    additionalDataFile?: string
+    /** The config facts the certificate lists under `environment`. */
+    environment(config: WorkerConfig): Record<string, unknown>
+  }
+}
+
+export interface ChainOfTrustCertificate {
+  chainOfTrustVersion: 1
+  artifacts: Record<string, { sha256: string }>
+  task: unknown
+  taskId: string
+  runId: number
+  workerGroup: string
+  workerId: string
+  environment: Record<string, unknown>
+}
+
+/** What a replay needs to read this family's production runs. */
+export interface ReplayFacts {
+  /** The name the legacy worker gave the backing log of this (unvalidated) payload. */
+  backingLogName(payload: unknown): string
+}
