@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type Docker from 'dockerode'
+import type { Readable } from 'node:stream'
 import mime from 'mime'
 import tar from 'tar-stream'
 import type { ArtifactSpec } from '../../src/contract/artifacts.js'
@@ -21,7 +21,8 @@ export function dockerContentEncoding(name: string): 'gzip' | 'identity' {
 }
 
 export async function collectDockerArtifacts(options: {
-  container: Docker.Container
+  /** A tar stream of a path in the stopped container (rejects with the engine's message). */
+  archive: (path: string) => Promise<Readable>
   artifacts: NonNullable<DockerPayload['artifacts']>
   taskDir: string
   taskExpires: string
@@ -32,11 +33,11 @@ export async function collectDockerArtifacts(options: {
   for (const [rawName, a] of Object.entries(options.artifacts)) {
     const name = rawName.replace(/\/+$/, '')
     const expires = a.expires ?? options.taskExpires
-    let archive: NodeJS.ReadableStream
+    let archive: Readable
     try {
-      archive = await options.container.getArchive({ path: a.path })
+      archive = await options.archive(a.path)
     } catch (err) {
-      const message = `Artifact "${name}" not found at "${a.path}": ${(err as { json?: { message?: string } }).json?.message ?? (err as Error).message}`
+      const message = `Artifact "${name}" not found at "${a.path}": ${(err as Error).message}`
       options.log.info(message)
       specs.push({ kind: 'error', name, reason: 'file-missing-on-worker', message, expires })
       continue

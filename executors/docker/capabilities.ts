@@ -14,19 +14,16 @@ export interface HostAccess {
   capAdd: string[]
 }
 
-type D2gConfig = Record<string, unknown>
-
 const deviceConfigKey: Record<string, string> = { kvm: 'allowKVM', hostSharedMemory: 'allowHostSharedMemory', loopbackAudio: 'allowLoopbackAudio', loopbackVideo: 'allowLoopbackVideo' }
 
 function devicePaths(name: string, config: WorkerConfig): string[] {
-  const n = (key: string, fallback: number) => (typeof config.notApplied[key] === 'number' ? (config.notApplied[key] as number) : fallback)
   switch (name) {
     case 'kvm':
       return ['/dev/kvm']
     case 'loopbackVideo':
-      return [`/dev/video${n('loopbackVideoDeviceNumber', 0)}`]
+      return [`/dev/video${config.loopbackVideoDeviceNumber}`]
     case 'loopbackAudio': {
-      const c = n('loopbackAudioDeviceNumber', 16)
+      const c = config.loopbackAudioDeviceNumber
       return [`/dev/snd/controlC${c}`, `/dev/snd/pcmC${c}D0c`, `/dev/snd/pcmC${c}D0p`, `/dev/snd/pcmC${c}D1c`, `/dev/snd/pcmC${c}D1p`]
     }
     default:
@@ -37,7 +34,7 @@ function devicePaths(name: string, config: WorkerConfig): string[] {
 /** The host access the payload gets, or the reason it may not have it (docker-worker's wording where it had one). */
 export function hostAccess(payload: DockerPayload, scopes: readonly string[], config: WorkerConfig): HostAccess | { refused: string; ptrace?: true } {
   const pool = `${config.provisionerId}/${config.workerType}`
-  const d2g = (config.notApplied.d2gConfig ?? {}) as D2gConfig
+  const d2g = config.d2gConfig
   const access: HostAccess = { privileged: false, binds: [], devices: [], capAdd: [] }
   // docker-worker checked allowPtrace first (while linking features), then the docker config
   if (payload.features?.allowPtrace) {

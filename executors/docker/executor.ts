@@ -4,15 +4,17 @@
 // directory artifacts, and what the features need of a container (a network the proxy
 // listens on, `docker exec` terminals, the image's hash for the chain of trust).
 
-import type Docker from 'dockerode'
-import { purgeRequestsFor } from '../../src/taskcluster/purge-cache.js'
+import { purgeTrackers } from '../../src/taskcluster/purge-cache.js'
+import type { WorkerCredentials } from '../../src/contract/taskcluster.js'
 import { ResourceUnavailable, TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/contract/errors.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskExecutor, UndoStack } from '../../src/contract/executor.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
-import { createTaskNetwork, docker, engineAnswers, execTerminal, removeLeftovers, removeTaskNetwork, removeWorkerContainers, runContainer, type Leftovers, type TaskNetwork } from './container.js'
+import { createTaskNetwork, removeLeftovers, removeWorkerContainers, runContainer, type Leftovers, type TaskNetwork } from './container.js'
+import { dockerodeEngine } from './dockerode-engine.js'
+import type { DockerEngine } from './engine.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerFamily } from './family.js'
 import type { DockerPayload } from './payload.js'
@@ -24,7 +26,8 @@ export interface DockerRun {
   image: string
   access: HostAccess
   caches: MountedCache[]
-  container?: Docker.Container
+  /** The task's container, once created. */
+  containerId?: string
   network?: TaskNetwork
   exitCode?: number
   /** The engine stopped answering during the run. */
@@ -61,8 +64,17 @@ function abortMessage(reason: WorkerError, maxRunTime: number): string {
   }
 }
 
-/** One docker executor per worker: it owns that worker's cache instances. */
-export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
+export interface DockerExecutorOptions {
+  /** The engine tasks run in (default: the local engine through dockerode). */
+  engine?: DockerEngine
+  /** The worker's live credentials, for the purge-cache service (default: those the config names). */
+  credentials?: WorkerCredentials
+}
+
+/** One docker executor per worker: it owns that worker's cache instances and loaded images. */
+export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskExecutor<DockerPayload, DockerRun> {
+  const engine = options.engine ?? dockerodeEngine()
+  const purges = purgeTrackers(options.credentials)
   const cacheManagers = new Map<string, CacheManager>()
   const loadedImages: ImageCache = new Map()
   const leftovers: Leftovers = { containers: new Set(), networks: new Set() }
@@ -72,14 +84,14 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
     profile: dockerFamily,
 
     async prepare(ctx, payload, undo) {
-      if (!(await engineAnswers())) {
+      if (!(await engine.ping())) {
         ctx.log.error('The Docker engine does not answer; the task cannot start and is resolved as an exception.')
         throw new ResourceUnavailable('the Docker engine does not answer')
       }
-      await removeLeftovers(leftovers)
+      await removeLeftovers(engine, leftovers)
       let resolved: ResolvedImage
       try {
-        resolved = await resolveImage(ctx, payload.image, loadedImages)
+        resolved = await resolveImage(engine, ctx, payload.image, loadedImages)
       } catch (err) {
         // docker-worker resolved the task failed, not exception, when the image could not be had
         ctx.log.error('Pulling docker image has failed.')
@@ -97,7 +109,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
       }
       if (Object.keys(payload.cache ?? {}).length > 0) {
         // docker-worker asked the purge-cache service before it mounted caches
-        await cachesFor(ctx.config.cachesDir).applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(m)))
+        await cachesFor(ctx.config.cachesDir).applyPurges(await purges(ctx.config).current((m) => ctx.log.warn(m)))
       }
       const prepared: DockerRun = { payload, undo, image: resolved.reference, access, caches: [] }
       const cacheManager = cachesFor(ctx.config.cachesDir)
@@ -114,9 +126,9 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
       if (payload.features?.taskclusterProxy) {
         // The proxy listens on the worker side of the task's own network; the container knows
         // that address as `taskcluster`, so TASKCLUSTER_PROXY_URL is http://taskcluster.
-        const network = await createTaskNetwork(`${ctx.taskId}-${ctx.runId}`, `${ctx.config.workerGroup}/${ctx.config.workerId}`)
+        const network = await createTaskNetwork(engine, `${ctx.taskId}-${ctx.runId}`, `${ctx.config.workerGroup}/${ctx.config.workerId}`)
         // what the engine cannot remove now (it is restarting) is removed before a later task
-        undo.defer(() => removeTaskNetwork(network).catch(() => void leftovers.networks.add(network.name)))
+        undo.defer(() => engine.networks.remove(network.name).catch(() => void leftovers.networks.add(network.name)))
         prepared.network = network
         ctx.reach = {
           listenHost: network.gateway,
@@ -126,13 +138,13 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
       }
       // docker-worker's interactive sessions were `docker exec`s in the task's container.
       ctx.openTerminal = async (command, size) => {
-        if (!prepared.container) throw new Error('the task container is not running')
-        return execTerminal(prepared.container, command ?? ['sh'], size)
+        if (!prepared.containerId) throw new Error('the task container is not running')
+        return engine.containers.exec(prepared.containerId, command ?? ['sh'], size)
       }
       const image = resolved.reference
       // What docker-worker's chain of trust certificate says about the image.
       ctx.provenance = async () => ({
-        imageHash: (await docker().getImage(image).inspect()).Id,
+        imageHash: await engine.images.id(image),
         ...(resolved.artifactSha256 ? { imageArtifactHash: `sha256:${resolved.artifactSha256}` } : {}),
       })
       return prepared
@@ -142,7 +154,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
       ctx.log.info('=== Task Starting ===')
       let result: { exitCode: number; aborted: boolean }
       try {
-        result = await runContainer({
+        result = await runContainer(engine, {
         image: prepared.image,
         command: prepared.payload.command ?? [],
         env: containerEnv(ctx, prepared.payload),
@@ -155,14 +167,15 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
         network: prepared.network,
         log: ctx.log,
         signal: ctx.signal,
-        onCreated: (c) => {
-          prepared.container = c
-          prepared.undo.defer(() => c.remove({ force: true, v: true }).catch(() => void leftovers.containers.add(c.id)))
+        onCreated: (id) => {
+          prepared.containerId = id
+          // what the engine cannot remove now (it is restarting) is removed before a later task
+          prepared.undo.defer(() => engine.containers.remove(id).catch(() => void leftovers.containers.add(id)))
         },
       })
       } catch (err) {
         // The engine itself went away (restarted, crashed): not the task's doing.
-        if (!(await engineAnswers())) {
+        if (!(await engine.ping())) {
           prepared.engineLost = true
           ctx.log.error(`The Docker engine stopped answering during the task (${(err as Error).message}); the task did not finish and is resolved as an exception.`)
           throw new ResourceUnavailable(`the Docker engine stopped answering during the task: ${(err as Error).message}`, { cause: err })
@@ -179,8 +192,9 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
     },
 
     async result(ctx, prepared) {
-      if (!prepared.container || prepared.engineLost || prepared.payload.features?.artifacts === false) return []
-      return collectDockerArtifacts({ container: prepared.container, artifacts: prepared.payload.artifacts ?? {}, taskDir: ctx.taskDir, taskExpires: ctx.task.expires, log: ctx.log })
+      const id = prepared.containerId
+      if (!id || prepared.engineLost || prepared.payload.features?.artifacts === false) return []
+      return collectDockerArtifacts({ archive: (path) => engine.containers.archive(id, path), artifacts: prepared.payload.artifacts ?? {}, taskDir: ctx.taskDir, taskExpires: ctx.task.expires, log: ctx.log })
     },
 
     async collectGarbage({ config, log }, enough) {
@@ -188,7 +202,7 @@ export function createDockerExecutor(): TaskExecutor<DockerPayload, DockerRun> {
     },
 
     async startup({ config }) {
-      await removeWorkerContainers(`${config.workerGroup}/${config.workerId}`)
+      await removeWorkerContainers(engine, `${config.workerGroup}/${config.workerId}`)
     },
   }
 }

@@ -10,7 +10,9 @@ import { decompressor } from '../../src/lib/archives/index.js'
 import { scopeSatisfied } from '../../src/lib/scopes.js'
 import { withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
-import { docker, ensureImage, type RegistryCredentials } from './container.js'
+import type { TaskLog } from '../../src/lib/task-log.js'
+import { registryOf } from './container.js'
+import type { DockerEngine, RegistryCredentials } from './engine.js'
 import type { DockerPayload } from './payload.js'
 
 export interface ResolvedImage {
@@ -23,12 +25,12 @@ export interface ResolvedImage {
 export type ImageCache = Map<string, ResolvedImage>
 
 /** Returns the image to run; throws (the caller fails the task as docker-worker did). */
-export async function resolveImage(ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<ResolvedImage> {
+export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<ResolvedImage> {
   if (typeof image === 'string' || image.type === 'docker-image') {
     const name = typeof image === 'string' ? image : image.name!
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
     // docker-worker tried an image three times; a 4xx (not found, not authorized) is final
-    await withRetry(() => ensureImage(name, ctx.log, registries), { retries: 2 })
+    await withRetry(() => ensureImage(engine, name, ctx.log, registries), { retries: 2 })
     return { reference: name }
   }
   const credentials = ctx.credentials()
@@ -44,19 +46,19 @@ export async function resolveImage(ctx: TaskContext, image: DockerPayload['image
   }
   const key = `${taskId}/${artifact}`
   const known = loaded.get(key)
-  if (known && (await docker().getImage(known.reference).inspect().then(() => true, () => false))) {
+  if (known && (await engine.images.exists(known.reference))) {
     ctx.log.info(`Using image ${known.reference} loaded earlier from ${key}`)
     return known
   }
   if (!/\.tar(\.zst|\.lz4)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar, .tar.zst or .tar.lz4 file`)
   ctx.log.info(`Downloading image artifact ${artifact} from task ${taskId}`)
-  const resolved = await withRetry(() => loadFromArtifact(ctx, taskId, artifact), { retries: 2 })
+  const resolved = await withRetry(() => loadFromArtifact(engine, ctx, taskId, artifact), { retries: 2 })
   loaded.set(key, resolved)
   ctx.log.info(`Loaded image ${resolved.reference}`)
   return resolved
 }
 
-async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: string): Promise<ResolvedImage> {
+async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: string, artifact: string): Promise<ResolvedImage> {
   const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
   // One attempt streams the download into `docker load`; the caller retries the whole load.
   const body = new PassThrough()
@@ -65,18 +67,17 @@ async function loadFromArtifact(ctx: TaskContext, taskId: string, artifact: stri
   const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
   // the same decompressors as mount content (zstd in process, lz4 through Debian's lz4)
   const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(decompressor('zst')) : artifact.endsWith('.lz4') ? body.pipe(decompressor('lz4')) : body
-  const [response] = await Promise.all([docker().loadImage(tarStream), download])
-  const text = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    response.on('data', (c: Buffer) => (out += c.toString()))
-    response.on('end', () => resolve(out))
-    response.on('error', reject)
+  const [reference] = await Promise.all([engine.images.load(tarStream), download])
+  return { reference, artifactSha256: hash.digest('hex') }
+}
+
+/** Pull the image unless the engine has it already; progress lines go to the task log. */
+async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, registries: Record<string, RegistryCredentials>): Promise<void> {
+  if (await engine.images.exists(name)) return
+  log.info(`Pulling image ${name}`)
+  const registry = registryOf(name)
+  const credentials = registries[registry]
+  await engine.images.pull(name, credentials ? { ...credentials, serveraddress: registry } : undefined, (event) => {
+    if (event.status && !event.status.startsWith('Downloading') && !event.status.startsWith('Extracting')) log.write(`${event.id ? `${event.id}: ` : ''}${event.status}\n`)
   })
-  const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { stream?: string; error?: string })
-  const failure = lines.find((l) => l.error)
-  if (failure) throw new Error(`docker load: ${failure.error}`)
-  const loadedLine = lines.map((l) => l.stream ?? '').reverse().find((s) => s.startsWith('Loaded image'))
-  const m = /^Loaded image(?: ID)?: (\S+)/.exec(loadedLine ?? '')
-  if (!m) throw new Error(`docker load did not say what it loaded: ${text.slice(0, 300)}`)
-  return { reference: m[1]!, artifactSha256: hash.digest('hex') }
 }

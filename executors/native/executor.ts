@@ -11,6 +11,8 @@ import type { TaskContext } from '../../src/contract/task-context.js'
 import type { WorkerConfig } from '../../src/config/config.js'
 import { missingTools, unsupportedFormats } from '../../src/lib/archives/index.js'
 import type { CachePool } from '../../src/lib/cache-pool.js'
+import type { WorkerCredentials } from '../../src/contract/taskcluster.js'
+import { purgeTrackers } from '../../src/taskcluster/purge-cache.js'
 import { openPty } from '../../src/servers/terminal.js'
 import { collectArtifacts } from './artifacts.js'
 import { multiuserEnv, taskEnv } from './env.js'
@@ -108,7 +110,13 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
  * One native executor per worker: it owns that worker's download cache and writable caches
  * (by directory, so workers with different directories in one process share nothing).
  */
-export function createNativeExecutor(): TaskExecutor<NativePayload, NativeRun> {
+export interface NativeExecutorOptions {
+  /** The worker's live credentials, for the purge-cache service (default: those the config names). */
+  credentials?: WorkerCredentials
+}
+
+export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskExecutor<NativePayload, NativeRun> {
+  const purges = purgeTrackers(options.credentials)
   const stores = new Map<string, NativeStores>()
   const storesFor = (config: WorkerConfig): NativeStores => {
     const key = `${config.downloadsDir}\0${config.cachesDir}`
@@ -143,7 +151,7 @@ export function createNativeExecutor(): TaskExecutor<NativePayload, NativeRun> {
           const purge = ctx.signal.aborted || (code !== undefined && (payload.onExitStatus?.purgeCaches ?? []).includes(code))
           return unmountAll(caches, run.caches, purge, ctx.log)
         })
-        await mountAll(ctx, payload.mounts!, { downloads, caches, mover: taskMover(runAs) }, run.caches)
+        await mountAll(ctx, payload.mounts!, { downloads, caches, mover: taskMover(runAs), purges: purges(ctx.config) }, run.caches)
       }
       // what the mounts put in the task directory belongs to the task user too
       if (run.user) await giveTaskDirectory(run.user)

@@ -17,7 +17,7 @@ import { finished, pipeline } from 'node:stream/promises'
 import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { TaskFailure } from '../../src/contract/errors.js'
 import { CachePool, type CacheInstance } from '../../src/lib/cache-pool.js'
-import { purgeRequestsFor } from '../../src/taskcluster/purge-cache.js'
+import type { PurgeRequests } from '../../src/taskcluster/purge-cache.js'
 import { sha256File } from '../../src/lib/sha256.js'
 import { artifactDownloadRetry, withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
@@ -301,6 +301,8 @@ export interface MountStores {
   downloads: DownloadCache
   caches: CachePool
   mover: TaskMover
+  /** The purge-cache requests of the worker's pool. */
+  purges: PurgeRequests
 }
 
 /** Put every mount in place, in payload order; the caches mounted so far are returned even on failure. */
@@ -313,7 +315,7 @@ export async function mountAll(
   const log = (line: string) => ctx.log.info(`[mounts] ${line}`)
   // caches someone asked to purge are destroyed before a task can get them
   if (mounts.some(isCache)) {
-    const purged = await stores.caches.applyPurges(await purgeRequestsFor(ctx.config).current((m) => ctx.log.warn(`[mounts] ${m}`)))
+    const purged = await stores.caches.applyPurges(await stores.purges.current((m) => ctx.log.warn(`[mounts] ${m}`)))
     for (const i of purged) log(`Purged cache ${i.name}: the purge-cache service asked for it`)
   }
   for (const m of mounts) {

@@ -5,74 +5,15 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import YAML from 'yaml'
-import { ConfigError } from '../contract/errors.js'
+import { ConfigError, ConfigUnreadable } from '../contract/errors.js'
 import { configKeys, type ConfigKeySpec } from './config-keys.js'
 
-export interface WorkerConfig {
-  rootURL: string
-  clientId: string
-  accessToken: string
-  certificate: string
-  provisionerId: string
-  workerType: string
-  workerGroup: string
-  workerId: string
-  capacity: number
-  numberOfTasksToRun: number
-  idleTimeoutSecs: number
-  tasksDir: string
-  cachesDir: string
-  downloadsDir: string
-  cleanUpTaskDirs: boolean
-  createObjectArtifacts: boolean
-  maxTaskRunTime: number
-  publicIP: string
-  privateIP: string
-  instanceType: string
-  instanceID: string
-  region: string
-  availabilityZone: string
-  workerLocation: string
-  workerTypeMetadata: Record<string, unknown>
-  /** megalodon: seconds to wait after a command gets SIGTERM before SIGKILL. */
-  abortGraceSecs: number
-  /** megalodon: parallel artifact uploads per task (generic-worker uses 10). */
-  uploadConcurrency: number
-  enableLiveLog: boolean
-  enableTaskclusterProxy: boolean
-  requiredDiskSpaceMegabytes: number
-  enableMounts: boolean
-  enableLoopbackAudio: boolean
-  enableLoopbackVideo: boolean
-  loopbackAudioDeviceNumber: number
-  loopbackVideoDeviceNumber: number
-  enableResourceMonitor: boolean
-  maxMemoryUsagePercent: number
-  minAvailableMemoryBytes: number
-  allowedHighMemoryDurationSecs: number
-  enableOSGroups: boolean
-  enableRunTaskAsCurrentUser: boolean
-  /** Multiuser: false means tasks get DISPLAY=:0 (generic-worker's desktop-session mode). */
-  headlessTasks: boolean
-  /** Multiuser: run as each new task user before its task. */
-  runAfterUserCreation?: string
-  /** Refuse generic-worker payloads (docker-worker payloads only). */
-  disableNativePayloads: boolean
-  /** megalodon: generic-worker's engine, chosen by config instead of by binary. */
-  engine: 'insecure' | 'multiuser'
-  enableChainOfTrust: boolean
-  enableInteractive: boolean
-  interactivePort: number
-  ed25519SigningKeyLocation: string
-  taskclusterProxyPort: number
-  livelogPortBase: number
-  livelogExposePort: number
-  metricsPort: number
-  metricsHost: string
-  /** Register with worker-manager instead of using static credentials (no worker-runner). */
-  workerManager?: { providerId: string; workerIdentityProof: Record<string, unknown> }
-  /** Pull credentials per registry host, for docker-worker images (docker-worker's `registries`). */
-  dockerRegistries: Record<string, { username: string; password: string }>
+type ValueOf<Spec> = Spec extends ConfigKeySpec<infer T, true> ? T : never
+/** The keys of a table that the worker acts on, each with its value's type. */
+type AppliedKeys<Table> = { [K in keyof Table as Table[K] extends ConfigKeySpec<unknown, true> ? K : never]: ValueOf<Table[K]> }
+
+/** The worker's configuration: every key of configKeys it acts on, typed by the table. */
+export type WorkerConfig = AppliedKeys<typeof configKeys> & {
   /** Keys accepted for compatibility but not acted on, with their values. */
   notApplied: Record<string, unknown>
 }
@@ -100,7 +41,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): RawConfig {
     if (value === undefined) continue
     const key = envOverrides[name] ?? keyFromMegalodonEnv(name)
     if (!key) continue
-    const spec = configKeys[key]
+    const spec: ConfigKeySpec | undefined = (configKeys as Record<string, ConfigKeySpec>)[key]
     out[key] = spec?.type === 'string' ? value : parseLoose(value)
   }
   return out
@@ -119,7 +60,7 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
+    throw new ConfigUnreadable(`cannot read config file ${file}: ${(err as Error).message}`)
   }
   try {
     const parsed: unknown = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text)
@@ -139,6 +80,9 @@ function checkType(key: string, spec: ConfigKeySpec, value: unknown): void {
   if (!ok) throw new ConfigError(`config key "${key}" must be ${spec.type === 'integer' ? 'an integer' : `a ${spec.type}`}, got ${JSON.stringify(value)}`)
   if (spec.type === 'integer' && ((spec.min !== undefined && (value as number) < spec.min) || (spec.max !== undefined && (value as number) > spec.max))) {
     throw new ConfigError(`config key "${key}" must be between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'}, got ${String(value)}`)
+  }
+  if (spec.oneOf && !spec.oneOf.includes(value as string)) {
+    throw new ConfigError(`config key "${key}" must be ${spec.oneOf.map((v) => JSON.stringify(v)).join(' or ')}, got ${JSON.stringify(value)}`)
   }
 }
 
@@ -176,16 +120,14 @@ export function buildConfig(layers: RawConfig[], options: { required?: string[];
   for (const dirKey of ['tasksDir', 'cachesDir', 'downloadsDir'] as const) {
     config[dirKey] = path.resolve(baseDir, config[dirKey] as string)
   }
-  if (config.engine !== 'insecure' && config.engine !== 'multiuser') {
-    throw new ConfigError(`config key "engine" must be "insecure" or "multiuser", got ${JSON.stringify(config.engine)}`)
-  }
   if (config.engine === 'multiuser' && process.getuid?.() !== 0) {
     throw new ConfigError('the multiuser engine creates a user per task: the worker must run as root')
   }
   if (config.publicIP && !isIP(config.publicIP as string)) {
     throw new ConfigError(`config key "publicIP" is not a valid IP address: ${JSON.stringify(config.publicIP)}`)
   }
-  return config as unknown as WorkerConfig
+  // every key of the table was checked against its spec above
+  return config as WorkerConfig
 }
 
 function isIP(s: string): boolean {

@@ -4,16 +4,20 @@
 
 import type { FeatureName } from './feature.js'
 
-export type WorkerErrorCode =
-  | 'MALFORMED_PAYLOAD'
-  | 'RESOURCE_UNAVAILABLE'
-  | 'TASK_FAILURE'
-  | 'INTERNAL_ERROR'
-  | 'MAX_RUN_TIME_EXCEEDED'
-  | 'TASK_CANCELLED'
-  | 'WORKER_SHUTDOWN'
-  | 'CONFIG_INVALID'
-  | 'FEATURE_NOT_OFFERED'
+/** Every code an error can carry; src/run/resolution.ts and src/worker/exit-codes.ts map each one. */
+export const WORKER_ERROR_CODES = [
+  'MALFORMED_PAYLOAD',
+  'RESOURCE_UNAVAILABLE',
+  'TASK_FAILURE',
+  'INTERNAL_ERROR',
+  'MAX_RUN_TIME_EXCEEDED',
+  'TASK_CANCELLED',
+  'WORKER_SHUTDOWN',
+  'CONFIG_INVALID',
+  'CONFIG_UNREADABLE',
+  'FEATURE_NOT_OFFERED',
+] as const
+export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number]
 
 export class WorkerError extends Error {
   readonly code: WorkerErrorCode
@@ -83,8 +87,15 @@ export class InternalError extends WorkerError {
 
 /** The worker configuration is unusable (generic-worker exits 73 for this). */
 export class ConfigError extends WorkerError {
+  constructor(message: string, code: 'CONFIG_INVALID' | 'CONFIG_UNREADABLE' = 'CONFIG_INVALID') {
+    super(code, message)
+  }
+}
+
+/** The config file cannot be read at all (generic-worker exits 64 for this). */
+export class ConfigUnreadable extends ConfigError {
   constructor(message: string) {
-    super('CONFIG_INVALID', message)
+    super(message, 'CONFIG_UNREADABLE')
   }
 }
 

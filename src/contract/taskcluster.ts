@@ -42,3 +42,13 @@ export interface Reclaimed {
   takenUntil: string
   credentials: Credentials
 }
+
+/**
+ * The worker's own credentials (not a task's): one object owns them, so who may change them is
+ * visible in the signatures. worker-runner's new-credentials and worker-manager re-registration
+ * replace them; the Queue client and the purge-cache client read the current ones per request.
+ */
+export interface WorkerCredentials {
+  current(): Credentials
+  replace(credentials: Credentials): void
+}

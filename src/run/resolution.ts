@@ -4,7 +4,7 @@
 
 import { WorkerError, type WorkerErrorCode } from '../contract/errors.js'
 import type { FamilyOutcomes } from '../contract/family.js'
-import type { ExceptionReason, Resolution } from '../contract/outcome.js'
+import type { Resolution } from '../contract/outcome.js'
 
 export interface RunOutcome {
   /** The first error of the run (setup error, abort reason, upload failure…), if any. */
@@ -17,29 +17,31 @@ export interface RunOutcome {
   artifactErrors?: number
 }
 
-const exceptionByCode: Partial<Record<WorkerErrorCode, ExceptionReason>> = {
-  MALFORMED_PAYLOAD: 'malformed-payload',
-  RESOURCE_UNAVAILABLE: 'resource-unavailable',
-  WORKER_SHUTDOWN: 'worker-shutdown',
-  INTERNAL_ERROR: 'internal-error',
-  CONFIG_INVALID: 'internal-error',
-}
+/**
+ * What each error code resolves as. `featureNotOffered` is the one row the legacy workers
+ * disagree on: the run's family profile decides it. A code missing here fails the type check.
+ */
+export const resolutionByCode = {
+  MALFORMED_PAYLOAD: { state: 'exception', reason: 'malformed-payload' },
+  RESOURCE_UNAVAILABLE: { state: 'exception', reason: 'resource-unavailable' },
+  TASK_FAILURE: { state: 'failed' },
+  INTERNAL_ERROR: { state: 'exception', reason: 'internal-error' },
+  MAX_RUN_TIME_EXCEEDED: { state: 'failed' },
+  // cancelled or resolved elsewhere: the Queue takes no report
+  TASK_CANCELLED: { state: 'none' },
+  WORKER_SHUTDOWN: { state: 'exception', reason: 'worker-shutdown' },
+  CONFIG_INVALID: { state: 'exception', reason: 'internal-error' },
+  CONFIG_UNREADABLE: { state: 'exception', reason: 'internal-error' },
+  FEATURE_NOT_OFFERED: 'featureNotOffered',
+} as const satisfies Record<WorkerErrorCode, Resolution | 'featureNotOffered'>
 
 export function resolve(rules: FamilyOutcomes, outcome: RunOutcome): Resolution {
   const { error, exitCode } = outcome
   if (error !== undefined) {
+    // anything that is not a WorkerError is a bug in the worker
     if (!(error instanceof WorkerError)) return { state: 'exception', reason: 'internal-error' }
-    switch (error.code) {
-      case 'TASK_CANCELLED':
-        return { state: 'none' }
-      case 'MAX_RUN_TIME_EXCEEDED':
-      case 'TASK_FAILURE':
-        return { state: 'failed' }
-      case 'FEATURE_NOT_OFFERED':
-        return rules.featureNotOffered.resolution
-      default:
-        return { state: 'exception', reason: exceptionByCode[error.code] ?? 'internal-error' }
-    }
+    const row = resolutionByCode[error.code]
+    return row === 'featureNotOffered' ? rules.featureNotOffered.resolution : row
   }
   if (exitCode !== undefined && exitCode !== 0) {
     if (outcome.retryExitCodes?.includes(exitCode)) return { state: 'exception', reason: 'intermittent-task' }

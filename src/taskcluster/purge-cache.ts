@@ -6,20 +6,25 @@
 import taskcluster from 'taskcluster-client'
 import type { WorkerConfig } from '../config/config.js'
 import type { PurgeRequest } from '../lib/cache-pool.js'
+import type { Credentials, WorkerCredentials } from '../contract/taskcluster.js'
+import { configCredentials } from './credentials.js'
 
 export class PurgeRequests {
   private lastQuery: Date | undefined
   private known: PurgeRequest[] = []
 
-  constructor(private readonly config: WorkerConfig) {}
+  constructor(
+    private readonly config: WorkerConfig,
+    /** The worker's current credentials (they change when worker-runner renews them). */
+    private readonly credentials: () => Credentials,
+  ) {}
 
   /** Every request seen so far (a request applies to caches created before it, whenever they are next used). */
   async current(warn: (message: string) => void): Promise<PurgeRequest[]> {
     const c = this.config
     const client = new taskcluster.PurgeCache({
       rootUrl: c.rootURL,
-      // the worker's own credentials (replaced in place when worker-runner renews them)
-      credentials: { clientId: c.clientId, accessToken: c.accessToken, ...(c.certificate ? { certificate: c.certificate } : {}) },
+      credentials: this.credentials(),
       retries: 2,
     })
     const asked = new Date()
@@ -38,8 +43,16 @@ export class PurgeRequests {
   }
 }
 
-const byConfig = new WeakMap<WorkerConfig, PurgeRequests>()
-/** One tracker per worker (its config object). */
-export function purgeRequestsFor(config: WorkerConfig): PurgeRequests {
-  return byConfig.get(config) ?? byConfig.set(config, new PurgeRequests(config)).get(config)!
+/**
+ * The purge requests an executor follows, one tracker per deployment and worker pool, asked with
+ * the worker's live credentials (or, with none given, those its config names).
+ */
+export function purgeTrackers(credentials?: WorkerCredentials): (config: WorkerConfig) => PurgeRequests {
+  const trackers = new Map<string, PurgeRequests>()
+  return (config) => {
+    const key = `${config.rootURL}\0${config.provisionerId}/${config.workerType}`
+    let tracker = trackers.get(key)
+    if (!tracker) trackers.set(key, (tracker = new PurgeRequests(config, () => credentials?.current() ?? configCredentials(config))))
+    return tracker
+  }
 }

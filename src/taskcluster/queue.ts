@@ -4,7 +4,7 @@
 
 import taskcluster, { type Queue } from 'taskcluster-client'
 import { withRetry, type RetryOptions } from './retry.js'
-import type { Credentials, Reclaimed, TaskClaim, TaskDefinition } from '../contract/taskcluster.js'
+import type { Credentials, Reclaimed, TaskClaim, TaskDefinition, WorkerCredentials } from '../contract/taskcluster.js'
 import type { Resolution } from '../contract/outcome.js'
 
 export interface QueueOptions {
@@ -28,15 +28,12 @@ function client(options: QueueOptions, credentials: Credentials): Queue {
 export class WorkerQueue {
   constructor(
     private readonly options: QueueOptions,
-    private credentials: Credentials,
+    /** Read per request: worker-runner and worker-manager replace them while the worker runs. */
+    private readonly credentials: WorkerCredentials,
   ) {}
 
-  setCredentials(credentials: Credentials): void {
-    this.credentials = credentials
-  }
-
   async claimWork(taskQueueId: string, body: { workerGroup: string; workerId: string; tasks: number }, signal?: AbortSignal): Promise<TaskClaim[]> {
-    const res = await withRetry(() => client(this.options, this.credentials).claimWork(taskQueueId, body), { ...this.options.retry, signal })
+    const res = await withRetry(() => client(this.options, this.credentials.current()).claimWork(taskQueueId, body), { ...this.options.retry, signal })
     return res.tasks.map((t) => {
       const status = t.status as { taskId: string }
       return {

@@ -15,7 +15,8 @@ import { TaskQueue, WorkerQueue, type QueueOptions } from '../taskcluster/queue.
 import { statusOf } from '../taskcluster/retry.js'
 import { purgeTaskDirs, removeTaskDir } from '../lib/task-dir.js'
 import { runTask } from '../run/task-run.js'
-import type { Credentials, TaskClaim } from '../contract/taskcluster.js'
+import type { TaskClaim, WorkerCredentials } from '../contract/taskcluster.js'
+import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
 
 export interface ClaimLoopOptions {
   config: WorkerConfig
@@ -29,6 +30,8 @@ export interface ClaimLoopOptions {
   /** Longest backoff after failed claimWork calls. Default 60 s. */
   maxErrorBackoffMs?: number
   metrics?: WorkerMetrics
+  /** The worker's credentials, replaced while it runs (default: those the config names, never replaced). */
+  credentials?: WorkerCredentials
 }
 
 /** What `megalodon status` shows about a running task. */
@@ -73,7 +76,7 @@ export class ClaimLoop {
 
   constructor(private readonly options: ClaimLoopOptions) {
     const { config } = options
-    this.workerQueue = new WorkerQueue(options.queue, { clientId: config.clientId, accessToken: config.accessToken, ...(config.certificate ? { certificate: config.certificate } : {}) })
+    this.workerQueue = new WorkerQueue(options.queue, options.credentials ?? workerCredentials(configCredentials(config)))
   }
 
   /** Stop claiming. finishTasks=false aborts running tasks as worker-shutdown. */
@@ -95,14 +98,6 @@ export class ClaimLoop {
     this.claimAbort.abort()
     this.shutdown.abort(new InternalError(`worker internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
     this.wakeup.notify()
-  }
-
-  /** New worker credentials (worker-runner's new-credentials, a worker-manager re-registration). */
-  setCredentials(credentials: Credentials): void {
-    this.workerQueue.setCredentials(credentials)
-    // what else speaks for the worker (the purge-cache client) reads them from the config
-    Object.assign(this.options.config, { clientId: credentials.clientId, accessToken: credentials.accessToken, certificate: credentials.certificate ?? '' })
-    this.options.logger.info({ clientId: credentials.clientId }, 'worker credentials replaced')
   }
 
   /** Wait until every running task is resolved. */

@@ -6,13 +6,15 @@ import { defaultExecutors } from '../../executors/index.js'
 import { ClaimLoop } from './claim-loop.js'
 import { loadWorkerConfig, type WorkerConfig } from '../config/config.js'
 import { ConfigError } from '../contract/errors.js'
-import { ExitCode } from './exit-codes.js'
+import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import { WorkerMetrics } from './metrics.js'
 import { startMonitorServer, type MonitorServer } from './monitor-server.js'
 import { startWorkerFeatures } from './worker-features.js'
 import { RunnerProtocol } from './worker-runner/protocol.js'
 import { keepRegistered, registerWorker } from './worker-manager.js'
+import type { Credentials } from '../contract/taskcluster.js'
+import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
 
 export interface RunWorkerOptions {
   configFile: string
@@ -35,7 +37,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     logger.fatal(err.message)
     process.stderr.write(`megalodon: ${err.message}\n`)
     reportError('invalid worker configuration', err.message)
-    return err.message.startsWith('cannot read config file') ? ExitCode.CantLoadConfig : ExitCode.InvalidConfig
+    return exitCodeFor(err)
   }
   if (Object.keys(config.notApplied).length > 0) {
     logger.warn({ keys: Object.keys(config.notApplied) }, 'generic-worker config keys accepted but not acted on by this version')
@@ -48,12 +50,17 @@ async function runWithConfig(
   ctx: { logger: Logger; protocol?: RunnerProtocol; version: string; reportError: (title: string, description: string) => void },
 ): Promise<number> {
   const { logger, protocol } = ctx
+  const credentials = workerCredentials(configCredentials(config))
+  const replaceCredentials = (c: Credentials) => {
+    credentials.replace(c)
+    logger.info({ clientId: c.clientId }, 'worker credentials replaced')
+  }
   let registration: { stop(): void } | undefined
   if (config.workerManager) {
     try {
       const reg = await registerWorker(config)
-      Object.assign(config, { clientId: reg.credentials.clientId, accessToken: reg.credentials.accessToken, certificate: reg.credentials.certificate ?? '' })
-      registration = keepRegistered({ config, registration: reg, logger, onCredentials: (c) => loop.setCredentials(c) })
+      credentials.replace(reg.credentials)
+      registration = keepRegistered({ config, registration: reg, logger, onCredentials: replaceCredentials })
       logger.info({ clientId: reg.credentials.clientId, expires: reg.expires }, 'registered with worker-manager')
     } catch (err) {
       logger.fatal({ err }, 'registration with worker-manager failed')
@@ -72,9 +79,9 @@ async function runWithConfig(
     process.stderr.write(`megalodon: ${err.message}\n`)
     ctx.reportError('invalid worker configuration', err.message)
     registration?.stop()
-    return ExitCode.InvalidConfig
+    return exitCodeFor(err)
   }
-  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors(), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics })
+  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials })
   let monitor: MonitorServer | undefined
   if (config.metricsPort > 0) {
     monitor = await startMonitorServer({
@@ -95,7 +102,7 @@ async function runWithConfig(
   }
 
   protocol?.on('graceful-termination', ({ finishTasks }) => loop.stop({ finishTasks, exitCode: ExitCode.WorkerShutdown }))
-  protocol?.on('new-credentials', (c) => loop.setCredentials(c))
+  protocol?.on('new-credentials', replaceCredentials)
   // generic-worker: SIGINT lets running tasks finish; SIGTERM aborts them as worker-shutdown.
   process.once('SIGINT', () => loop.stop({ finishTasks: true, exitCode: ExitCode.WorkerStopped }))
   process.once('SIGTERM', () => loop.stop({ finishTasks: false, exitCode: ExitCode.WorkerShutdown }))

@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import Docker from 'dockerode'
 import { slugid } from 'taskcluster-client'
+import type { RawConfig } from '../../src/config/config.js'
 import { NATIVE_CACHES } from '../../executors/native/mounts.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
@@ -53,7 +54,7 @@ describe('undo after a failed prepare (multiuser engine, root)', function () {
     // stand-ins: character devices with /dev/null's numbers, owned by root
     for (const n of nodes) if (!existsSync(n)) execFileSync('mknod', ['-m', '0660', n, 'c', '1', '3'])
     try {
-      const config = { ...(await multiuserConfig()), enableLoopbackAudio: true, loopbackAudioDeviceNumber: card, numberOfTasksToRun: 1 }
+      const config: RawConfig = { ...(await multiuserConfig()), enableLoopbackAudio: true, loopbackAudioDeviceNumber: card, numberOfTasksToRun: 1 }
       const id = slugid()
       const dependency = slugid()
       // the mount's content is an artifact its task never made: the mount fails
@@ -75,7 +76,7 @@ describe('undo after a failed prepare (multiuser engine, root)', function () {
     // directory to the task user uses it, after the caches are mounted.
     const bin = await mkdtemp(path.join(os.tmpdir(), 'megalodon-fake-chown-'))
     writeFileSync(path.join(bin, 'chown'), '#!/bin/sh\n[ "$1" = -R ] && { echo "chown: refused by the test" >&2; exit 1; }\nexec /bin/chown "$@"\n', { mode: 0o755 })
-    const config = { ...(await multiuserConfig()), numberOfTasksToRun: 1 }
+    const config: RawConfig = { ...(await multiuserConfig()), numberOfTasksToRun: 1 }
     const id = slugid()
     await fake.createTask(id, { payload: { command: [['true']], maxRunTime: 60, mounts: [{ directory: 'cache', cacheName: 'handover' }] }, scopes: ['generic-worker:cache:handover'] })
     const savedPath = process.env.PATH
