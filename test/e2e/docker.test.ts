@@ -26,8 +26,9 @@ function engineRunsPrivileged(): boolean {
   }
 }
 
+/** This test process's task containers (other processes on the engine run their own workers). */
 async function taskContainers(docker: Docker): Promise<number> {
-  return (await docker.listContainers({ all: true, filters: JSON.stringify({ label: ['megalodon.task'] }) })).length
+  return (await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`megalodon.worker=test-worker-group/${TEST_WORKER_ID}`] }) })).length
 }
 
 describe('docker executor end to end (fake Queue, real engine)', function () {
