@@ -7,7 +7,7 @@ import { MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/error
 import { describeSchemaError } from '../../src/lib/schema-errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import type { ValidatedPayload } from '../../src/contract/task-context.js'
-import { isCache, type Mount } from './mounts.js'
+import { isCache, type Mount } from './mounts/content.js'
 import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
 import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import type { TaskMover } from './mounts.js'
+import type { TaskMover } from './mounts/places.js'
 import { asTaskUser, readAsTaskUser, type TaskUser } from './task-user.js'
 
 const execFileAsync = promisify(execFile)

@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { NATIVE_CACHES } from '../../executors/native/mounts.js'
+import { NATIVE_CACHES } from '../../executors/native/mounts/caches.js'
 import type { WorkerConfig } from '../../src/config/config.js'
 
 export function processesWith(marker: string): string[] {

@@ -289,7 +289,7 @@ describe('mounts (native executor, fake Queue)', function () {
 
 describe('download cache eviction', () => {
   it('never evicts a download a task is still unpacking', async () => {
-    const { DownloadCache } = await import('../../executors/native/mounts.js')
+    const { DownloadCache } = await import('../../executors/native/mounts/download-cache.js')
     const dir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-downloads-'))
     const cache = new DownloadCache(dir)
     // raw content needs nothing of the task context

@@ -1,0 +1,67 @@
+// Writable directory caches: instances live in cachesDir between tasks (generic-worker's
+// indexed `generic-worker::caches`), are moved into the task directory for a task, and moved
+// back after (or deleted: an aborted run, an exit code in onExitStatus.purgeCaches).
+
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { TaskFailure } from '../../../src/contract/errors.js'
+import { CachePool, type CacheInstance } from '../../../src/lib/cache-pool.js'
+import type { TaskLog } from '../../../src/lib/task-log.js'
+import type { TaskMover } from './places.js'
+
+export const NATIVE_CACHES = 'generic-worker::caches'
+
+/**
+ * Writable directory caches under cachesDir: `<cachesDir>/generic-worker::caches/<id>`, with an
+ * index (`index.json`: names, ages) beside them. `::` can never be in a docker-worker cache name,
+ * so the docker executor's caches (`<cachesDir>/<name>/…`) and these never meet.
+ */
+export function directoryCachePool(cachesDir: string): CachePool {
+  const root = path.join(cachesDir, NATIVE_CACHES)
+  const index = path.join(root, 'index.json')
+  return new CachePool({
+    async load() {
+      await mkdir(root, { recursive: true })
+      const saved = (await readFile(index, 'utf8').then(JSON.parse, () => [])) as CacheInstance[]
+      return saved.map((i) => ({ ...i, created: i.created ?? 0 }))
+    },
+    async save(instances) {
+      await writeFile(index, JSON.stringify(instances, null, 2))
+    },
+    pathOf: (i) => path.join(root, i.id),
+  })
+}
+
+export interface MountedCache {
+  instance: CacheInstance
+  target: string
+  cacheName: string
+  /** Outside the task directory: where in the task directory it comes back to after the task. */
+  staged?: string
+  mover: TaskMover
+}
+
+
+/** Move every cache back into cachesDir (or delete it: purge). A cache the task moved away fails the task. */
+export async function unmountAll(caches: CachePool, mounted: MountedCache[], purge: boolean, log: TaskLog): Promise<void> {
+  let missing: string | undefined
+  for (const m of mounted.splice(0)) {
+    // a cache outside the task directory comes back in with the task's rights first
+    const from = m.staged ?? m.target
+    if (m.staged) await m.mover.run(['mv', '-T', '--', m.target, m.staged]).catch(() => undefined)
+    const present = (await lstat(from).catch(() => undefined))?.isDirectory() === true
+    if (present && !purge) {
+      await rename(from, caches.pathOf(m.instance))
+      log.info(`[mounts] Preserving cache ${m.cacheName}`)
+      await caches.release(m.instance, false)
+    } else {
+      if (purge) log.info(`[mounts] Purging cache ${m.cacheName}`)
+      await caches.release(m.instance, true)
+      if (!present && !purge) missing ??= m.cacheName
+    }
+  }
+  if (missing) {
+    log.error(`[mounts] Could not persist cache "${missing}": the task moved or removed its directory`)
+    throw new TaskFailure(`could not persist cache "${missing}": the task moved or removed its directory`)
+  }
+}
