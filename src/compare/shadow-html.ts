@@ -1,7 +1,7 @@
 // The shadow report as one self-contained HTML page (no network: inline style and script): the
 // totals, then a table people can sort (click a header) and filter (text box, verdict menu).
 
-import type { ReplayReport } from './replay.js'
+import type { ReplayReport } from './replay/report.js'
 import { artifactCounts, outcomeCell, type ShadowTotals } from './shadow.js'
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
