@@ -32,8 +32,8 @@ export class WorkerQueue {
     private readonly credentials: WorkerCredentials,
   ) {}
 
-  async claimWork(taskQueueId: string, body: { workerGroup: string; workerId: string; tasks: number }, signal?: AbortSignal): Promise<TaskClaim[]> {
-    const res = await withRetry(() => client(this.options, this.credentials.current()).claimWork(taskQueueId, body), { ...this.options.retry, signal })
+  async claimWork(taskQueueId: string, body: { workerGroup: string; workerId: string; tasks: number }): Promise<TaskClaim[]> {
+    const res = await withRetry(() => client(this.options, this.credentials.current()).claimWork(taskQueueId, body), this.options.retry)
     return res.tasks.map((t) => {
       const status = t.status as { taskId: string }
       return {

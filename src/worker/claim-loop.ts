@@ -67,7 +67,6 @@ export class ClaimLoop {
   private readonly runningInfo = new Map<string, RunningTask>()
   readonly startedAt = new Date()
   private readonly wakeup = new Wakeup()
-  private readonly claimAbort = new AbortController()
   private readonly shutdown = new AbortController()
   private stopCode: number | undefined
   private resolvedCount = 0
@@ -83,7 +82,6 @@ export class ClaimLoop {
   stop(options: { finishTasks: boolean; exitCode: number }): void {
     this.stopCode ??= options.exitCode
     this.options.logger.info({ finishTasks: options.finishTasks }, 'stopping: no more claims')
-    this.claimAbort.abort()
     if (!options.finishTasks) this.shutdown.abort(new WorkerShutdown())
     this.wakeup.notify()
   }
@@ -95,7 +93,6 @@ export class ClaimLoop {
   crash(err: unknown): void {
     this.stopCode = ExitCode.InternalError
     this.options.logger.fatal({ err }, 'internal error: aborting running tasks')
-    this.claimAbort.abort()
     this.shutdown.abort(new InternalError(`worker internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
     this.wakeup.notify()
   }
@@ -171,7 +168,9 @@ export class ClaimLoop {
       const claimStarted = Date.now()
       let claims: TaskClaim[] = []
       try {
-        claims = await this.workerQueue.claimWork(taskQueueId, { workerGroup: config.workerGroup, workerId: config.workerId, tasks: free }, this.claimAbort.signal)
+        // A claimWork in flight is never abandoned on stop: the Queue may already have claimed
+        // tasks for this worker, and each of them is run (or aborted by the shutdown) and resolved.
+        claims = await this.workerQueue.claimWork(taskQueueId, { workerGroup: config.workerGroup, workerId: config.workerId, tasks: free })
         this.options.metrics?.claimWork((Date.now() - claimStarted) / 1000, claims.length)
         errorBackoff = 1000
       } catch (err) {

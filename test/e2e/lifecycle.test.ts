@@ -1,10 +1,16 @@
 // Claims over time: reclaims with fresh credentials, cancellation (409 on reclaim), Queue
 // faults survived by retries, and the worker's own signals.
 import assert from 'node:assert/strict'
+import { existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog, submitAndRun, until } from '../helpers/tasks.js'
 import { runWorker, spawnWorker } from '../helpers/worker.js'
+
+function startedIn(tasksDir: string): boolean {
+  return (existsSync(tasksDir) ? readdirSync(tasksDir) : []).some((d) => existsSync(path.join(tasksDir, d, 'started')))
+}
 
 
 describe('task lifecycle (fake Queue)', function () {
@@ -69,10 +75,10 @@ describe('task lifecycle (fake Queue)', function () {
 
   it('SIGTERM aborts running tasks as exception/worker-shutdown, uploads their logs, exits 72', async () => {
     const taskId = slugid()
-    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo working; sleep 60']], maxRunTime: 120 } })
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo working; touch started; sleep 60']], maxRunTime: 120 } })
     const w = await spawnWorker(fake)
-    await until(() => fake.status(taskId).runs[0]?.state === 'running')
-    await new Promise((r) => setTimeout(r, 500))
+    // the command has printed its line once it has made `started` in its task directory
+    await until(() => startedIn(String(w.config.tasksDir)))
     w.child.kill('SIGTERM')
     assert.equal(await w.exited, 72, w.stderr())
     const runs = fake.status(taskId).runs

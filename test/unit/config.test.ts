@@ -1,0 +1,42 @@
+// The worker configuration: generic-worker's keys, types, defaults and environment overrides.
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { buildConfig, configFromEnv } from '../../src/config/config.js'
+import { ConfigError } from '../../src/contract/errors.js'
+
+describe('config', () => {
+  it('applies generic-worker defaults', () => {
+    const c = buildConfig([{ workerType: 'wt' }])
+    assert.equal(c.provisionerId, 'test-provisioner')
+    assert.equal(c.workerGroup, 'test-worker-group')
+    assert.equal(c.capacity, 1)
+    assert.equal(c.maxTaskRunTime, 86400)
+    assert.equal(c.cleanUpTaskDirs, true)
+    assert.equal(c.createObjectArtifacts, false)
+    assert.ok(path.isAbsolute(c.tasksDir) && c.tasksDir.endsWith('tasks'))
+  })
+  it('refuses an unknown key by name', () => {
+    assert.throws(() => buildConfig([{ workerType: 'wt', livelogSecret: 'x' }]), (e: Error) => e instanceof ConfigError && /"livelogSecret"/.test(e.message))
+  })
+  it('refuses a wrong type, naming the key (booleans must be booleans)', () => {
+    assert.throws(() => buildConfig([{ cleanUpTaskDirs: 'true' }]), /"cleanUpTaskDirs" must be a boolean/)
+    assert.throws(() => buildConfig([{ capacity: 0 }]), /"capacity" must be between 1 and 255/)
+  })
+  it('splits workerPoolId', () => {
+    const c = buildConfig([{ workerPoolId: 'proj/linux-large' }])
+    assert.deepEqual([c.provisionerId, c.workerType], ['proj', 'linux-large'])
+  })
+  it('accepts generic-worker keys it does not act on yet, and remembers them', () => {
+    const c = buildConfig([{ disableReboots: true, sentryProject: 'generic-worker' }])
+    assert.deepEqual(c.notApplied, { disableReboots: true, sentryProject: 'generic-worker' })
+  })
+  it('takes overrides from TASKCLUSTER_* and MEGALODON_* variables', () => {
+    const env = configFromEnv({ TASKCLUSTER_ROOT_URL: 'https://tc.example.com', MEGALODON_WORKER_GROUP: 'g1', MEGALODON_CAPACITY: '4', HOME: '/root' })
+    assert.deepEqual(env, { rootURL: 'https://tc.example.com', workerGroup: 'g1', capacity: 4 })
+    assert.equal(buildConfig([{ workerGroup: 'file' }, env]).workerGroup, 'g1')
+  })
+  it('requires credentials for `run`, and a valid publicIP', () => {
+    assert.throws(() => buildConfig([{}], { required: ['clientId'] }), /"clientId" is required/)
+    assert.throws(() => buildConfig([{ publicIP: 'not-an-ip' }]), /publicIP/)
+  })
+})

@@ -1,0 +1,33 @@
+// Content types and encodings of generic-worker artifacts.
+import assert from 'node:assert/strict'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { contentEncodingFor, contentTypeFor, loadHostTypes } from '../../executors/native/mime.js'
+
+describe('content types and encodings (generic-worker rules)', () => {
+  it('uses generic-worker’s own map first, then Go’s built-ins', () => {
+    assert.equal(contentTypeFor('a/b.log'), 'text/plain')
+    assert.equal(contentTypeFor('x.jsonl'), 'application/jsonl')
+    assert.equal(contentTypeFor('x.json'), 'application/json')
+    assert.equal(contentTypeFor('x.HTML'), 'text/html; charset=utf-8')
+    assert.equal(contentTypeFor('no-extension'), 'application/octet-stream')
+  })
+  it('reads globs2 without overriding built-ins, or else mime.types (which override), adding charset to text types', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mime-'))
+    await writeFile(path.join(dir, 'globs2'), '# comment\n50:text/x-foo:*.foo\n50:application/x-json-alt:*.json\n40:text/x-other:*.foo\n')
+    await writeFile(path.join(dir, 'mime.types'), 'application/x-bar\tbar baz\ntext/x-qux qux\napplication/x-json-alt json\n')
+    const fromGlobs = loadHostTypes({ globs: [path.join(dir, 'globs2')], mimeTypes: [path.join(dir, 'mime.types')] })
+    assert.equal(fromGlobs.get('.foo'), 'text/x-foo; charset=utf-8')
+    assert.equal(fromGlobs.get('.json'), 'application/json')
+    assert.equal(fromGlobs.has('.bar'), false)
+    const fromTypes = loadHostTypes({ globs: [path.join(dir, 'missing')], mimeTypes: [path.join(dir, 'mime.types')] })
+    assert.equal(fromTypes.get('.baz'), 'application/x-bar')
+    assert.equal(fromTypes.get('.qux'), 'text/x-qux; charset=utf-8')
+    assert.equal(fromTypes.get('.json'), 'application/x-json-alt')
+  })
+  it('uploads already-compressed extensions with identity encoding, the rest gzip', () => {
+    for (const f of ['a.zip', 'a.tar.gz', 'a.ZST', 'a.png', 'a.whl', 'a.lz4']) assert.equal(contentEncodingFor(f), 'identity', f)
+    for (const f of ['a.txt', 'a.tar', 'a.json', 'noext']) assert.equal(contentEncodingFor(f), 'gzip', f)
+  })
+})
