@@ -14,6 +14,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { extractArchive } from '../../src/lib/archives/index.js'
+import { seededRandom } from '../helpers/fake-queue/index.js'
 import { MinLZError, minlzDecoder } from '../../src/lib/archives/minlz.js'
 import { block, chunk, eofChunk, maskedCrc, minlzChunk, minlzCompressedCrcChunk, minlzDir, op, paddingChunk, referenceBlock, referenceText, streamIdentifier, uncompressedChunk, withoutIndicator } from '../helpers/minlz.js'
 
@@ -141,6 +142,27 @@ describe('MinLZ streams (SPEC.md v1.0.1)', function () {
   it('fails cleanly on every truncation of a framed stream', async () => {
     // every cut within the first chunks, then every 37th: only the whole stream (and nothing) decodes
     for (let n = 1; n < framed.length; n += n < 200 ? 1 : 37) await assert.rejects(decodeStream(framed.subarray(0, n)), MinLZError, `first ${n} bytes`)
+  })
+
+  it('on random corruption either fails with MinLZError or decodes, and always ends', async () => {
+    const random = seededRandom(11)
+    const pick = (n: number) => Math.floor(random() * n)
+    let decoded = 0
+    for (let i = 0; i < 1000; i++) {
+      const b = Buffer.from(framed)
+      const at = pick(b.length)
+      // chunk headers are where a stream decoder's bounds live: hit the first ones often
+      const where = random() < 0.3 ? pick(40) : at
+      if (random() < 0.7) b[where]! ^= 1 << pick(8)
+      const corrupt = random() < 0.7 ? b : Buffer.concat([b.subarray(0, at), Buffer.from([pick(256), pick(256)]), b.subarray(at + pick(4))])
+      try {
+        await decodeStream(corrupt, 1 + pick(5000))
+        decoded++
+      } catch (err) {
+        assert.ok(err instanceof MinLZError, `mutation ${i}: ${(err as Error).stack}`)
+      }
+    }
+    assert.ok(decoded < 500, `${decoded} of 1000 corrupt streams decoded`)
   })
 
   it('refuses a chunk declared too large at its header, before its bytes arrive', async () => {
