@@ -9,7 +9,7 @@ import { InternalError, MalformedPayload } from '../../src/contract/errors.js'
 import type { TaskExecutor, UndoStack } from '../../src/contract/executor.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { WorkerConfig } from '../../src/config/config.js'
-import { missingTools, unsupportedFormats } from '../../src/lib/archives/index.js'
+import { missingTools } from '../../src/lib/archives/index.js'
 import type { CachePool } from '../../src/lib/cache-pool.js'
 import type { WorkerCredentials } from '../../src/contract/taskcluster.js'
 import { purgeTrackers } from '../../src/taskcluster/purge-cache.js'
@@ -195,7 +195,6 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       if (config.enableMounts) {
         const missing = await missingTools()
         if (missing.length > 0) log('warn', `mounts in these formats will fail on this worker: ${missing.map((m) => `${m.formats} (needs ${m.command}, Debian package ${m.debian})`).join('; ')}`)
-        log('warn', `mounts in these formats will fail on this worker: ${unsupportedFormats.map((f) => `${f}, tar.${f}`).join('; ')} (not supported by this version of megalodon)`)
       }
     },
 

@@ -12,8 +12,7 @@
 // - 7z and rar: Debian's 7-Zip (`7z`, which reads RAR4 and RAR5), then the same check of what
 //   it wrote.
 // - sz: snappy's framing format, snappyjs for the blocks (snappy-framed.ts).
-// - mz (MinLZ): not yet (nothing here can even make it: MinLZ has no tool); a mount asking for
-//   it fails with a message saying so.
+// - mz: MinLZ's stream format, decoded here from its specification (minlz.ts, minlz-block.ts).
 
 import { spawn } from 'node:child_process'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -24,6 +23,7 @@ import { pipeline } from 'node:stream/promises'
 import { createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib'
 import * as tar from 'tar'
 import yauzl from 'yauzl'
+import { minlzDecoder } from './minlz.js'
 import { snappyFramedDecoder } from './snappy-framed.js'
 
 export const compressionFormats = ['br', 'bz2', 'gz', 'lz', 'lz4', 'mz', 'sz', 'xz', 'zst', 'zz'] as const
@@ -64,10 +64,7 @@ function piped(format: CompressionFormat): Duplex {
   return duplex
 }
 
-/** Formats generic-worker accepts that this version cannot unpack (the worker says so at start). */
-export const unsupportedFormats: readonly CompressionFormat[] = ['mz']
-
-/** A stream that decompresses `format`; throws UnpackError for a format not supported yet. */
+/** A stream that decompresses `format`. */
 export function decompressor(format: CompressionFormat): Duplex {
   switch (format) {
     case 'gz':
@@ -85,8 +82,8 @@ export function decompressor(format: CompressionFormat): Duplex {
       return piped(format)
     case 'sz':
       return snappyFramedDecoder()
-    default:
-      throw new UnpackError(`${format} compression is not supported by this version of megalodon yet`)
+    case 'mz':
+      return minlzDecoder()
   }
 }
 

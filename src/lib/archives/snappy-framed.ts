@@ -5,31 +5,9 @@
 
 import { Transform, type TransformCallback } from 'node:stream'
 import snappy from 'snappyjs'
+import { maskedCrc32c } from './crc32c.js'
 
 const STREAM_ID = Buffer.from('sNaPpY')
-
-/** CRC-32C (Castagnoli), table-driven. */
-const table = (() => {
-  const t = new Uint32Array(256)
-  for (let i = 0; i < 256; i++) {
-    let c = i
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1
-    t[i] = c >>> 0
-  }
-  return t
-})()
-
-export function crc32c(data: Uint8Array): number {
-  let c = 0xffffffff
-  for (const b of data) c = table[(c ^ b) & 0xff]! ^ (c >>> 8)
-  return (c ^ 0xffffffff) >>> 0
-}
-
-/** The framing format stores CRCs rotated and offset ("masked"). */
-export function maskedCrc32c(data: Uint8Array): number {
-  const c = crc32c(data)
-  return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0
-}
 
 export function snappyFramedDecoder(): Transform {
   let pending: Buffer = Buffer.alloc(0)
