@@ -7,11 +7,11 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import Hawk from 'hawk'
 import type { Feature, FeatureFactory } from '../src/contract/feature.js'
 import type { TaskContext } from '../src/contract/task-context.js'
+import { listenOrAnyPort } from '../src/servers/listen.js'
 import type { Credentials } from '../src/contract/taskcluster.js'
 
 export interface ProxyOptions {
@@ -51,7 +51,7 @@ class TaskclusterProxy implements Feature {
     // gateway, port 80 as docker-worker's http://taskcluster); a native task at localhost.
     const host = ctx.reach?.listenHost ?? '127.0.0.1'
     const wanted = ctx.reach?.portFor('taskcluster') ?? this.options.port
-    const port = await listen(this.server, host, wanted).catch(() => listen(this.server!, host, 0))
+    const port = await listenOrAnyPort(this.server, host, wanted)
     const url = ctx.reach ? ctx.reach.urlFor('taskcluster', port) : `http://localhost:${port}`
     ctx.env.TASKCLUSTER_PROXY_URL = url
     ctx.log.info(`Taskcluster proxy listening on ${url}`)
@@ -122,15 +122,4 @@ class TaskclusterProxy implements Feature {
       res.end(`taskcluster-proxy: ${(err as Error).message}\n`)
     }
   }
-}
-
-function listen(server: http.Server, host: string, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err)
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      resolve((server.address() as AddressInfo).port)
-    })
-  })
 }

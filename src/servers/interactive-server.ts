@@ -5,8 +5,8 @@
 // (rows then columns, 16-bit little-endian), 200 stopped (payload: the exit code byte), 201
 // shutdown, 202 error. The query string may name the command (`command=a&command=b`).
 
+import { listenOrAnyPort } from './listen.js'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { OpenTerminal, Terminal } from '../contract/terminal.js'
 
@@ -38,15 +38,9 @@ export class InteractiveServer {
     })
   }
 
-  async start(host: string, port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject)
-        resolve()
-      })
-    })
-    return (this.server.address() as AddressInfo).port
+  /** Listen on host:port, or any free port when it is taken (`onBusy` hears why). */
+  start(host: string, port: number, onBusy?: (err: unknown) => void): Promise<number> {
+    return listenOrAnyPort(this.server, host, port, onBusy)
   }
 
   async stop(): Promise<void> {

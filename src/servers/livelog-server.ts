@@ -4,9 +4,9 @@
 // keep up are fed from memory; one that falls behind (its socket buffer over a bound) is fed
 // from the log file until it catches up, so a slow reader never holds the task or the worker.
 
+import { listenOrAnyPort } from './listen.js'
 import { open, type FileHandle } from 'node:fs/promises'
 import http, { type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import type { TaskLog } from '../lib/task-log.js'
 
@@ -116,8 +116,8 @@ export class LiveLogServer {
   private readonly sources = new Map<string, LiveLogSource>()
   private server: http.Server | undefined
 
-  /** Listen on host:port (port 0: any free port). */
-  async start(host: string, port: number): Promise<number> {
+  /** Listen on host:port (port 0: any free port), or any free port when it is taken (`onBusy` hears why). */
+  async start(host: string, port: number, onBusy?: (err: unknown) => void): Promise<number> {
     this.server = http.createServer((req, res) => {
       const m = /^\/log\/([A-Za-z0-9_-]{20,})$/.exec(new URL(req.url ?? '/', 'http://x').pathname)
       const source = m && req.method === 'GET' ? this.sources.get(m[1]!) : undefined
@@ -127,11 +127,7 @@ export class LiveLogServer {
       }
       source.attach(res)
     })
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject)
-      this.server!.listen(port, host, resolve)
-    })
-    return (this.server.address() as AddressInfo).port
+    return listenOrAnyPort(this.server, host, port, onBusy)
   }
 
   /** Serve this task log under /log/<token> until it closes (and readers have caught up). */

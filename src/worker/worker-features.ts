@@ -1,5 +1,6 @@
-// The features a worker offers, built once per worker from its config: the live log server
-// (one port for every task), and later the proxy, chain of trust, interactive…
+// The features a worker offers, built once per worker from its config: the live log and
+// interactive servers (one port each for every task), the chain of trust signing key, and the
+// taskcluster-proxy (a server per task).
 
 import type { FeatureTable } from '../contract/feature.js'
 import { liveLogFeature } from '../../features/live-log.js'
@@ -26,14 +27,8 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
     // Readers come from outside when the host has a public IP; otherwise keep it on loopback.
     const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
     const wanted = config.livelogPortBase > 0 ? config.livelogPortBase + 1 : 0
-    let port: number
-    try {
-      port = await server.start(host, wanted)
-    } catch (err) {
-      // Another worker on this host may hold the port: any free port still works.
-      logger.warn({ err, port: wanted }, 'live log port busy; serving live logs on a free port')
-      port = await server.start(host, 0)
-    }
+    // Another worker on this host may hold the port: any free port still works.
+    const port = await server.start(host, wanted, (err) => logger.warn({ err, port: wanted }, 'live log port busy; serving live logs on a free port'))
     const baseUrl = `http://${config.publicIP || '127.0.0.1'}:${config.livelogExposePort || port}`
     table.liveLog = liveLogFeature({ server, baseUrl })
     closers.push(() => server.stop())
@@ -53,13 +48,7 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
   if (config.enableInteractive) {
     const server = new InteractiveServer()
     const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
-    let port: number
-    try {
-      port = await server.start(host, config.interactivePort)
-    } catch (err) {
-      logger.warn({ err, port: config.interactivePort }, 'interactive port busy; serving interactive shells on a free port')
-      port = await server.start(host, 0)
-    }
+    const port = await server.start(host, config.interactivePort, (err) => logger.warn({ err, port: config.interactivePort }, 'interactive port busy; serving interactive shells on a free port'))
     const baseUrl = `ws://${config.publicIP || '127.0.0.1'}:${port}`
     table.interactive = interactiveFeature({ server, baseUrl })
     closers.push(() => server.stop())
