@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { slugid } from 'taskcluster-client'
 import WebSocket from 'ws'
 import { MSG } from '../../src/servers/interactive-server.js'
-import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
+import { BUSYBOX_IMAGE, needsDocker } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog, submitAndRun, until } from '../helpers/tasks.js'
 import { runWorker } from '../helpers/worker.js'
@@ -113,10 +113,7 @@ describe('interactive shell', function () {
   })
 
   describe('docker tasks (real engine)', function () {
-    before(async function () {
-      if (!dockerTestsEnabled()) this.skip()
-      await dockerForTests()
-    })
+    before(needsDocker)
 
     it('opens a `docker exec` terminal in the running container', async () => {
       const taskId = slugid()

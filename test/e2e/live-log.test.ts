@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import http from 'node:http'
 import { slugid } from 'taskcluster-client'
-import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
+import { BUSYBOX_IMAGE, needsDocker } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog, until } from '../helpers/tasks.js'
 import { runWorker } from '../helpers/worker.js'
@@ -87,10 +87,7 @@ describe('live log', function () {
   })
 
   describe('docker tasks (real engine)', function () {
-    before(async function () {
-      if (!dockerTestsEnabled()) this.skip()
-      await dockerForTests()
-    })
+    before(needsDocker)
 
     it('is readable while the container runs, at the payload’s log name, and ends with the backing log’s bytes', async () => {
       const taskId = slugid()

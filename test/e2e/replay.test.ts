@@ -15,7 +15,7 @@ import { exitCodeFromLog } from '../../src/compare/replay/production.js'
 import { replay } from '../../src/compare/replay/replay.js'
 import type { ReplayOptions } from '../../src/compare/replay/report.js'
 import { cliEntry } from '../../src/lib/paths.js'
-import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
+import { BUSYBOX_IMAGE, needsDocker } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { ANONYMOUS_ROLE, dockerWorkerLog, genericTask, genericWorkerLog, productionArtifacts } from '../helpers/production.js'
 
@@ -121,10 +121,7 @@ describe('megalodon replay', function () {
   })
 
   describe('docker-worker tasks (real engine)', function () {
-    before(async function () {
-      if (!dockerTestsEnabled()) this.skip()
-      await dockerForTests()
-    })
+    before(needsDocker)
 
     it('matches a docker-worker run and reads its footer', async () => {
       const taskId = slugid()

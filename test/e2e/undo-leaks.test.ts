@@ -9,11 +9,10 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import Docker from 'dockerode'
 import { slugid } from 'taskcluster-client'
 import type { RawConfig } from '../../src/config/config.js'
 import { NATIVE_CACHES } from '../../executors/native/mounts/caches.js'
-import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
+import { BUSYBOX_IMAGE, dockerForTests, needsDocker } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog } from '../helpers/tasks.js'
 import { runWorker, workerConfig } from '../helpers/worker.js'
@@ -100,11 +99,7 @@ describe('undo after a failed prepare (multiuser engine, root)', function () {
 describe('undo after a failed prepare (docker executor, real engine)', function () {
   this.timeout(120_000)
   let fake: FakeQueue
-  let docker: Docker
-  before(async function () {
-    if (!dockerTestsEnabled()) this.skip()
-    docker = await dockerForTests()
-  })
+  before(needsDocker)
   beforeEach(async () => {
     fake = await new FakeQueue({ claimWaitMs: 200 }).start()
   })
@@ -116,7 +111,7 @@ describe('undo after a failed prepare (docker executor, real engine)', function 
     const first = slugid()
     const second = slugid()
     // a network of the name the worker gives the first task's network makes its creation fail
-    const blocker = await docker.createNetwork({ Name: `megalodon-${first}-0`, CheckDuplicate: true })
+    const blocker = await (await dockerForTests()).createNetwork({ Name: `megalodon-${first}-0`, CheckDuplicate: true })
     try {
       await fake.createTask(first, { payload: { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, cache: { [cacheName]: '/c' }, features: { taskclusterProxy: true } }, scopes })
       await fake.createTask(second, { payload: { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, cache: { [cacheName]: '/c' } }, scopes })

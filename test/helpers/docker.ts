@@ -58,3 +58,9 @@ async function buildBusyboxImage(): Promise<void> {
     await rm(root, { recursive: true, force: true })
   }
 }
+
+/** A mocha `before` hook for suites that need the engine and the test image (skipped, loudly, with MEGALODON_SKIP_DOCKER=1). */
+export async function needsDocker(this: Mocha.Context): Promise<void> {
+  if (!dockerTestsEnabled()) this.skip()
+  await dockerForTests()
+}
