@@ -12,7 +12,7 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
-import { backingLog, until } from '../helpers/tasks.js'
+import { backingLog } from '../helpers/tasks.js'
 import { runWorker, workerConfig } from '../helpers/worker.js'
 import type { RawConfig } from '../../src/config/config.js'
 
@@ -284,32 +284,5 @@ describe('mounts (native executor, fake Queue)', function () {
     const [off] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'x', content: { raw: 'x' } }] } }])
     assert.deepEqual([off!.state, off!.reason], ['exception', 'malformed-payload'])
     assert.match(off!.log, /requires the feature "mounts", which is not enabled/)
-  })
-})
-
-describe('download cache eviction', () => {
-  it('never evicts a download a task is still unpacking', async () => {
-    const { DownloadCache } = await import('../../executors/native/mounts/download-cache.js')
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-downloads-'))
-    const cache = new DownloadCache(dir)
-    // raw content needs nothing of the task context
-    const ctx = {} as unknown as Parameters<typeof cache.with>[0]
-    const lines: string[] = []
-    let release!: () => void
-    const held = new Promise<void>((r) => (release = r))
-    let seen = ''
-    const using = cache.with(ctx, { raw: 'in use' }, (l) => lines.push(l), async (file) => {
-      await held
-      seen = readFileSync(file, 'utf8')
-    })
-    await until(() => lines.some((l) => l.includes('SHA256')))
-    const evicted: string[] = []
-    await cache.evict(async () => false, (l) => evicted.push(l))
-    assert.equal(evicted.length, 0, 'pinned while in use')
-    release()
-    await using
-    assert.equal(seen, 'in use')
-    await cache.evict(async () => false, (l) => evicted.push(l))
-    assert.equal(evicted.length, 1, 'evictable once the task is done with it')
   })
 })
