@@ -36,12 +36,20 @@ export interface CacheLayout {
 
 export class CachePool {
   private instances: CacheInstance[] | undefined
+  /** Saves run one after another: two tasks releasing at once must not interleave their writes. */
+  private saving: Promise<void> = Promise.resolve()
 
   constructor(private readonly layout: CacheLayout) {}
 
   private async all(): Promise<CacheInstance[]> {
     this.instances ??= (await this.layout.load()).map((i) => ({ ...i, inUse: false, doomed: undefined }))
     return this.instances
+  }
+
+  private save(all: readonly CacheInstance[]): Promise<void> {
+    const snapshot = all.map((i) => ({ ...i }))
+    this.saving = this.saving.catch(() => undefined).then(() => this.layout.save(snapshot))
+    return this.saving
   }
 
   pathOf(instance: CacheInstance): string {
@@ -60,7 +68,7 @@ export class CachePool {
       fresh = true
     }
     instance.inUse = true
-    await this.layout.save(all)
+    await this.save(all)
     return { instance, fresh }
   }
 
@@ -77,7 +85,7 @@ export class CachePool {
       await this.destroy(all, i)
       purged.push(i)
     }
-    await this.layout.save(all)
+    await this.save(all)
     return purged
   }
 
@@ -87,7 +95,7 @@ export class CachePool {
     for (const i of all.filter((x) => !x.inUse).sort((a, b) => a.lastUsed - b.lastUsed)) {
       if (await enough()) return
       await this.destroy(all, i)
-      await this.layout.save(all)
+      await this.save(all)
       onEvicted(i)
     }
   }
@@ -98,7 +106,7 @@ export class CachePool {
     instance.inUse = false
     instance.lastUsed = Date.now()
     if (purge || instance.doomed) await this.destroy(all, instance)
-    await this.layout.save(all)
+    await this.save(all)
   }
 
   private async destroy(all: CacheInstance[], instance: CacheInstance): Promise<void> {

@@ -1,16 +1,10 @@
 // Claims over time: reclaims with fresh credentials, cancellation (409 on reclaim), Queue
 // faults survived by retries, and the worker's own signals.
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync } from 'node:fs'
-import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
-import { backingLog, submitAndRun, until } from '../helpers/tasks.js'
+import { backingLog, madeInTaskDir, submitAndRun, until } from '../helpers/tasks.js'
 import { runWorker, spawnWorker } from '../helpers/worker.js'
-
-function startedIn(tasksDir: string): boolean {
-  return (existsSync(tasksDir) ? readdirSync(tasksDir) : []).some((d) => existsSync(path.join(tasksDir, d, 'started')))
-}
 
 
 describe('task lifecycle (fake Queue)', function () {
@@ -78,7 +72,7 @@ describe('task lifecycle (fake Queue)', function () {
     await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo working; touch started; sleep 60']], maxRunTime: 120 } })
     const w = await spawnWorker(fake)
     // the command has printed its line once it has made `started` in its task directory
-    await until(() => startedIn(String(w.config.tasksDir)))
+    await until(() => madeInTaskDir(String(w.config.tasksDir)))
     w.child.kill('SIGTERM')
     assert.equal(await w.exited, 72, w.stderr())
     const runs = fake.status(taskId).runs

@@ -118,7 +118,8 @@ describe('multiuser engine (root)', function () {
     assert.equal(o.state, 'failed')
   })
 
-  it('stops what the task left running before its artifacts are checked, so a checked file cannot be swapped', async () => {
+  it('stops what the task left running before its artifacts are checked, so a checked file cannot be swapped', async function () {
+    this.timeout(180_000) // 1500 uploads: slow on a loaded machine
     // 1500 files take the worker seconds to upload; half a second after the commands end, a
     // process the task left behind replaces each with a link to /etc/shadow
     const swap = 'sleep 0.5; for f in out/*; do ln -sf /etc/shadow "$f"; done'

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { FakeRunner } from '../helpers/fake-runner.js'
-import { backingLog, until } from '../helpers/tasks.js'
+import { backingLog, madeInTaskDir, until } from '../helpers/tasks.js'
 import { TASK_QUEUE_ID, TEST_WORKER_ID, workerConfig } from '../helpers/worker.js'
 
 const ALL = ['graceful-termination', 'new-credentials', 'error-report', 'log', 'shutdown']
@@ -23,8 +23,10 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
     await fake.stop()
   })
 
+  let tasksDir = ''
   async function start(overrides: Record<string, unknown> = {}): Promise<FakeRunner> {
     const config = await workerConfig(fake, overrides)
+    tasksDir = String(config.tasksDir)
     runner = await FakeRunner.start(config, path.dirname(String(config.tasksDir)))
     runner.send({ type: 'welcome', capabilities: [...ALL, 'some-future-capability'] })
     return runner
@@ -77,9 +79,8 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
     const r = await start()
     await r.waitFor((m) => m.type === 'hello')
     const taskId = slugid()
-    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo started; sleep 60']], maxRunTime: 120 } })
-    await until(() => fake.status(taskId).runs[0]!.state === 'running')
-    await new Promise((res) => setTimeout(res, 300))
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo started; touch started; sleep 60']], maxRunTime: 120 } })
+    await until(() => madeInTaskDir(tasksDir))
     r.send({ type: 'graceful-termination', 'finish-tasks': false })
     assert.equal(await r.exited, 72)
     const run = fake.status(taskId).runs[0]!

@@ -1,4 +1,6 @@
 // Small helpers for end-to-end tests: submit a payload, run the worker, read the outcome.
+import { existsSync, readdirSync } from 'node:fs'
+import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import type { RawConfig } from '../../src/config/config.js'
 import type { FakeQueue } from './fake-queue/index.js'
@@ -32,4 +34,12 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > end) throw new Error('condition not reached in time')
     await new Promise((r) => setTimeout(r, 25))
   }
+}
+
+/**
+ * Whether a task's command has made `file` in its task directory (a command that printed its
+ * line and then `touch`es a file has really started, whatever the machine's load).
+ */
+export function madeInTaskDir(tasksDir: string, file = 'started'): boolean {
+  return (existsSync(tasksDir) ? readdirSync(tasksDir) : []).some((d) => existsSync(path.join(tasksDir, d, file)))
 }

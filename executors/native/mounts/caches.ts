@@ -26,7 +26,9 @@ export function directoryCachePool(cachesDir: string): CachePool {
       return saved.map((i) => ({ ...i, created: i.created ?? 0 }))
     },
     async save(instances) {
-      await writeFile(index, JSON.stringify(instances, null, 2))
+      // written whole, then renamed: a worker killed mid-write leaves the previous index
+      await writeFile(`${index}.tmp`, JSON.stringify(instances, null, 2))
+      await rename(`${index}.tmp`, index)
     },
     pathOf: (i) => path.join(root, i.id),
   })
