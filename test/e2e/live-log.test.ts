@@ -63,7 +63,7 @@ describe('live log', function () {
   it('a reader that stops reading never holds the task, and gets every byte once it reads again', async () => {
     const taskId = slugid()
     // ~8 MB of output, far more than a socket buffers
-    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'sleep 0.5; i=0; while [ $i -lt 2000 ]; do head -c 4000 /dev/zero | tr "\\0" "x"; echo; i=$((i+1)); done']], maxRunTime: 60 } })
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'sleep 0.5; head -c 8000000 /dev/zero | tr "\\0" "x" | fold -w 4000']], maxRunTime: 60 } })
     const worker = runWorker(fake, { idleTimeoutSecs: 2 })
     await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
     const slow = follow(fake.artifacts(taskId).get('public/logs/live.log')!.url!)
