@@ -1,7 +1,7 @@
 # Build, test, lint, bench. Every target runs on the project's own Node 24 (node_modules/.bin).
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build test lint bench reliability clean
+.PHONY: all install build test lint bench reliability release test-release clean
 all: build
 
 install:
@@ -23,5 +23,13 @@ bench: build
 reliability:
 	npm run reliability
 
+# megalodon-<version>-linux-<arch>.tar.gz: Node 24, the bundled code, node-pty built for it (README: "The release").
+release: build
+	node dist/release/build.js
+
+# Builds the tarball into a temporary directory, unpacks it and runs it with no Node on PATH.
+test-release:
+	npm run test:release
+
 clean:
-	rm -rf dist
+	rm -rf dist megalodon-*.tar.gz

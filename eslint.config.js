@@ -45,4 +45,6 @@ export default tseslint.config(
   forbid(['src/run/**'], above('worker', 'compare', 'cli', 'executors', 'features'), 'a run sees executors and features only through src/contract'),
   forbid(['src/compare/**'], above('worker', 'cli'), 'src/compare may wire executors and features, but not the daemon or the command line'),
   forbid(['src/worker/**'], above('compare', 'cli'), 'src/worker may wire executors and features, but not the command line or src/compare'),
+  // Outside the layers: the release build works on the compiled tree and needs only src/lib.
+  forbid(['release/**'], above('contract', 'config', 'taskcluster', 'servers', 'run', 'worker', 'compare', 'cli', 'executors', 'features'), 'release/ builds the tarball from dist/: it imports only src/lib'),
 )

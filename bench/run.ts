@@ -3,8 +3,9 @@
 // fake Queue vs spawning it directly, idle RSS, live log throughput with 0 and 10 readers,
 // taskcluster-proxy latency, throughput by capacity, artifact upload (one 1 GiB file, 10 000
 // small files) vs plain PUTs, the worker's peak memory through a 1 GiB log and a 1 GiB artifact,
-// a trivial docker task vs a bare `docker run --rm` on the same engine, and an image from an
-// artifact loaded by a first task and reused by a second.
+// a trivial docker task vs a bare `docker run --rm` on the same engine, an image from an
+// artifact loaded by a first task and reused by a second, and the release tarball's size,
+// start-up and idle RSS against the current layout (bench/release.ts).
 import { spawn } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import PQueue from 'p-queue'
@@ -16,6 +17,7 @@ import { projectPath } from '../src/lib/paths.js'
 import { BUSYBOX_IMAGE, dockerForTests } from '../test/helpers/docker.js'
 import { FakeQueue } from '../test/helpers/fake-queue/index.js'
 import { runWorker, spawnWorker } from '../test/helpers/worker.js'
+import { formatRelease, releaseFigures } from './release.js'
 
 const N = Number(process.env.BENCH_TASKS ?? 50)
 
@@ -320,6 +322,7 @@ const results = {
   docker: await dockerOverhead(Number(process.env.BENCH_DOCKER_RUNS ?? 20)),
   cachedImage: await cachedImage(),
   mount: await mountTiming(Number(process.env.BENCH_MOUNT_MB ?? 200)),
+  release: await releaseFigures(),
 }
 const o = results.claimToResolutionMs
 process.stdout.write(
@@ -339,6 +342,7 @@ process.stdout.write(
     `image from an artifact ${results.cachedImage.imageMB} MB tarball: first task ${results.cachedImage.firstTaskMs} ms (download + docker load), second ${results.cachedImage.secondTaskMs} ms (reused): ${results.cachedImage.ratio}×`,
     `tar.zst mount          ${results.mount.archiveMB} MB readOnlyDirectory: first task ${results.mount.firstTaskMs} ms (download + unpack), second ${results.mount.secondTaskMs} ms (from the download cache): ${results.mount.ratio}×`,
     `trivial docker task    claim → resolution median ${results.docker.taskMedianMs} ms vs \`docker run --rm\` ${results.docker.dockerRunMedianMs} ms (${results.docker.runs} each): ${results.docker.ratio}×`,
+    ...formatRelease(results.release),
     '',
   ].join('\n'),
 )

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // The command line. `run` is generic-worker's own (worker-runner starts
 // `<path> run --config FILE --with-worker-runner`); `local` and `validate` are for people.
 

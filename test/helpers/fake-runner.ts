@@ -1,5 +1,7 @@
 // Plays worker-runner: spawns `megalodon run --config FILE --with-worker-runner` with the
-// protocol on its stdin/stdout, records every message, and sends runner messages.
+// protocol on its stdin/stdout, records every message, and sends runner messages. By default
+// megalodon is the compiled tree on this process's Node; a `launcher` starts another one (the
+// release tarball's bin/megalodon) as worker-runner does: `<path> run --config FILE …`.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -12,6 +14,13 @@ export interface Message {
   [k: string]: unknown
 }
 
+/** How megalodon is started: `command args… run --config FILE --with-worker-runner`, in `env` (default: this process's). */
+export interface Launcher {
+  command: string
+  args: string[]
+  env?: NodeJS.ProcessEnv
+}
+
 export class FakeRunner {
   readonly messages: Message[] = []
   readonly otherStdout: string[] = []
@@ -19,8 +28,8 @@ export class FakeRunner {
   readonly child: ChildProcess
   readonly exited: Promise<number | null>
 
-  private constructor(configFile: string) {
-    this.child = spawn(process.execPath, [cliEntry, 'run', '--config', configFile, '--with-worker-runner'], { stdio: ['pipe', 'pipe', 'pipe'] })
+  private constructor(configFile: string, launcher: Launcher) {
+    this.child = spawn(launcher.command, [...launcher.args, 'run', '--config', configFile, '--with-worker-runner'], { stdio: ['pipe', 'pipe', 'pipe'], env: launcher.env })
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       if (line.startsWith('~{')) this.messages.push(JSON.parse(line.slice(1)) as Message)
       else this.otherStdout.push(line)
@@ -30,10 +39,10 @@ export class FakeRunner {
   }
 
   /** Writes the config as worker-runner does (JSON, mode 0600) and starts the worker. */
-  static async start(config: RawConfig, dir: string): Promise<FakeRunner> {
+  static async start(config: RawConfig, dir: string, launcher: Launcher = { command: process.execPath, args: [cliEntry] }): Promise<FakeRunner> {
     const file = path.join(dir, 'generic-worker.config')
     await writeFile(file, JSON.stringify(config), { mode: 0o600 })
-    return new FakeRunner(file)
+    return new FakeRunner(file, launcher)
   }
 
   send(message: Message): void {
