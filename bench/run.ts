@@ -5,7 +5,8 @@
 // small files) vs plain PUTs, the worker's peak memory through a 1 GiB log and a 1 GiB artifact,
 // a trivial docker task vs a bare `docker run --rm` on the same engine, an image from an
 // artifact loaded by a first task and reused by a second, and the release tarball's size,
-// start-up and idle RSS against the current layout (bench/release.ts).
+// start-up and idle RSS against the current layout (bench/release.ts), and the RSS each
+// dependency adds and which ones an idle worker loads (bench/imports.ts).
 import { spawn } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import PQueue from 'p-queue'
@@ -17,6 +18,7 @@ import { projectPath } from '../src/lib/paths.js'
 import { BUSYBOX_IMAGE, dockerForTests } from '../test/helpers/docker.js'
 import { FakeQueue } from '../test/helpers/fake-queue/index.js'
 import { runWorker, spawnWorker } from '../test/helpers/worker.js'
+import { formatImports, importFigures } from './imports.js'
 import { formatRelease, releaseFigures } from './release.js'
 
 const N = Number(process.env.BENCH_TASKS ?? 50)
@@ -313,6 +315,7 @@ const results = {
   node: process.version,
   ...(await nativeOverhead()),
   ...(await idleRss()),
+  imports: await importFigures(),
   liveLog: { mb: LOG_MB, plainWriteMbPerSec: await plainWriteMbPerSec(), withReaders: [await liveLogThroughput(0), await liveLogThroughput(10)] },
   proxy: await proxyLatency(),
   throughput: [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
@@ -332,6 +335,7 @@ process.stdout.write(
     `  spawn \`true\` directly median ${results.spawnTrueMs.median} ms, p95 ${results.spawnTrueMs.p95} ms`,
     `  ratio (median)       ${(o.median / results.spawnTrueMs.median).toFixed(1)}×`,
     `worker idle RSS        ${results.idleRssMiB} MiB`,
+    ...formatImports(results.imports),
     `task log, ${LOG_MB} MB printed as fast as possible (floor: the same pipe into /dev/null, ${results.liveLog.plainWriteMbPerSec} MB/s):`,
     ...results.liveLog.withReaders.map((r) => `  ${String(r.readers).padStart(2)} live readers       ${r.mbPerSec} MB/s, worker CPU ${r.workerCpuMsPerMB} ms per MB`),
     `taskcluster-proxy      direct ${results.proxy.directMs} ms, proxied ${results.proxy.proxiedMs} ms per request: +${results.proxy.addedMs} ms`,
