@@ -2,13 +2,10 @@
 // Node process when imported alone (each in a fresh process, median of three), and which
 // packages an idle `megalodon run` has loaded. Idle RSS is mostly what was imported at start,
 // so this is the list to shrink: a package a worker does not use while idle should not be on it.
-import { spawnSync, spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { projectPath } from '../src/lib/paths.js'
-import { FakeQueue } from '../test/helpers/fake-queue/index.js'
-import { workerConfig } from '../test/helpers/worker.js'
+import { packagesLoadedWhenIdle } from '../test/helpers/idle-packages.js'
 
 const RUNS = 3
 
@@ -23,36 +20,6 @@ function rssAfterImport(specifier: string | null): number {
     samples.push(Number(r.stdout) / 2 ** 20)
   }
   return +samples.sort((a, b) => a - b)[1]!.toFixed(1)
-}
-
-/** The packages (under node_modules) an idle worker has imported, 5 s after start. */
-async function packagesLoadedWhenIdle(): Promise<string[]> {
-  const fake = await new FakeQueue({ claimWaitMs: 1000 }).start()
-  const config = await workerConfig(fake)
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'megalodon-bench-imports-'))
-  const seen = path.join(dir, 'packages')
-  const hook = path.join(dir, 'hook.mjs')
-  // Node's synchronous resolve hook sees every specifier the worker's import graph resolves.
-  await writeFile(hook, [
-    `import { registerHooks } from 'node:module'`,
-    `import { appendFileSync } from 'node:fs'`,
-    `registerHooks({ resolve(specifier, context, next) {`,
-    `  const result = next(specifier, context)`,
-    `  const m = /\\/node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(result.url)`,
-    `  if (m) appendFileSync(${JSON.stringify(seen)}, m[1] + '\\n')`,
-    `  return result`,
-    `} })`,
-  ].join('\n'))
-  await writeFile(path.join(dir, 'worker.json'), JSON.stringify(config))
-  const child = spawn(process.execPath, ['--import', hook, projectPath('dist/src/cli/cli.js'), 'run', '--config', path.join(dir, 'worker.json')], { stdio: 'ignore' })
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  await new Promise((r) => setTimeout(r, 5000))
-  child.kill('SIGINT')
-  await exited
-  await fake.stop()
-  const packages = await readFile(seen, 'utf8').then((t) => [...new Set(t.trim().split('\n'))], () => [])
-  await rm(dir, { recursive: true, force: true })
-  return packages
 }
 
 export async function importFigures() {

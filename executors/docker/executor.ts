@@ -12,8 +12,8 @@ import type { TaskExecutor, UndoStack } from '../../src/contract/executor.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
-import { createTaskNetwork, removeLeftovers, removeWorkerContainers, runContainer, type Leftovers, type TaskNetwork } from './container.js'
-import { dockerodeEngine } from './dockerode-engine.js'
+import { createTaskNetwork, removeLeftovers, removeWorkerContainers, runContainer, WORKER_LABEL, type Leftovers, type TaskNetwork } from './container.js'
+import { engineHasLabelled, lazyDockerEngine } from './lazy-engine.js'
 import type { DockerEngine } from './engine.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerFamily } from './family.js'
@@ -73,7 +73,7 @@ export interface DockerExecutorOptions {
 
 /** One docker executor per worker: it owns that worker's cache instances and loaded images. */
 export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskExecutor<DockerPayload, DockerRun> {
-  const engine = options.engine ?? dockerodeEngine()
+  const engine = options.engine ?? lazyDockerEngine()
   const purges = purgeTrackers(options.credentials)
   const cacheManagers = new Map<string, CacheManager>()
   const loadedImages: ImageCache = new Map()
@@ -202,7 +202,10 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
     },
 
     async startup({ config }) {
-      await removeWorkerContainers(engine, `${config.workerGroup}/${config.workerId}`)
+      const worker = `${config.workerGroup}/${config.workerId}`
+      // Nothing of ours left (the usual start): no need to load the engine client yet.
+      if (!options.engine && (await engineHasLabelled(WORKER_LABEL, worker)) === false) return
+      await removeWorkerContainers(engine, worker)
     },
   }
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { Command, Option } from 'commander'
-import YAML from 'yaml'
+import { parseJsonOrYaml } from '../lib/json-or-yaml.js'
 import { defaultExecutors } from '../../executors/index.js'
 import { buildConfig, readConfigFile } from '../config/config.js'
 import { MalformedPayload } from '../contract/errors.js'
@@ -44,7 +44,7 @@ async function localCommand(file: string, opts: { artifacts?: string; config?: s
 
 async function validateCommand(file: string): Promise<number> {
   const text = await readFile(file, 'utf8')
-  const task = taskFromFile(/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text))
+  const task = taskFromFile(await parseJsonOrYaml(file, text))
   const executor = defaultExecutors().find((e) => e.profile.accepts(task.payload))
   if (!executor) {
     process.stdout.write('invalid: no executor of this worker accepts this payload\n')

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import PQueue from 'p-queue'
 import taskcluster from 'taskcluster-client'
-import YAML from 'yaml'
+import { parseJsonOrYaml } from '../lib/json-or-yaml.js'
 import type { TaskExecutor } from '../contract/executor.js'
 import { ConfigError } from '../contract/errors.js'
 import type { Logger } from '../lib/logger.js'
@@ -35,7 +35,7 @@ export interface ShadowConfig {
 
 export async function readShadowConfig(file: string): Promise<ShadowConfig> {
   const text = await readFile(file, 'utf8')
-  const parsed = (/\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text)) as ShadowConfig
+  const parsed = (await parseJsonOrYaml(file, text)) as ShadowConfig
   if (!parsed || typeof parsed.rootUrl !== 'string') throw new ConfigError(`${file}: "rootUrl" is required`)
   if (!parsed.workerPoolId && !parsed.taskGroupId && !(parsed.taskIds?.length)) {
     throw new ConfigError(`${file}: name the tasks to replay: "workerPoolId", "taskGroupId" or "taskIds"`)

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import YAML from 'yaml'
+import { isYamlFile, parseJsonOrYaml } from '../lib/json-or-yaml.js'
 import { ConfigError, ConfigUnreadable } from '../contract/errors.js'
 import { configKeys, type ConfigKeySpec } from './config-keys.js'
 
@@ -63,13 +63,13 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
     throw new ConfigUnreadable(`cannot read config file ${file}: ${(err as Error).message}`)
   }
   try {
-    const parsed: unknown = /\.ya?ml$/i.test(file) ? YAML.parse(text) : JSON.parse(text)
+    const parsed = await parseJsonOrYaml(file, text)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new Error('the top level must be an object')
     }
     return parsed as RawConfig
   } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`)
+    throw new ConfigError(`config file ${file} is not valid ${isYamlFile(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`)
   }
 }
 

@@ -5,7 +5,7 @@
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import YAML from 'yaml'
+import { parseJsonOrYaml } from '../lib/json-or-yaml.js'
 import { slugid } from 'taskcluster-client'
 import type { TaskExecutor } from '../contract/executor.js'
 import type { ArtifactPublisher, ArtifactSpec } from '../contract/artifacts.js'
@@ -74,7 +74,7 @@ export interface LocalRunOptions {
 
 export async function runLocal(options: LocalRunOptions): Promise<{ resolution: Resolution; artifactsDir: string; taskId: string }> {
   const text = await readFile(options.file, 'utf8')
-  const task = taskFromFile(/\.ya?ml$/i.test(options.file) ? YAML.parse(text) : JSON.parse(text))
+  const task = taskFromFile(await parseJsonOrYaml(options.file, text))
   const layers: RawConfig[] = [
     { provisionerId: 'megalodon', workerType: 'local', workerGroup: 'local', workerId: os.hostname().replace(/[^a-zA-Z0-9_-]/g, '').slice(0, 38) || 'local' },
   ]

@@ -8,7 +8,7 @@ import { loadWorkerConfig, type WorkerConfig } from '../config/config.js'
 import { ConfigError } from '../contract/errors.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { createLogger, type Logger } from '../lib/logger.js'
-import { WorkerMetrics } from './metrics.js'
+import type { WorkerMetrics } from './metrics.js'
 import { startMonitorServer, type MonitorServer } from './monitor-server.js'
 import { startWorkerFeatures } from './worker-features.js'
 import { RunnerProtocol } from './worker-runner/protocol.js'
@@ -69,7 +69,8 @@ async function runWithConfig(
     }
   }
 
-  const metrics = new WorkerMetrics()
+  // prom-client is ~19 MiB of idle memory: loaded only when the operator turned metrics on.
+  const metrics: WorkerMetrics | undefined = config.metricsPort > 0 ? new (await import('./metrics.js')).WorkerMetrics() : undefined
   let features: Awaited<ReturnType<typeof startWorkerFeatures>>
   try {
     features = await startWorkerFeatures(config, logger)
@@ -83,7 +84,7 @@ async function runWithConfig(
   }
   const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials })
   let monitor: MonitorServer | undefined
-  if (config.metricsPort > 0) {
+  if (metrics) {
     monitor = await startMonitorServer({
       host: config.metricsHost,
       port: config.metricsPort,

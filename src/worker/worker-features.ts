@@ -5,11 +5,9 @@
 import type { FeatureTable } from '../contract/feature.js'
 import { liveLogFeature } from '../../features/live-log.js'
 import { chainOfTrustFeature } from '../../features/chain-of-trust.js'
-import { interactiveFeature } from '../../features/interactive.js'
 import { taskclusterProxyFeature } from '../../features/taskcluster-proxy.js'
 import { readSigningKey } from '../lib/ed25519.js'
 import { ConfigError } from '../contract/errors.js'
-import { InteractiveServer } from '../servers/interactive-server.js'
 import type { WorkerConfig } from '../config/config.js'
 import { LiveLogServer } from '../servers/livelog-server.js'
 import type { Logger } from '../lib/logger.js'
@@ -46,6 +44,8 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
     logger.info({ publicKey: key.publicKeyBase64 }, 'signing chain of trust certificates')
   }
   if (config.enableInteractive) {
+    // The websocket server (ws) is loaded only on workers that offer interactive shells (off by default).
+    const [{ InteractiveServer }, { interactiveFeature }] = await Promise.all([import('../servers/interactive-server.js'), import('../../features/interactive.js')])
     const server = new InteractiveServer()
     const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
     const port = await server.start(host, config.interactivePort, (err) => logger.warn({ err, port: config.interactivePort }, 'interactive port busy; serving interactive shells on a free port'))

@@ -1,0 +1,32 @@
+// An idle worker has not loaded what only a task, or a feature the operator did not turn on,
+// needs (issue #18's idle memory): each of these packages costs 10-30 MiB of resident memory
+// (`make bench` prints the figures), and a worker may wait for work for days.
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { packagesLoadedWhenIdle } from '../helpers/idle-packages.js'
+
+/** A port nothing listens on now (the worker's metrics port must be a number, not 0). */
+async function unusedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+describe('an idle worker', function () {
+  this.timeout(60_000)
+
+  it('has loaded neither the Docker client, nor prom-client, ws, yaml or node-pty, and loads them when asked for', async () => {
+    const idle = await packagesLoadedWhenIdle()
+    // the resolve hook does see the worker's imports: the Queue client and the logger are needed
+    assert.ok(idle.includes('taskcluster-client') && idle.includes('pino'), `hook saw: ${idle.join(' ')}`)
+    for (const lazy of ['dockerode', 'docker-modem', 'ssh2', 'prom-client', 'ws', 'yaml', 'node-pty']) {
+      assert.ok(!idle.includes(lazy), `${lazy} was loaded by an idle worker`)
+    }
+    // The operator's metrics port and interactive shells bring their packages with them.
+    const withFeatures = await packagesLoadedWhenIdle({ metricsPort: await unusedPort(), enableInteractive: true, interactivePort: 0 })
+    assert.ok(withFeatures.includes('ws'), 'interactive shells need ws')
+    assert.ok(withFeatures.includes('prom-client'), 'the metrics port needs prom-client')
+  })
+})
