@@ -5,6 +5,7 @@
 // (rows then columns, 16-bit little-endian), 200 stopped (payload: the exit code byte), 201
 // shutdown, 202 error. The query string may name the command (`command=a&command=b`).
 
+import { guardServer, refuse, requestUrl } from './guard.js'
 import { listenOrAnyPort } from './listen.js'
 import http from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -21,19 +22,18 @@ interface Endpoint {
 }
 
 export class InteractiveServer {
-  private readonly server = http.createServer((_req, res) => res.writeHead(404).end())
+  private readonly server = guardServer(http.createServer((_req, res) => res.writeHead(404).end()))
   private readonly wss = new WebSocketServer({ noServer: true })
   private readonly endpoints = new Map<string, Endpoint>()
 
   constructor() {
     this.server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://x')
+      socket.on('error', () => socket.destroy())
+      const url = requestUrl(req.url)
+      if (!url) return refuse(socket, 400, 'Bad Request')
       const endpoint = /^\/shell\/([A-Za-z0-9_-]+)$/.exec(url.pathname) ? this.endpoints.get(url.pathname.slice('/shell/'.length)) : undefined
-      if (!endpoint) {
-        // a wrong secret learns nothing
-        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
-        return
-      }
+      // a wrong secret learns nothing
+      if (!endpoint) return refuse(socket, 404, 'Not Found')
       this.wss.handleUpgrade(req, socket, head, (ws) => void this.session(ws, endpoint, url.searchParams.getAll('command')))
     })
   }
