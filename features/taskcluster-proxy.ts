@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises'
 import Hawk from 'hawk'
 import type { Feature, FeatureFactory } from '../src/contract/feature.js'
 import type { TaskContext } from '../src/contract/task-context.js'
+import { guardServer } from '../src/servers/guard.js'
 import { listenOrAnyPort } from '../src/servers/listen.js'
 import type { Credentials } from '../src/contract/taskcluster.js'
 
@@ -39,6 +40,21 @@ export function targetUrl(rootUrl: string, pathAndQuery: string): string | undef
   return `${rootUrl.replace(/\/$/, '')}/api/${m[1]}/${m[2]}${m[3] ?? '/'}${query}`
 }
 
+/** Bytes accepted in a /bewit or /credentials body (a URL, a set of credentials). */
+const SMALL_BODY_LIMIT = 64 * 1024
+
+/** A body the proxy reads whole, refused past SMALL_BODY_LIMIT (task input is never read without a bound). */
+async function readSmallBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const c of req) {
+    size += (c as Buffer).length
+    if (size > SMALL_BODY_LIMIT) throw new Error(`request body over ${SMALL_BODY_LIMIT} bytes`)
+    chunks.push(c as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
 class TaskclusterProxy implements Feature {
   readonly name = 'taskclusterProxy'
   private server: http.Server | undefined
@@ -46,7 +62,7 @@ class TaskclusterProxy implements Feature {
   constructor(private readonly options: ProxyOptions) {}
 
   async start(ctx: TaskContext): Promise<void> {
-    this.server = http.createServer((req, res) => void this.handle(ctx, req, res))
+    this.server = guardServer(http.createServer((req, res) => void this.handle(ctx, req, res)))
     // A container reaches the worker at the address its executor gives (its own network's
     // gateway, port 80 as docker-worker's http://taskcluster); a native task at localhost.
     const host = ctx.reach?.listenHost ?? '127.0.0.1'
@@ -80,9 +96,7 @@ class TaskclusterProxy implements Feature {
     try {
       const path = req.url ?? '/'
       if (path === '/bewit' && req.method === 'POST') {
-        const chunks: Buffer[] = []
-        for await (const c of req) chunks.push(c as Buffer)
-        const url = Buffer.concat(chunks).toString('utf8').trim()
+        const url = (await readSmallBody(req)).toString('utf8').trim()
         const bewit = Hawk.client.getBewit(url, { ...this.signing(ctx), ttlSec: 3600 })
         const signed = `${url}${url.includes('?') ? '&' : '?'}bewit=${bewit}`
         res.writeHead(303, { location: signed, 'content-type': 'text/plain' }).end(signed)
@@ -90,9 +104,7 @@ class TaskclusterProxy implements Feature {
       }
       if (path === '/credentials' && req.method === 'PUT') {
         // upstream's proxy takes new credentials here (docker-worker sent them on reclaim)
-        const chunks: Buffer[] = []
-        for await (const c of req) chunks.push(c as Buffer)
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Credentials>
+        const body = JSON.parse((await readSmallBody(req)).toString('utf8')) as Partial<Credentials>
         if (typeof body.clientId !== 'string' || typeof body.accessToken !== 'string') {
           res.writeHead(400, { 'content-type': 'text/plain' }).end('taskcluster-proxy: expected {clientId, accessToken, certificate?}\n')
           return
@@ -113,13 +125,25 @@ class TaskclusterProxy implements Feature {
         upstream.once('response', resolve)
         upstream.once('error', reject)
       })
-      await pipeline(req, upstream)
+      // Awaited below, but the body may fail first (the client aborts): then nobody awaits it,
+      // and its rejection must not reach the process (it would end the worker).
+      response.catch(() => undefined)
+      try {
+        await pipeline(req, upstream)
+      } catch (err) {
+        upstream.destroy()
+        throw err
+      }
       const up = await response
       res.writeHead(up.statusCode ?? 502, up.headers)
       await pipeline(up, res)
     } catch (err) {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' })
-      res.end(`taskcluster-proxy: ${(err as Error).message}\n`)
+      try {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' })
+        res.end(`taskcluster-proxy: ${(err as Error).message}\n`)
+      } catch {
+        res.destroy() // the client is gone or the answer half sent: nothing left to tell it
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
 // (rows then columns, 16-bit little-endian), 200 stopped (payload: the exit code byte), 201
 // shutdown, 202 error. The query string may name the command (`command=a&command=b`).
 
+import { guardServer, refuse, requestUrl } from './guard.js'
 import { listenOrAnyPort } from './listen.js'
 import http from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -21,19 +22,19 @@ interface Endpoint {
 }
 
 export class InteractiveServer {
-  private readonly server = http.createServer((_req, res) => res.writeHead(404).end())
-  private readonly wss = new WebSocketServer({ noServer: true })
+  private readonly server = guardServer(http.createServer((_req, res) => res.writeHead(404).end()))
+  // a message is keystrokes or a resize: ws's default (100 MiB per message) is no bound for untrusted input
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 })
   private readonly endpoints = new Map<string, Endpoint>()
 
   constructor() {
     this.server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://x')
+      socket.on('error', () => socket.destroy())
+      const url = requestUrl(req.url)
+      if (!url) return refuse(socket, 400, 'Bad Request')
       const endpoint = /^\/shell\/([A-Za-z0-9_-]+)$/.exec(url.pathname) ? this.endpoints.get(url.pathname.slice('/shell/'.length)) : undefined
-      if (!endpoint) {
-        // a wrong secret learns nothing
-        socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n')
-        return
-      }
+      // a wrong secret learns nothing
+      if (!endpoint) return refuse(socket, 404, 'Not Found')
       this.wss.handleUpgrade(req, socket, head, (ws) => void this.session(ws, endpoint, url.searchParams.getAll('command')))
     })
   }
@@ -65,6 +66,8 @@ export class InteractiveServer {
   }
 
   private async session(ws: WebSocket, endpoint: Endpoint, command: string[]): Promise<void> {
+    // a frame ws refuses (bad opcode, bad mask, too large) fails this session, not the worker
+    ws.on('error', () => ws.terminate())
     endpoint.sockets.add(ws)
     let terminal: Terminal
     try {
@@ -96,19 +99,10 @@ export class InteractiveServer {
     ws.on('message', (raw: Buffer, isBinary: boolean) => {
       const msg = isBinary ? raw : Buffer.from(raw)
       if (msg.length === 0) return
-      switch (msg[0]) {
-        case MSG.stdin:
-          terminal.write(msg.subarray(1))
-          break
-        case MSG.resize:
-          if (msg.length >= 5) terminal.resize({ rows: msg.readUInt16LE(1), cols: msg.readUInt16LE(3) })
-          break
-        case MSG.pause:
-          terminal.pause()
-          break
-        case MSG.resume:
-          terminal.resume()
-          break
+      try {
+        this.onMessage(terminal, msg)
+      } catch {
+        // whatever the client sends, a terminal that refuses it ends nothing but this message
       }
     })
     ws.on('close', () => {
@@ -116,5 +110,26 @@ export class InteractiveServer {
       terminal.kill()
     })
     ws.send(Buffer.from([MSG.resume]))
+  }
+
+  private onMessage(terminal: Terminal, msg: Buffer): void {
+      switch (msg[0]) {
+        case MSG.stdin:
+          terminal.write(msg.subarray(1))
+          break
+        case MSG.resize: {
+          if (msg.length < 5) break
+          const size = { rows: msg.readUInt16LE(1), cols: msg.readUInt16LE(3) }
+          // a terminal has at least one row and one column (node-pty throws on 0)
+          if (size.rows > 0 && size.cols > 0) terminal.resize(size)
+          break
+        }
+        case MSG.pause:
+          terminal.pause()
+          break
+        case MSG.resume:
+          terminal.resume()
+          break
+      }
   }
 }

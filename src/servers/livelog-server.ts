@@ -4,6 +4,7 @@
 // keep up are fed from memory; one that falls behind (its socket buffer over a bound) is fed
 // from the log file until it catches up, so a slow reader never holds the task or the worker.
 
+import { guardServer, requestUrl } from './guard.js'
 import { listenOrAnyPort } from './listen.js'
 import { open, type FileHandle } from 'node:fs/promises'
 import http, { type ServerResponse } from 'node:http'
@@ -118,15 +119,20 @@ export class LiveLogServer {
 
   /** Listen on host:port (port 0: any free port), or any free port when it is taken (`onBusy` hears why). */
   async start(host: string, port: number, onBusy?: (err: unknown) => void): Promise<number> {
-    this.server = http.createServer((req, res) => {
-      const m = /^\/log\/([A-Za-z0-9_-]{20,})$/.exec(new URL(req.url ?? '/', 'http://x').pathname)
+    this.server = guardServer(http.createServer((req, res) => {
+      const url = requestUrl(req.url)
+      if (!url) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request target\n')
+        return
+      }
+      const m = /^\/log\/([A-Za-z0-9_-]{20,})$/.exec(url.pathname)
       const source = m && req.method === 'GET' ? this.sources.get(m[1]!) : undefined
       if (!source) {
         res.writeHead(m ? 401 : 404, { 'content-type': 'text/plain' }).end(m ? 'unknown or expired log token\n' : 'not found\n')
         return
       }
       source.attach(res)
-    })
+    }))
     return listenOrAnyPort(this.server, host, port, onBusy)
   }
 

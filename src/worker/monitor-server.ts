@@ -3,6 +3,7 @@
 
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { guardServer } from '../servers/guard.js'
 import type { RunningTask } from './claim-loop.js'
 import type { WorkerMetrics } from './metrics.js'
 
@@ -22,7 +23,7 @@ export interface MonitorServer {
 }
 
 export async function startMonitorServer(options: { host: string; port: number; metrics: WorkerMetrics; status: () => WorkerStatus }): Promise<MonitorServer> {
-  const server = http.createServer((req, res) => {
+  const server = guardServer(http.createServer((req, res) => {
     void (async () => {
       try {
         if (req.method === 'GET' && req.url === '/metrics') {
@@ -34,10 +35,11 @@ export async function startMonitorServer(options: { host: string; port: number; 
           res.writeHead(404).end()
         }
       } catch (err) {
-        res.writeHead(500).end(String(err))
+        if (!res.headersSent) res.writeHead(500)
+        res.end(String(err))
       }
-    })()
-  })
+    })().catch(() => res.destroy())
+  }))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, options.host, resolve)
