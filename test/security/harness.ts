@@ -8,7 +8,7 @@ import { slugid } from 'taskcluster-client'
 import type { RawConfig } from '../../src/config/config.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog } from '../helpers/tasks.js'
-import { runWorker, workerConfig } from '../helpers/worker.js'
+import { runWorker, spawnWorker, workerConfig } from '../helpers/worker.js'
 
 export interface SecurityRun {
   taskId: string
@@ -46,6 +46,7 @@ export async function runTasks(
   tasks: Array<{ payload: unknown; scopes?: string[] }>,
   extra: RawConfig = {},
   env: Record<string, string> = {},
+  options: { process?: boolean } = {},
 ): Promise<SecurityRun[]> {
   const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
   const saved: Record<string, string | undefined> = {}
@@ -63,7 +64,11 @@ export async function runTasks(
       ids.push(id)
       await fake.createTask(id, { payload: t.payload, scopes: t.scopes ?? [] })
     }
-    await runWorker(fake, { ...config, numberOfTasksToRun: tasks.length })
+    if (options.process) {
+      // a worker process of its own: what it was started with is in its /proc/self/environ
+      const w = await spawnWorker(fake, { ...config, numberOfTasksToRun: tasks.length })
+      await w.exited
+    } else await runWorker(fake, { ...config, numberOfTasksToRun: tasks.length })
     return ids.map((id) => {
       const r = fake.state.get(id).runs[0]!
       const arts = fake.artifacts(id, 0)
