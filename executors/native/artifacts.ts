@@ -16,8 +16,6 @@ export interface CollectOptions {
   /** Names the worker itself publishes (logs); a payload artifact may not take them. */
   reservedNames: ReadonlySet<string>
   warn: (message: string) => void
-  /** Which of these files the task could read itself, in order (multiuser engine); absent, all. */
-  canRead?: (files: readonly string[]) => Promise<boolean[]>
 }
 
 
@@ -59,8 +57,6 @@ export async function collectArtifacts(artifacts: readonly NativeArtifact[], opt
       if (!info.isFile()) {
         if (a.optional) continue
         specs.push({ kind: 'error', name, reason: 'invalid-resource-on-worker', message: `Cannot upload '${abs}' as a file artifact: it is not a regular file`, expires })
-      } else if (options.canRead && !(await options.canRead([abs]))[0]) {
-        specs.push({ kind: 'error', name, reason: 'file-not-readable-on-worker', message: `Could not read file '${abs}' as the task user`, expires })
       } else specs.push(fileSpec(a, name, abs, expires))
       continue
     }
@@ -69,13 +65,9 @@ export async function collectArtifacts(artifacts: readonly NativeArtifact[], opt
       specs.push({ kind: 'error', name, reason: 'invalid-resource-on-worker', message: `Cannot upload '${abs}' as a directory artifact: it is not a directory`, expires })
       continue
     }
-    const files = await walkFiles(abs)
-    const readable = options.canRead ? await options.canRead(files) : files.map(() => true)
-    for (const [i, file] of files.entries()) {
+    for (const file of await walkFiles(abs)) {
       const rel = path.relative(abs, file).split(path.sep).join('/')
-      if (!readable[i]) {
-        specs.push({ kind: 'error', name: `${name}/${rel}`, reason: 'file-not-readable-on-worker', message: `Could not read file '${file}' as the task user`, expires })
-      } else specs.push(fileSpec(a, `${name}/${rel}`, file, expires))
+      specs.push(fileSpec(a, `${name}/${rel}`, file, expires))
     }
   }
   return specs.filter((s) => {

@@ -2,7 +2,7 @@
 // the worker's own user (generic-worker's "insecure" engine) or as a fresh OS user per task
 // (its multiuser engine, task-user.ts).
 
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import os from 'node:os'
 import { InternalError, MalformedPayload } from '../../src/contract/errors.js'
@@ -14,6 +14,7 @@ import type { CachePool } from '../../src/lib/cache-pool.js'
 import type { WorkerCredentials } from '../../src/contract/taskcluster.js'
 import { purgeTrackers } from '../../src/taskcluster/purge-cache.js'
 import { openPty } from '../../src/servers/terminal.js'
+import { copyAsTaskUser, makeCopyDirectory } from './artifact-copies.js'
 import { collectArtifacts } from './artifacts.js'
 import { multiuserEnv, taskEnv } from './env.js'
 import { genericFamily } from './family.js'
@@ -34,7 +35,6 @@ import {
   removeLeftoverTaskUsers,
   removeTaskUser,
   runAfterUserCreation,
-  taskUserCanRead,
   writeTaskUserCredentials,
   type TaskUser,
 } from './task-user.js'
@@ -50,6 +50,10 @@ export interface NativeRun {
   runAs?: TaskUser
   /** runTaskAsCurrentUser: the file TASK_USER_CREDENTIALS names. */
   credentialsFile?: string
+  /** Set once artifacts are being collected: no interactive shell may start after (audit H2). */
+  collecting?: boolean
+  /** Multiuser engine: the task user's copies of its file artifacts (removed by undo). */
+  copies?: { root: string; files: string }
 }
 
 /** The download cache and the writable caches of one worker, by directory. */
@@ -140,9 +144,12 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       if (runAs && devices.nodes.length > 0) undo.defer(await lendDevices(devices.nodes, runAs.uid, runAs.gid))
       // An interactive session is a shell where the commands run, with their environment.
       ctx.openTerminal = async (command, size) => {
+        // a shell opened while artifacts are read could swap a checked file (audit H2)
+        if (run.collecting) throw new Error('the task is over: its artifacts are being collected')
         const argv = command ?? currentPlatform().shell()
         return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, run), size })
       }
+      undo.defer(() => (run.copies ? rm(run.copies.root, { recursive: true, force: true }) : undefined))
       ctx.readTaskFile = (relative, maxBytes) => readTaskFile(path.join(ctx.taskDir, relative), maxBytes, runAs)
       if ((payload.mounts ?? []).length > 0) {
         const { downloads, caches } = storesFor(ctx.config)
@@ -176,17 +183,21 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
     async result(ctx, run) {
       const { logs } = run.payload
       const runAs = run.runAs
-      // Nothing of the task may still run while its files are checked and uploaded: a process
-      // left in the background could swap a checked file for a link to one only root can read.
+      // Nothing of the task may still run, or start, while its files are read: a process left in
+      // the background or a new interactive shell could swap a checked file for a link to one
+      // only root can read (audit H2).
+      run.collecting = true
       if (runAs) await killTaskUserProcesses(runAs.name)
-      return collectArtifacts(run.payload.artifacts ?? [], {
+      const specs = await collectArtifacts(run.payload.artifacts ?? [], {
         taskDir: ctx.taskDir,
-        // generic-worker reads artifacts as the task user: nothing the task could not read itself
-        canRead: runAs ? (files) => taskUserCanRead(runAs, files) : undefined,
         taskExpires: ctx.task.expires,
         reservedNames: new Set([logs?.backing ?? 'public/logs/live_backing.log', logs?.live ?? 'public/logs/live.log']),
         warn: (m) => ctx.log.warn(m),
       })
+      if (!runAs) return specs
+      // generic-worker uploads the task user's copy of each file: nothing the task could not read itself
+      run.copies = await makeCopyDirectory(runAs)
+      return copyAsTaskUser(runAs, specs, run.copies.files)
     },
 
     async startup({ config, log }) {

@@ -4,7 +4,7 @@
 // not.
 
 import { execFile } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { TaskMover } from './mounts/places.js'
@@ -30,11 +30,24 @@ export function taskMover(runAs: TaskUser | undefined): TaskMover {
 /** A file the task left, read with the rights of whom the commands ran as. */
 export async function readTaskFile(file: string, maxBytes: number, runAs: TaskUser | undefined): Promise<Buffer | undefined> {
   if (runAs) return readAsTaskUser(runAs, file, maxBytes)
-  // the task ran as the worker's own user: whatever it points at, it could read itself
-  const content = await readFile(file).catch((err: NodeJS.ErrnoException) => {
+  // the task ran as the worker's own user: whatever it points at, it could read itself; but
+  // never more than one byte past the bound (a procfs file never ends: security audit H10)
+  const handle = await open(file, 'r').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
     throw err
   })
-  if (content && content.length > maxBytes) throw new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`)
-  return content
+  if (!handle) return undefined
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1)
+    let filled = 0
+    while (filled < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    if (filled > maxBytes) throw new Error(`${path.basename(file)} is larger than ${maxBytes} bytes`)
+    return buffer.subarray(0, filled)
+  } finally {
+    await handle.close()
+  }
 }

@@ -59,31 +59,6 @@ export function asTaskUser(user: TaskUser, argv: readonly string[]): string[] {
   return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv]
 }
 
-/** Files checked per `setpriv` process (their paths go in its argv). */
-const READ_CHECK_BATCH = 500
-
-/**
- * Which of these files the task user may read (artifacts are uploaded only if so), in order.
- * One process checks a whole batch: a process per file cost about 3 ms each, 30 s for a
- * directory artifact of 10 000 files.
- */
-export async function taskUserCanRead(user: TaskUser, files: readonly string[]): Promise<boolean[]> {
-  const answers: boolean[] = []
-  for (let i = 0; i < files.length; i += READ_CHECK_BATCH) {
-    const batch = files.slice(i, i + READ_CHECK_BATCH)
-    // one character per file: 1 readable, 0 not (paths travel in argv, so any name is safe)
-    const script = 'for f in "$@"; do if test -r "$f"; then printf 1; else printf 0; fi; done'
-    const argv = asTaskUser(user, ['sh', '-c', script, 'sh', ...batch])
-    const out = await run(argv[0]!, argv.slice(1)).then(
-      (r) => r.stdout,
-      () => '',
-    )
-    // a check that did not answer counts as unreadable: nothing is uploaded on a doubt
-    for (let j = 0; j < batch.length; j++) answers.push(out[j] === '1')
-  }
-  return answers
-}
-
 /**
  * Gives the task user a fresh random password and returns it: runTaskAsCurrentUser tasks are
  * handed the task user's credentials (TASK_USER_CREDENTIALS), which must then be true ones.

@@ -13,6 +13,11 @@ export type ArtifactSpec =
       name: string
       /** Absolute path of the file on the worker. */
       path: string
+      /**
+       * Where its bytes are read from, when not `path`: the multiuser engine's copy made by the
+       * task user (generic-worker's S3Artifact.ContentPath).
+       */
+      contentPath?: string
       contentType: string
       contentEncoding: 'gzip' | 'identity'
       expires: string

@@ -27,7 +27,7 @@ export class DirectoryPublisher implements ArtifactPublisher {
       const target = path.join(this.dir, spec.name)
       if (!target.startsWith(this.dir + path.sep)) throw new Error(`artifact name ${spec.name} escapes the artifacts directory`)
       await mkdir(path.dirname(target), { recursive: true })
-      await copyFile(spec.path, target)
+      await copyFile(spec.contentPath ?? spec.path, target)
       entry.path = path.relative(this.dir, target)
     }
     this.index.push(entry)

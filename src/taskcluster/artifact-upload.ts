@@ -4,9 +4,10 @@
 // artifacts are compressed to a temporary file first so Content-Length is known.
 
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdtemp, open, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { createGzip, gzip } from 'node:zlib'
@@ -75,17 +76,21 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
   private async uploadS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
     // Small files are compressed in memory (a temporary file each costs more than the upload);
     // large ones go through a temporary file, so memory stays flat whatever the size.
-    if (spec.contentEncoding === 'gzip' && (await stat(spec.path)).size <= IN_MEMORY_GZIP_BYTES) {
-      const body = await gzipAsync(await readFile(spec.path))
+    const source = spec.contentPath ?? spec.path
+    // Every read stops at the size the file had here (security audit H10: a procfs file reads
+    // size 0 and may never end; a growing file is cut where it was when its upload began).
+    const size = (await stat(source)).size
+    if (spec.contentEncoding === 'gzip' && size <= IN_MEMORY_GZIP_BYTES) {
+      const body = await gzipAsync(await readAtMost(source, size))
       await this.putS3(spec, body, body.length, signal)
       return body.length
     }
     const tmp = spec.contentEncoding === 'gzip' ? await mkdtemp(path.join(os.tmpdir(), 'megalodon-gz-')) : undefined
     try {
-      let body = spec.path
+      let body = source
       if (tmp) {
         body = path.join(tmp, 'body.gz')
-        await pipeline(createReadStream(spec.path), createGzip(), createWriteStream(body), { signal })
+        await pipeline(createReadStream(source, { start: 0, end: size - 1 }), createGzip(), createWriteStream(body), { signal })
       }
       const contentLength = (await stat(body)).size
       await this.putS3(spec, body, contentLength, signal)
@@ -104,7 +109,8 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
 
   /** Returns the bytes sent. */
   private async uploadObject(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
-    const contentLength = (await stat(spec.path)).size
+    const source = spec.contentPath ?? spec.path
+    const contentLength = (await stat(source)).size
     const res = await this.queue.createArtifact(spec.name, { storageType: 'object', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
     const object = new taskcluster.Object({
       rootUrl: this.queue.options.rootUrl,
@@ -121,12 +127,30 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
           contentType: spec.contentType,
           contentLength,
           object,
-          streamFactory: async () => createReadStream(spec.path),
+          // never more than announced (security audit H10)
+          streamFactory: async () => (contentLength === 0 ? Readable.from([]) : createReadStream(source, { start: 0, end: contentLength - 1 })),
           retries: 0,
         }),
       { ...this.queue.options.retry, signal },
     )
     await this.queue.finishArtifact(spec.name, { uploadId: res.uploadId as string }, signal)
     return contentLength
+  }
+}
+
+/** The first `size` bytes of a file (fewer if it is shorter), read through one descriptor. */
+async function readAtMost(file: string, size: number): Promise<Buffer> {
+  const handle = await open(file, 'r')
+  try {
+    const buffer = Buffer.alloc(size)
+    let filled = 0
+    while (filled < size) {
+      const { bytesRead } = await handle.read(buffer, filled, size - filled, filled)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    return buffer.subarray(0, filled)
+  } finally {
+    await handle.close()
   }
 }

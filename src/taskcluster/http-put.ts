@@ -23,8 +23,13 @@ export async function putFile(url: string, file: string | Buffer, headers: Recor
     request.once('response', resolve)
     request.once('error', reject)
   })
-  if (typeof file === 'string') await pipeline(createReadStream(file), request)
-  else request.end(file)
+  if (typeof file === 'string') {
+    // never more than the length announced: a file that grows (or a procfs file, whose size
+    // reads 0) cannot make the worker read without end (security audit H10)
+    const length = Number(headers['content-length'])
+    if (length === 0) request.end()
+    else await pipeline(createReadStream(file, Number.isFinite(length) ? { start: 0, end: length - 1 } : {}), request)
+  } else request.end(file)
   const res = await response
   const chunks: Buffer[] = []
   for await (const chunk of res) chunks.push(chunk as Buffer)
