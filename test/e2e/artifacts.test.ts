@@ -139,6 +139,12 @@ describe('artifacts (fake Queue)', function () {
     assert.match(o.log, /WORKER EXCEPTION due to response code 400 from Queue when uploading artifact public\/caf\u00e9\.txt/)
   })
 
+  it('publishes only the backing log after a malformed payload, no live-log link (generic-worker main.go:82-87, livelog_feature.go:135-147)', async () => {
+    const o = await submitAndRun(fake, { command: 'not a list', maxRunTime: 30 })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
+    assert.deepEqual([...fake.artifacts(o.taskId).keys()], ['public/logs/live_backing.log'])
+  })
+
   it('resolves malformed-payload when an artifact expires before the task deadline', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'a', expires: new Date(Date.now() + 60_000).toISOString() }] })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
