@@ -239,7 +239,8 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
       // (services/queue/schemas/v1/artifact-created-message.yml, additionalProperties: false).
       if (artifact.contentLength !== undefined) throw new HttpError(500, 'InternalServerError', 'artifact-created-message: data/artifact must NOT have additional properties: "contentLength"')
       artifact.present = true
-      sendJson(r.res, 200, {})
+      // the real Queue answers 204, no body (found by test/deployment/fidelity.deployment.ts)
+      r.res.writeHead(204).end()
     }),
     route('artifact', 'GET', '/api/queue/v1/task/:taskId/runs/:runId/artifact-content/:name+', (r) => {
       const name = decodeURIComponent(r.params[2]!)
