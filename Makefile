@@ -1,7 +1,7 @@
 # Build, test, lint, bench. Every target runs on the project's own Node 24 (node_modules/.bin).
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build test lint bench reliability release test-release clean
+.PHONY: all install build test lint bench reliability release test-release test-deployment deployment-up clean
 all: build
 
 install:
@@ -30,6 +30,14 @@ release: build
 # Builds the tarball into a temporary directory, unpacks it and runs it with no Node on PATH.
 test-release:
 	npm run test:release
+
+# The end-to-end suite against a real Taskcluster deployment named by the environment
+# (README: "Testing against a real deployment"); `make deployment-up` starts the shared one.
+test-deployment:
+	npm run test:deployment
+
+deployment-up:
+	bash test/helpers/deployment-up.sh
 
 clean:
 	rm -rf dist megalodon-*.tar.gz

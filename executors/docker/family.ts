@@ -23,7 +23,14 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     return wanted
   },
 
-  log: { format: dockerWorkerLogFormat, header: writeDockerHeader, footer: writeDockerFooter },
+  log: {
+    format: dockerWorkerLogFormat,
+    header: writeDockerHeader,
+    footer: writeDockerFooter,
+    // docker-worker started its features (live log, bulk log) before it validated the payload
+    // (src/task.js:774-812), so a malformed payload still got both logs
+    unvalidatedLogs: { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' },
+  },
 
   outcomes: {
     // docker-worker threw "<feature> is not enabled on this worker" while building the task and

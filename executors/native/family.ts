@@ -35,7 +35,15 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     return wanted
   },
 
-  log: { format: genericWorkerLogFormat, header: writeHeader, footer: writeFooter },
+  log: {
+    format: genericWorkerLogFormat,
+    header: writeHeader,
+    footer: writeFooter,
+    // generic-worker validates the payload in a feature that starts before the live log's
+    // (main.go:82-87); only a started live log links itself to the backing log
+    // (livelog_feature.go:135-147): after a malformed payload, the backing log alone.
+    unvalidatedLogs: { live: null, backing: 'public/logs/live_backing.log' },
+  },
 
   outcomes: {
     featureNotOffered: { resolution: { state: 'exception', reason: 'malformed-payload' }, problem: featureNotEnabledProblem },

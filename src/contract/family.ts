@@ -29,6 +29,8 @@ export interface FamilyProfile<P = unknown> {
     header(ctx: TaskContext): void
     /** Lines at the very end (duration, the error that decided the resolution). */
     footer(ctx: TaskContext, summary: RunSummary): void
+    /** The logs published for a payload that did not validate (no live log: no link to the backing log). */
+    readonly unvalidatedLogs: { live: string | null; backing: string | null }
   }
   readonly outcomes: FamilyOutcomes
   readonly featureFacts: FeatureFacts

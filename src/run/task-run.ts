@@ -201,7 +201,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
   await taskLog.close().catch((err: unknown) => workerLog.error({ err }, 'could not write the task log'))
   if (resolution.state !== 'none') {
-    await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? defaultLogNames).catch((err: unknown) =>
+    await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? profile.log.unvalidatedLogs).catch((err: unknown) =>
       workerLog.error({ err }, 'could not upload the task log'),
     )
   }
@@ -217,5 +217,3 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   workerLog.info({ resolution }, 'task resolved')
   return { resolution, error: firstError, taskDir, logPath: taskLog.path }
 }
-
-const defaultLogNames = { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' }

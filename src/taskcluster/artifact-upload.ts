@@ -13,7 +13,7 @@ import { promisify } from 'node:util'
 import { createGzip, gzip } from 'node:zlib'
 import taskcluster, { upload } from 'taskcluster-client'
 import type { ArtifactPublisher, ArtifactSpec } from '../contract/artifacts.js'
-import { MalformedPayload, ResourceUnavailable } from '../contract/errors.js'
+import { InternalError, MalformedPayload, ResourceUnavailable } from '../contract/errors.js'
 import { putFile } from './http-put.js'
 import type { TaskQueue } from './queue.js'
 import { statusOf, withRetry } from './retry.js'
@@ -38,12 +38,19 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
     try {
       await this.publishUnmapped(spec, signal)
     } catch (err) {
-      // generic-worker: a 409 means the payload asked for something the Queue refuses (same
-      // name, different content); anything else after retries is the Queue being unavailable.
+      // generic-worker (workers/generic-worker/artifacts.go:127-155): a 409 means the payload
+      // asked for something the Queue refuses (same name, different content): malformed-payload.
+      // Any other 4xx (a non-ASCII name: the Queue's `name` pattern, services/queue/src/api.js:142)
+      // it treats as a worker bug and panics ("WORKER EXCEPTION due to response code …"). Where
+      // that panic is recovered (main.go:1185-1188) the task resolves exception/internal-error;
+      // for payload artifacts it happens in an errgroup goroutine (artifact_feature.go:103-113;
+      // golang.org/x/sync v0.22.0 no longer recovers panics there) and the whole worker dies,
+      // leaving the claim to expire. megalodon never crashes on a task: internal-error, always.
+      // Anything else after retries is the Queue being unavailable.
       const status = statusOf(err)
       const detail = err instanceof Error ? err.message : String(err)
       if (status === 409) throw new MalformedPayload(`artifact ${spec.name} conflicts with an existing artifact: ${detail}`)
-      if (status !== undefined && status < 500) throw new MalformedPayload(`the Queue refused artifact ${spec.name}: ${detail}`)
+      if (status !== undefined && status < 500) throw new InternalError(`WORKER EXCEPTION due to response code ${status} from Queue when uploading artifact ${spec.name}: ${detail}`, { cause: err })
       throw new ResourceUnavailable(`could not upload artifact ${spec.name}: ${detail}`, { cause: err })
     }
   }
@@ -79,10 +86,13 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
     const source = spec.contentPath ?? spec.path
     // Every read stops at the size the file had here (security audit H10: a procfs file reads
     // size 0 and may never end; a growing file is cut where it was when its upload began).
+    // createArtifact's contentLength is that size, before any encoding, as generic-worker
+    // reports it (workers/generic-worker/artifacts/s3.go:31-33, artifacts.go:45-48); the PUT's
+    // Content-Length is what is sent.
     const size = (await stat(source)).size
     if (spec.contentEncoding === 'gzip' && size <= IN_MEMORY_GZIP_BYTES) {
       const body = await gzipAsync(await readAtMost(source, size))
-      await this.putS3(spec, body, body.length, signal)
+      await this.putS3(spec, body, size, body.length, signal)
       return body.length
     }
     const tmp = spec.contentEncoding === 'gzip' ? await mkdtemp(path.join(os.tmpdir(), 'megalodon-gz-')) : undefined
@@ -92,17 +102,17 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
         body = path.join(tmp, 'body.gz')
         await pipeline(createReadStream(source, { start: 0, end: size - 1 }), createGzip(), createWriteStream(body), { signal })
       }
-      const contentLength = (await stat(body)).size
-      await this.putS3(spec, body, contentLength, signal)
-      return contentLength
+      const sentLength = (await stat(body)).size
+      await this.putS3(spec, body, size, sentLength, signal)
+      return sentLength
     } finally {
       if (tmp) await rm(tmp, { recursive: true, force: true })
     }
   }
 
-  private async putS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, body: string | Buffer, contentLength: number, signal?: AbortSignal): Promise<void> {
-    const res = await this.queue.createArtifact(spec.name, { storageType: 's3', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
-    const headers: Record<string, string | number> = { 'content-type': spec.contentType, 'content-length': contentLength }
+  private async putS3(spec: Extract<ArtifactSpec, { kind: 'file' }>, body: string | Buffer, originalLength: number, sentLength: number, signal?: AbortSignal): Promise<void> {
+    const res = await this.queue.createArtifact(spec.name, { storageType: 's3', expires: spec.expires, contentType: spec.contentType, contentLength: originalLength }, signal)
+    const headers: Record<string, string | number> = { 'content-type': spec.contentType, 'content-length': sentLength }
     if (spec.contentEncoding === 'gzip') headers['content-encoding'] = 'gzip'
     await withRetry(() => putFile(res.putUrl as string, body, headers, signal), { ...this.queue.options.retry, signal })
   }
@@ -111,7 +121,13 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
   private async uploadObject(spec: Extract<ArtifactSpec, { kind: 'file' }>, signal?: AbortSignal): Promise<number> {
     const source = spec.contentPath ?? spec.path
     const contentLength = (await stat(source)).size
-    const res = await this.queue.createArtifact(spec.name, { storageType: 'object', expires: spec.expires, contentType: spec.contentType, contentLength }, signal)
+    // generic-worker sends contentLength for object artifacts too (artifacts/object.go:26-33),
+    // but the Queue as deployed (taskcluster 106.0.0) cannot finish such an artifact: finishArtifact
+    // publishes an artifact-created message carrying contentLength, which that message's own
+    // schema (services/queue/schemas/v1/artifact-created-message.yml, additionalProperties: false)
+    // rejects, and it answers 500 on every retry. Left out until the Queue's message schema
+    // allows it; then restore `contentLength` here.
+    const res = await this.queue.createArtifact(spec.name, { storageType: 'object', expires: spec.expires, contentType: spec.contentType }, signal)
     const object = new taskcluster.Object({
       rootUrl: this.queue.options.rootUrl,
       credentials: res.credentials as { clientId: string; accessToken: string; certificate?: string },

@@ -77,7 +77,8 @@ export function objectRoutes(state: QueueState, baseUrl: () => string): Route[] 
       const a = state.get(taskId).artifacts[Number(runId)]?.get(decodeURIComponent(rawName))
       if (!a || a.storageType !== 's3') throw new HttpError(404, 'ResourceNotFound', 'no such s3 artifact')
       checkLength(r.req.headers['content-length'], r.body)
-      if (a.contentLength !== undefined && a.contentLength !== r.body.length) throw new HttpError(400, 'InputError', `contentLength ${a.contentLength} declared, ${r.body.length} bytes sent`)
+      // createArtifact's contentLength is only stored by the Queue (services/queue/src/artifacts.js:176,335),
+      // never compared with the PUT: generic-worker reports the size before gzip there.
       if (r.req.headers['content-type'] !== a.contentType) throw new HttpError(400, 'InputError', `content-type ${r.req.headers['content-type']} differs from ${a.contentType}`)
       a.body = r.body
       a.contentEncoding = r.req.headers['content-encoding'] ?? 'identity'

@@ -14,6 +14,7 @@ export interface QueueRouteContext {
 }
 
 const slugidOf = (a: StoredArtifact) => a.uploadId ?? 'unknown'
+const ARTIFACT_NAME = /^[\x20-\x7e]+$/
 
 const runningRun = (record: TaskRecord, runId: number) => {
   const run = record.runs[runId]
@@ -186,6 +187,8 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
       const [taskId, runIdText, rawName] = r.params as [string, string, string]
       const runId = Number(runIdText)
       const name = decodeURIComponent(rawName)
+      // the Queue's route parameter rule: names are printable ASCII (services/queue/src/api.js:142)
+      if (!ARTIFACT_NAME.test(name)) throw new HttpError(400, 'InvalidRequestArguments', `artifact name ${JSON.stringify(name)} does not match ${ARTIFACT_NAME}`)
       FakeAuth.require(r.caller, `queue:create-artifact:${taskId}/${runId}`)
       const body = r.json<Record<string, string | number>>('queue/v1/post-artifact-request')
       const record = state.get(taskId)
@@ -203,7 +206,7 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
         if (!record.artifacts[runId]!.has(base.artifact)) throw new HttpError(400, 'InputError', `link target ${base.artifact} does not exist`)
       }
       if (storageType === 'error') Object.assign(base, { reason: String(body.reason), message: String(body.message) })
-      if (storageType === 's3') base.contentLength = body.contentLength as number
+      if (storageType === 's3' || storageType === 'object') base.contentLength = body.contentLength as number | undefined
       const stored = state.putArtifact(record, runId, base)
       const expiresIso = new Date(expires).toISOString()
       if (storageType === 's3') {
@@ -231,8 +234,13 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
       if (artifact.uploadId !== uploadId) throw new HttpError(400, 'InputError', 'uploadId does not match')
       const obj = state.objects.get(artifact.objectName!)
       if (!obj?.finished) throw new HttpError(400, 'InputError', 'the object upload is not finished')
+      // The real Queue (taskcluster 106.0.0) answers 500 here for an object artifact created with
+      // contentLength: the artifact-created message it publishes fails its own schema
+      // (services/queue/schemas/v1/artifact-created-message.yml, additionalProperties: false).
+      if (artifact.contentLength !== undefined) throw new HttpError(500, 'InternalServerError', 'artifact-created-message: data/artifact must NOT have additional properties: "contentLength"')
       artifact.present = true
-      sendJson(r.res, 200, {})
+      // the real Queue answers 204, no body (found by test/deployment/fidelity.deployment.ts)
+      r.res.writeHead(204).end()
     }),
     route('artifact', 'GET', '/api/queue/v1/task/:taskId/runs/:runId/artifact-content/:name+', (r) => {
       const name = decodeURIComponent(r.params[2]!)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Idempotent: bring up the shared real Taskcluster deployment (../shared/taskcluster-deployment
+# relative to the repo root; not part of the project) for the deployment suite, with the
+# project's own Node 24 and a 60 s claim timeout (reclaim, cancel and claim-expired scenarios
+# then take about a minute instead of twenty). Prints how long it took. Used by .ci/run; then
+# `. /opt/tc-state/env.sh` (set -a) and `npm run test:deployment`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+deployment=${MEGALODON_TC_DEPLOYMENT:-$root/../shared/taskcluster-deployment}
+[ -x "$deployment/up.sh" ] || { echo "deployment-up: no $deployment/up.sh" >&2; exit 1; }
+node=$(readlink -f "$root/node_modules/node/bin/node")
+start=$SECONDS
+TC_TASK_CLAIM_TIMEOUT=${TC_TASK_CLAIM_TIMEOUT:-60} bash "$deployment/up.sh" --node "$node"
+echo "deployment-up: the deployment answered after $((SECONDS - start)) s" >&2
