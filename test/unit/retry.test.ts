@@ -4,8 +4,15 @@ import nock from 'nock'
 import taskcluster from 'taskcluster-client'
 import { withRetry } from '../../src/taskcluster/retry.js'
 
+// nock intercepts every socket of the process from the moment it is imported (its interceptor
+// even parses what raw clients write, and throws on the malformed requests the security tests
+// send): active only while this suite runs.
+nock.restore()
+
 describe('retry helper', () => {
   const rootUrl = 'https://tc.retry.test'
+  before(() => nock.activate())
+  after(() => nock.restore())
   afterEach(() => nock.cleanAll())
   const queue = () => new taskcluster.Queue({ rootUrl, retries: 0, timeout: 2000, credentials: { clientId: 'c', accessToken: 't' } })
 

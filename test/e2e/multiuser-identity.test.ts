@@ -1,0 +1,173 @@
+// The multiuser engine, continued: the environment and credentials task users get, config's
+// runAfterUserCreation, chain-of-trust additional data read as the task user, and when task
+// users are kept or removed.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { generateKeyPair, verifyDetached } from '../../src/lib/ed25519.js'
+
+import { MULTIUSER_POOL, multiuserHarness, userExists } from '../helpers/multiuser.js'
+
+describe('multiuser engine (root): the task user’s environment, credentials and lifetime', function () {
+  this.timeout(60_000)
+  const mu = multiuserHarness()
+
+  it('gives tasks generic-worker’s multiuser environment: PATH and identity as defaults, DISPLAY unless headless, no XDG_RUNTIME_DIR', async () => {
+    const show = ['sh', '-c', 'echo "path=$PATH"; echo "display=${DISPLAY-unset}"; echo "xdg=${XDG_RUNTIME_DIR-unset}"; echo "user=$USER"']
+    process.env.XDG_RUNTIME_DIR = '/run/user/0'
+    try {
+      const desktop = await mu.run({ command: [show], maxRunTime: 60 })
+      assert.equal(desktop.state, 'completed', desktop.log)
+      assert.match(desktop.log, /^path=\/usr\/local\/bin:\/usr\/bin:\/bin:\/usr\/sbin:\/sbin$/m)
+      assert.match(desktop.log, /^display=:0$/m)
+      assert.match(desktop.log, /^xdg=unset$/m)
+      assert.match(desktop.log, /^user=task_\w+$/m)
+      // the payload overrides the defaults, but not DISPLAY
+      const own = await mu.run({ command: [show], maxRunTime: 60, env: { PATH: '/opt/bin:/usr/bin:/bin', USER: 'someone', DISPLAY: ':7' } })
+      assert.match(own.log, /^path=\/opt\/bin:\/usr\/bin:\/bin$/m)
+      assert.match(own.log, /^user=someone$/m)
+      assert.match(own.log, /^display=:0$/m)
+      const headless = await mu.run({ command: [show], maxRunTime: 60 }, [], { headlessTasks: true })
+      assert.match(headless.log, /^display=unset$/m)
+    } finally {
+      delete process.env.XDG_RUNTIME_DIR
+    }
+  })
+
+  it('hands runTaskAsCurrentUser tasks the task user’s credentials in TASK_USER_CREDENTIALS, never in the log', async () => {
+    const scope = `generic-worker:run-task-as-current-user:${MULTIUSER_POOL}`
+    const o = await mu.run(
+      {
+        // the worker's user (root) reads the file; the test keeps its content as a private artifact
+        command: [['sh', '-c', 'cat "$TASK_USER_CREDENTIALS" > creds.json; stat -c "mode=%a owner=%U" "$TASK_USER_CREDENTIALS"']],
+        maxRunTime: 60,
+        features: { runTaskAsCurrentUser: true },
+        artifacts: [{ type: 'file', path: 'creds.json', name: 'private/creds.json' }],
+      },
+      [scope],
+      { enableRunTaskAsCurrentUser: true },
+    )
+    assert.equal(o.state, 'completed', o.log)
+    assert.match(o.log, /^mode=600 owner=root$/m)
+    const creds = JSON.parse(mu.fake.artifacts(o.id).get('private/creds.json')!.content!.toString()) as { name: string; password: string }
+    assert.match(creds.name, /^task_\w+$/)
+    assert.match(o.log, new RegExp(`task user ${creds.name}\\)`))
+    assert.ok(creds.password.length >= 20)
+    assert.ok(!o.log.includes(creds.password), 'the password is not in the task log')
+    // the user is gone now; its password was a real one while it existed (checked in the next test's way)
+    assert.equal(userExists(creds.name), false)
+  })
+
+  it('sets a task user password that its shadow entry verifies', async () => {
+    // the same function the executor uses, on a user made for the test
+    const { createTaskUser, removeTaskUser, setRandomPassword } = await import('../../executors/native/task-user.js')
+    mkdirSync(String(mu.config.tasksDir), { recursive: true })
+    const dir = mkdtempSync(path.join(String(mu.config.tasksDir), 'pw-'))
+    const user = await createTaskUser(dir, [])
+    try {
+      const password = await setRandomPassword(user)
+      const hash = execFileSync('getent', ['shadow', user.name]).toString().split(':')[1]!
+      const verified = execFileSync('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "yes" : "no"', password, hash]).toString()
+      assert.equal(verified, 'yes')
+    } finally {
+      await removeTaskUser(user.name)
+    }
+  })
+
+  it('runs config’s runAfterUserCreation as the new task user before the task, and a failing one is an internal error', async () => {
+    const hookDir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-hook-'))
+    chmodSync(hookDir, 0o755)
+    const hook = path.join(hookDir, 'after-user')
+    writeFileSync(hook, '#!/bin/sh\necho "hook ran as $(whoami) in $(pwd)" > hook.txt\n', { mode: 0o755 })
+    const o = await mu.run({ command: [['sh', '-c', 'cat hook.txt; echo "task as $(whoami)"; rm hook.txt && echo removable']], maxRunTime: 60 }, [], { runAfterUserCreation: hook })
+    assert.equal(o.state, 'completed', o.log)
+    const m = /^hook ran as (task_\w+) in (\S+)$/m.exec(o.log)
+    assert.ok(m, o.log)
+    assert.match(o.log, new RegExp(`^task as ${m[1]}$`, 'm'))
+    assert.match(o.log, /^removable$/m)
+    const failing = path.join(hookDir, 'failing')
+    writeFileSync(failing, '#!/bin/sh\necho secret-setup-output\nexit 3\n', { mode: 0o755 })
+    const bad = await mu.run({ command: [['sh', '-c', 'echo SHOULD-NOT-RUN']], maxRunTime: 60 }, [], { runAfterUserCreation: failing })
+    assert.deepEqual([bad.state, bad.reason], ['exception', 'internal-error'])
+    assert.match(bad.log, /runAfterUserCreation \(.*failing\) failed for task user task_\w+: exit code 3/)
+    assert.doesNotMatch(bad.log, /SHOULD-NOT-RUN|secret-setup-output/)
+    const users = readFileSync('/etc/passwd', 'utf8').split('\n').filter((l) => l.startsWith('task_') && l.includes(String(mu.config.tasksDir)))
+    assert.deepEqual(users, [], 'the task user of the failed hook was removed')
+  })
+
+  it('accepts features.chainOfTrust, as the multiuser schema does', async () => {
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
+    const pair = generateKeyPair()
+    writeFileSync(keyFile, pair.privateKeyBase64)
+    const o = await mu.run({ command: [['true']], maxRunTime: 60, features: { chainOfTrust: true } }, [], { ed25519SigningKeyLocation: keyFile })
+    assert.equal(o.state, 'completed', o.log)
+    const a = mu.fake.artifacts(o.id)
+    assert.ok(verifyDetached(pair.publicKeyBase64, a.get('public/chain-of-trust.json')!.content!, a.get('public/chain-of-trust.json.sig')!.content!))
+  })
+
+  it('adds the task’s chain-of-trust-additional-data.json to the certificate, read as the task user', async () => {
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
+    const pair = generateKeyPair()
+    writeFileSync(keyFile, pair.privateKeyBase64)
+    const cot = (command: string) => mu.run({ command: [['sh', '-c', command]], maxRunTime: 60, features: { chainOfTrust: true } }, [], { ed25519SigningKeyLocation: keyFile })
+    const o = await cot(`echo '{"buildSignature": {"tool": "x", "digest": "abc"}, "note": "<from the task>"}' > chain-of-trust-additional-data.json`)
+    assert.equal(o.state, 'completed', o.log)
+    const a = mu.fake.artifacts(o.id)
+    const bytes = a.get('public/chain-of-trust.json')!.content!
+    assert.ok(verifyDetached(pair.publicKeyBase64, bytes, a.get('public/chain-of-trust.json.sig')!.content!))
+    const cert = JSON.parse(bytes.toString()) as Record<string, unknown>
+    assert.deepEqual(cert.buildSignature, { digest: 'abc', tool: 'x' })
+    assert.equal(cert.note, '<from the task>')
+    assert.ok(bytes.toString().includes('"\\u003cfrom the task\\u003e"'), 'Go’s escaping applies to the added data too')
+    assert.equal(cert.taskId, o.id)
+
+    // a link to a file only root can read publishes nothing of it
+    const shadow = await cot('ln -s /etc/shadow chain-of-trust-additional-data.json')
+    assert.deepEqual([shadow.state, shadow.reason], ['failed', 'failed'], shadow.log)
+    assert.match(shadow.log, /chain of trust: cannot read chain-of-trust-additional-data\.json: the task user cannot read/)
+    assert.equal(mu.fake.artifacts(shadow.id).has('public/chain-of-trust.json'), false)
+    assert.doesNotMatch(shadow.log, /root:/)
+
+    // what the worker vouches for is not the task's to say
+    const forged = await cot(`echo '{"workerId": "someone-else"}' > chain-of-trust-additional-data.json`)
+    assert.equal(forged.state, 'failed', forged.log)
+    assert.match(forged.log, /may not set what the worker vouches for: workerId/)
+    const broken = await cot(`echo '{not json' > chain-of-trust-additional-data.json`)
+    assert.equal(broken.state, 'failed')
+    assert.match(broken.log, /chain-of-trust-additional-data\.json is not valid JSON/)
+  })
+
+  it('keeps the task user (without its processes) when cleanUpTaskDirs is false, as it keeps the directory', async () => {
+    const o = await mu.run({ command: [['sh', '-c', 'echo "me=$(whoami)"; setsid sleep 300 >/dev/null 2>&1 < /dev/null &']], maxRunTime: 60 }, [], { cleanUpTaskDirs: false })
+    assert.equal(o.state, 'completed', o.log)
+    const user = /^me=(task_\w+)$/m.exec(o.log)![1]!
+    try {
+      assert.equal(userExists(user), true, 'the user stays for a look afterwards')
+      let left = ''
+      try {
+        left = execFileSync('pgrep', ['-u', user]).toString()
+      } catch {
+        // pgrep exits 1: no process
+      }
+      assert.equal(left, '', 'no process of the task outlives it, even one that left its process group')
+    } finally {
+      execFileSync('userdel', [user])
+    }
+  })
+
+  it('a restarted worker removes the task users a crashed one left', async () => {
+    const leftover = `task_${Date.now()}left`
+    execFileSync('useradd', ['--no-create-home', '--home-dir', path.join(String(mu.config.tasksDir), 'task_x_0'), leftover])
+    const other = `task_${Date.now()}other`
+    execFileSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent/elsewhere/task_y_0', other])
+    try {
+      await mu.run({ command: [['true']], maxRunTime: 60 })
+      assert.equal(userExists(leftover), false, 'this worker’s leftover was removed')
+      assert.equal(userExists(other), true, 'a user of another tasksDir is not this worker’s')
+    } finally {
+      execFileSync('userdel', [other])
+    }
+  })
+})
