@@ -26,8 +26,10 @@ export class DirectoryPublisher implements ArtifactPublisher {
   constructor(readonly dir: string) {}
 
   async publish(spec: ArtifactSpec): Promise<void> {
-    const { kind, contentPath: _contentPath, ...rest } = spec as ArtifactSpec & { contentPath?: string }
+    const { kind, ...rest } = spec
     const entry: Record<string, unknown> = { storageType: kind === 'file' ? 's3' : kind, ...rest }
+    // where the worker read the bytes from is no part of what the Queue would be told
+    delete entry.contentPath
     if (spec.kind === 'file') {
       const target = path.join(this.dir, spec.name)
       // the payload's name cannot be stored here: the payload's fault, not the worker's (L7)
