@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { mkdtempSync } from 'node:fs'
+import { extractArchive } from '../../src/lib/archives/index.js'
 import { canaries, isRoot, python, runTasks } from './harness.js'
 
 describe('security H3: cache content never yields a setuid-root file another task user can reach', function () {
@@ -47,5 +48,31 @@ with tarfile.open(${JSON.stringify(tgz)}, 'w:gz') as t:
       const st = statSync(path.join(root, id, 'suidcat'))
       assert.equal(st.mode & 0o6000, 0, 'no setuid/setgid bit kept')
     }
+  })
+})
+
+describe('security H3: unpacking as root keeps neither owners nor setuid bits', () => {
+  before(function () {
+    if (!isRoot()) this.skip()
+  })
+  it('a 4755 entry owned by uid 1234 is unpacked 0755 and the worker’s own', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'megalodon-h3-unit-'))
+    const tarFile = path.join(work, 'suid.tar')
+    python(`
+import tarfile, io
+with tarfile.open(${JSON.stringify(tarFile)}, 'w') as t:
+    ti = tarfile.TarInfo('suidfile'); ti.size = 3; ti.mode = 0o4755; ti.uid = 1234; ti.gid = 1234
+    t.addfile(ti, io.BytesIO(b'abc'))
+    ti = tarfile.TarInfo('sgiddir'); ti.type = tarfile.DIRTYPE; ti.mode = 0o2755; ti.uid = 1234
+    t.addfile(ti)
+`)
+    const out = path.join(work, 'out')
+    await extractArchive(tarFile, out, 'tar')
+    const f = statSync(path.join(out, 'suidfile'))
+    assert.equal(f.mode & 0o7777, 0o755)
+    assert.equal(f.uid, process.getuid!())
+    const d = statSync(path.join(out, 'sgiddir'))
+    assert.equal(d.mode & 0o6000, 0)
+    assert.equal(d.uid, process.getuid!())
   })
 })
