@@ -3,6 +3,7 @@
 // instances of a task whose exit code is in onExitStatus.purgeCaches are deleted instead of kept.
 
 import { mkdir, readdir, stat } from 'node:fs/promises'
+import { privateDirectory } from '../../src/lib/private-dir.js'
 import path from 'node:path'
 import { CachePool, type CacheInstance, type PurgeRequest } from '../../src/lib/cache-pool.js'
 
@@ -18,6 +19,10 @@ export interface MountedCache {
 function dockerCacheLayout(cachesDir: string) {
   return {
     async load(): Promise<CacheInstance[]> {
+      // cachesDir is the worker's alone: on a worker that also runs multiuser native tasks, no
+      // task user may reach a docker cache (security audit H4: a setuid-root binary a container
+      // left there; M2: its contents). generic-worker makes cachesDir 0700 (src/lib/private-dir.ts).
+      await privateDirectory(cachesDir)
       const instances: CacheInstance[] = []
       for (const name of await readdir(cachesDir).catch(() => [] as string[])) {
         // `::` is never in a docker-worker cache name: such a directory is another executor's

@@ -1,6 +1,6 @@
-// The environment of a generic-worker task: the worker's own environment minus anything that
-// carries credentials, the variables generic-worker sets, then the payload's env on top; the
-// multiuser engine changes a few.
+// The environment of a generic-worker task. Insecure engine: the worker's own environment minus
+// anything that carries credentials, the variables generic-worker sets, then the payload's env on
+// top. Multiuser engine: built from nothing, as generic-worker's.
 
 import type { WorkerConfig } from '../../src/config/config.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
@@ -40,25 +40,44 @@ export function taskEnv(options: {
 const MULTIUSER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'
 
 /**
- * The multiuser engine's changes, as generic-worker's: the worker's session runtime directory
- * is not the task's; PATH, and the task user's HOME and USER, are defaults the payload may
- * override; DISPLAY (desktop-session mode) and TASK_USER_CREDENTIALS (runTaskAsCurrentUser) it
- * may not.
+ * The multiuser engine's environment, built from nothing as generic-worker's
+ * (workers/generic-worker/multiuser_posix.go:133-166 EnvVars): none of the worker's own
+ * variables reach a task user (security audit M3). HOME, PATH and USER are defaults the payload
+ * may override; the TASK_* variables, TASKCLUSTER_ROOT_URL, DISPLAY and XDG_RUNTIME_DIR
+ * (desktop-session mode), the worker location and instance type it may not. Features' variables
+ * (the proxy URL…) and TASK_USER_CREDENTIALS (runTaskAsCurrentUser) come last, as
+ * generic-worker's setVariable.
  */
-export function multiuserEnv(
-  env: Record<string, string>,
-  options: { runAs: TaskUser | undefined; payloadEnv: Record<string, string> | undefined; headless: boolean; credentialsFile: string | undefined },
-): Record<string, string> {
-  const { runAs } = options
-  const rest = { ...env }
-  delete rest.XDG_RUNTIME_DIR
-  const identity: Record<string, string> = runAs ? { HOME: runAs.home, USER: runAs.name, LOGNAME: runAs.name } : {}
-  return {
-    ...rest,
+export function multiuserEnv(options: {
+  runAs: TaskUser | undefined
+  config: WorkerConfig
+  task: TaskDefinition
+  taskId: string
+  runId: number
+  taskDir: string
+  featureEnv: Record<string, string>
+  payloadEnv: Record<string, string> | undefined
+  headless: boolean
+  credentialsFile: string | undefined
+}): Record<string, string> {
+  const { runAs, config } = options
+  const env: Record<string, string> = {
+    ...(runAs ? { HOME: runAs.home, USER: runAs.name } : {}),
     PATH: MULTIUSER_PATH,
-    ...identity,
     ...(options.payloadEnv ?? {}),
-    ...(options.headless ? {} : { DISPLAY: ':0' }),
-    ...(options.credentialsFile ? { TASK_USER_CREDENTIALS: options.credentialsFile } : {}),
+    TASK_ID: options.taskId,
+    RUN_ID: String(options.runId),
+    TASK_WORKDIR: options.taskDir,
+    TASK_GROUP_ID: options.task.taskGroupId,
+    TASKCLUSTER_ROOT_URL: config.rootURL,
   }
+  if (!options.headless) {
+    env.DISPLAY = ':0'
+    if (runAs) env.XDG_RUNTIME_DIR = `/run/user/${runAs.uid}`
+  }
+  if (config.workerLocation) env.TASKCLUSTER_WORKER_LOCATION = config.workerLocation
+  if (config.instanceType) env.TASKCLUSTER_INSTANCE_TYPE = config.instanceType
+  Object.assign(env, options.featureEnv)
+  if (options.credentialsFile) env.TASK_USER_CREDENTIALS = options.credentialsFile
+  return env
 }

@@ -63,8 +63,7 @@ export interface NativeStores {
 }
 
 function commandEnv(ctx: TaskContext, run: NativeRun): Record<string, string> {
-  const env = taskEnv({
-    workerEnv: process.env,
+  const common = {
     config: ctx.config,
     task: ctx.task,
     taskId: ctx.taskId,
@@ -72,14 +71,9 @@ function commandEnv(ctx: TaskContext, run: NativeRun): Record<string, string> {
     taskDir: ctx.taskDir,
     featureEnv: ctx.env,
     payloadEnv: run.payload.env,
-  })
-  if (!run.user) return env
-  return multiuserEnv(env, {
-    runAs: run.runAs,
-    payloadEnv: run.payload.env,
-    headless: ctx.config.headlessTasks,
-    credentialsFile: run.credentialsFile,
-  })
+  }
+  if (!run.user) return taskEnv({ workerEnv: process.env, ...common })
+  return multiuserEnv({ ...common, runAs: run.runAs, headless: ctx.config.headlessTasks, credentialsFile: run.credentialsFile })
 }
 
 /** The groups of `groups` this host does not have. */

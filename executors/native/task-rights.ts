@@ -20,7 +20,8 @@ export function taskMover(runAs: TaskUser | undefined): TaskMover {
     },
     run: async (argv) => {
       const full = runAs ? asTaskUser(runAs, argv) : argv
-      await execFileAsync(full[0]!, full.slice(1)).catch((err: { stderr?: string; message: string }) => {
+      // a task-user helper gets no environment (generic-worker: process.NewCommand(…, []string{}, pd))
+      await execFileAsync(full[0]!, full.slice(1), runAs ? { env: {} } : {}).catch((err: { stderr?: string; message: string }) => {
         throw new Error(err.stderr?.trim() || err.message)
       })
     },

@@ -113,7 +113,8 @@ export async function readAsTaskUser(user: TaskUser, file: string, maxBytes: num
   const argv = asTaskUser(user, ['sh', '-c', 'test -e "$1" || test -L "$1" || exit 3; exec head -c "$2" -- "$1"', 'sh', file, String(maxBytes + 1)])
   let content: Buffer
   try {
-    content = (await run(argv[0]!, argv.slice(1), { encoding: 'buffer', maxBuffer: maxBytes + 1024 })).stdout
+    // no environment: a task-user process must not show the worker's in /proc/<pid>/environ
+    content = (await run(argv[0]!, argv.slice(1), { encoding: 'buffer', maxBuffer: maxBytes + 1024, env: {} })).stdout
   } catch (err) {
     const failed = err as { code?: number; stderr?: Buffer }
     if (failed.code === 3) return undefined

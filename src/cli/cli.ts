@@ -10,7 +10,7 @@ import { buildConfig, readConfigFile } from '../config/config.js'
 import { MalformedPayload } from '../contract/errors.js'
 import { writeKeyPair } from '../lib/ed25519.js'
 import { ExitCode } from '../worker/exit-codes.js'
-import { runLocal, taskFromFile } from '../run/local.js'
+import { runLocal, taskFromFile, TaskFileUnreadable } from '../run/local.js'
 import { createLogger } from '../lib/logger.js'
 import { formatStatus, type WorkerStatus } from '../worker/monitor-server.js'
 import { projectPath } from '../lib/paths.js'
@@ -29,15 +29,25 @@ async function localCommand(file: string, opts: { artifacts?: string; config?: s
   const onSignal = () => shutdown.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
-  const { resolution, artifactsDir, taskId } = await runLocal({
-    file,
-    artifactsDir: opts.artifacts,
-    configFile: opts.config,
-    executors: defaultExecutors(),
-    logger,
-    stdout: (chunk) => process.stdout.write(chunk),
-    shutdownSignal: shutdown.signal,
-  })
+  let ran: Awaited<ReturnType<typeof runLocal>>
+  try {
+    ran = await runLocal({
+      file,
+      artifactsDir: opts.artifacts,
+      configFile: opts.config,
+      executors: defaultExecutors(),
+      logger,
+      stdout: (chunk) => process.stdout.write(chunk),
+      shutdownSignal: shutdown.signal,
+    })
+  } catch (err) {
+    // a task file that is not JSON/YAML is the caller's mistake: one line and 64, never the
+    // stack trace and exit 1 that means "failed" (security audit L7)
+    if (!(err instanceof TaskFileUnreadable)) throw err
+    process.stderr.write(`megalodon: ${err.message}\n`)
+    return ExitCode.CantLoadConfig
+  }
+  const { resolution, artifactsDir, taskId } = ran
   process.stdout.write(`\nTask ${taskId}: artifacts and logs in ${artifactsDir}\nResolution: ${describeResolution(resolution)}\n`)
   return localExitCode(resolution)
 }

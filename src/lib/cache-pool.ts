@@ -35,14 +35,21 @@ export interface CacheLayout {
 }
 
 export class CachePool {
-  private instances: CacheInstance[] | undefined
+  /** Loaded once: two tasks acquiring at once before the first load ends must share one list. */
+  private instances: Promise<CacheInstance[]> | undefined
   /** Saves run one after another: two tasks releasing at once must not interleave their writes. */
   private saving: Promise<void> = Promise.resolve()
 
   constructor(private readonly layout: CacheLayout) {}
 
   private async all(): Promise<CacheInstance[]> {
-    this.instances ??= (await this.layout.load()).map((i) => ({ ...i, inUse: false, doomed: undefined }))
+    this.instances ??= this.layout.load().then(
+      (all) => all.map((i) => ({ ...i, inUse: false, doomed: undefined })),
+      (err: unknown) => {
+        this.instances = undefined // the next acquire tries again
+        throw err
+      },
+    )
     return this.instances
   }
 

@@ -14,7 +14,9 @@ describe('multiuser engine (root): the task user’s environment, credentials an
   this.timeout(60_000)
   const mu = multiuserHarness()
 
-  it('gives tasks generic-worker’s multiuser environment: PATH and identity as defaults, DISPLAY unless headless, no XDG_RUNTIME_DIR', async () => {
+  // generic-worker multiuser_posix.go:151-154: DISPLAY=:0 and XDG_RUNTIME_DIR=/run/user/<task uid>
+  // unless headlessTasks; the worker's own XDG_RUNTIME_DIR never reaches the task
+  it('gives tasks generic-worker’s multiuser environment: PATH and identity as defaults, DISPLAY and the task user’s XDG_RUNTIME_DIR unless headless', async () => {
     const show = ['sh', '-c', 'echo "path=$PATH"; echo "display=${DISPLAY-unset}"; echo "xdg=${XDG_RUNTIME_DIR-unset}"; echo "user=$USER"']
     process.env.XDG_RUNTIME_DIR = '/run/user/0'
     try {
@@ -22,7 +24,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
       assert.equal(desktop.state, 'completed', desktop.log)
       assert.match(desktop.log, /^path=\/usr\/local\/bin:\/usr\/bin:\/bin:\/usr\/sbin:\/sbin$/m)
       assert.match(desktop.log, /^display=:0$/m)
-      assert.match(desktop.log, /^xdg=unset$/m)
+      assert.match(desktop.log, /^xdg=\/run\/user\/[1-9]\d*$/m)
       assert.match(desktop.log, /^user=task_\w+$/m)
       // the payload overrides the defaults, but not DISPLAY
       const own = await mu.run({ command: [show], maxRunTime: 60, env: { PATH: '/opt/bin:/usr/bin:/bin', USER: 'someone', DISPLAY: ':7' } })
@@ -31,6 +33,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
       assert.match(own.log, /^display=:0$/m)
       const headless = await mu.run({ command: [show], maxRunTime: 60 }, [], { headlessTasks: true })
       assert.match(headless.log, /^display=unset$/m)
+      assert.match(headless.log, /^xdg=unset$/m)
     } finally {
       delete process.env.XDG_RUNTIME_DIR
     }

@@ -2,7 +2,8 @@
 // indexed `generic-worker::caches`), are moved into the task directory for a task, and moved
 // back after (or deleted: an aborted run, an exit code in onExitStatus.purgeCaches).
 
-import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { lstat, readFile, rename, writeFile } from 'node:fs/promises'
+import { PRIVATE_FILE_MODE, privateDirectory } from '../../../src/lib/private-dir.js'
 import path from 'node:path'
 import { TaskFailure } from '../../../src/contract/errors.js'
 import { CachePool, type CacheInstance } from '../../../src/lib/cache-pool.js'
@@ -21,13 +22,15 @@ export function directoryCachePool(cachesDir: string): CachePool {
   const index = path.join(root, 'index.json')
   return new CachePool({
     async load() {
-      await mkdir(root, { recursive: true })
+      // cachesDir and the index's directory: the worker's alone (generic-worker: 0700)
+      await privateDirectory(cachesDir)
+      await privateDirectory(root)
       const saved = (await readFile(index, 'utf8').then(JSON.parse, () => [])) as CacheInstance[]
       return saved.map((i) => ({ ...i, created: i.created ?? 0 }))
     },
     async save(instances) {
       // written whole, then renamed: a worker killed mid-write leaves the previous index
-      await writeFile(`${index}.tmp`, JSON.stringify(instances, null, 2))
+      await writeFile(`${index}.tmp`, JSON.stringify(instances, null, 2), { mode: PRIVATE_FILE_MODE })
       await rename(`${index}.tmp`, index)
     },
     pathOf: (i) => path.join(root, i.id),

@@ -4,7 +4,8 @@
 
 import { createHash, randomUUID } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
+import { PRIVATE_FILE_MODE, privateDirectory } from '../../../src/lib/private-dir.js'
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
@@ -33,7 +34,7 @@ export class DownloadCache {
 
   private async load(): Promise<Record<string, Downloaded>> {
     if (this.index) return this.index
-    await mkdir(this.dir, { recursive: true })
+    await privateDirectory(this.dir)
     try {
       this.index = JSON.parse(await readFile(path.join(this.dir, 'index.json'), 'utf8')) as Record<string, Downloaded>
     } catch {
@@ -43,7 +44,7 @@ export class DownloadCache {
   }
 
   private async save(): Promise<void> {
-    await writeFile(path.join(this.dir, 'index.json'), JSON.stringify(this.index, null, 2))
+    await writeFile(path.join(this.dir, 'index.json'), JSON.stringify(this.index, null, 2), { mode: PRIVATE_FILE_MODE })
   }
 
   /**
@@ -115,7 +116,7 @@ export class DownloadCache {
     const file = path.join(this.dir, randomUUID())
     if ('raw' in content || 'base64' in content) {
       const bytes = 'raw' in content ? Buffer.from(content.raw, 'utf8') : Buffer.from(content.base64, 'base64')
-      await writeFile(file, bytes)
+      await writeFile(file, bytes, { mode: PRIVATE_FILE_MODE })
       return { file, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, lastUsed: Date.now() }
     }
     let hash = createHash('sha256')
@@ -139,7 +140,7 @@ export class DownloadCache {
           done(null, chunk)
         },
       })
-      const out = createWriteStream(file)
+      const out = createWriteStream(file, { mode: PRIVATE_FILE_MODE })
       written = finished(out)
       meter.pipe(out)
       return meter
