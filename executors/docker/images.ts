@@ -12,6 +12,7 @@ import { withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import { registryOf } from './container.js'
+import { imageReferenceProblem } from './image-reference.js'
 import type { DockerEngine, RegistryCredentials } from './engine.js'
 import type { DockerPayload } from './payload.js'
 
@@ -27,7 +28,10 @@ export type ImageCache = Map<string, ResolvedImage>
 /** Returns the image to run; throws (the caller fails the task as docker-worker did). */
 export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<ResolvedImage> {
   if (typeof image === 'string' || image.type === 'docker-image') {
-    const name = typeof image === 'string' ? image : image.name!
+    const name = typeof image === 'string' ? image : (image.name ?? '')
+    // checked before any engine call: dockerode puts the name into the request path (H6)
+    const problem = imageReferenceProblem(name)
+    if (problem) throw new Error(problem)
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
     // docker-worker tried an image three times; a 4xx (not found, not authorized) is final
     await withRetry(() => ensureImage(engine, name, ctx.log, registries), { retries: 2 })
