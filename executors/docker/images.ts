@@ -13,6 +13,7 @@ import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import { registryOf } from './container.js'
 import { imageReferenceProblem } from './image-reference.js'
+import { artifactImageName, retagImageTarball } from './image-tarball.js'
 import type { DockerEngine, RegistryCredentials } from './engine.js'
 import type { DockerPayload } from './payload.js'
 
@@ -71,8 +72,10 @@ async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: 
   const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
   // the same decompressors as mount content (zstd in process, lz4 through Debian's lz4)
   const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(decompressor('zst')) : artifact.endsWith('.lz4') ? body.pipe(decompressor('lz4')) : body
-  const [reference] = await Promise.all([engine.images.load(tarStream), download])
-  return { reference, artifactSha256: hash.digest('hex') }
+  // the image gets the worker's name for this artifact, never the tags the tarball names (H5)
+  const name = artifactImageName(taskId, artifact)
+  await Promise.all([engine.images.load(retagImageTarball(tarStream, name)), download])
+  return { reference: name, artifactSha256: hash.digest('hex') }
 }
 
 /** Pull the image unless the engine has it already; progress lines go to the task log. */
