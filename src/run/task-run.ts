@@ -2,6 +2,7 @@
 // ARCHITECTURE.md. Every stage honours one AbortSignal whose reason says why (max run time,
 // cancelled, worker shutdown); the resolution is decided once, at the end, by resolution.ts.
 
+import { jsonDeeperThan, MAX_JSON_DEPTH } from '../lib/json-depth.js'
 import { setLongTimeout } from '../lib/long-timeout.js'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
@@ -143,6 +144,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
         `This worker runs payloads of these executors only: ${options.executors.map((e) => e.name).join(', ')}`,
       ])
     }
+    // deeper than Go's encoding/json accepts: refused before anything walks it recursively (L6)
+    if (jsonDeeperThan(claim.task.payload)) throw new MalformedPayload('the task payload cannot be read', [`the payload nests deeper than ${MAX_JSON_DEPTH} levels`])
     validated = profile.validate(claim.task, config)
     workerLog.info('payload valid')
     signal.throwIfAborted()
