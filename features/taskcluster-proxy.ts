@@ -7,11 +7,13 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import https from 'node:https'
+import net from 'node:net'
 import { pipeline } from 'node:stream/promises'
 import Hawk from 'hawk'
 import type { Feature, FeatureFactory } from '../src/contract/feature.js'
 import type { TaskContext } from '../src/contract/task-context.js'
 import { guardServer } from '../src/servers/guard.js'
+import { peerUid } from '../src/servers/peer-uid.js'
 import { listenOrAnyPort } from '../src/servers/listen.js'
 import type { Credentials } from '../src/contract/taskcluster.js'
 
@@ -58,16 +60,42 @@ async function readSmallBody(req: IncomingMessage): Promise<Buffer> {
 class TaskclusterProxy implements Feature {
   readonly name = 'taskclusterProxy'
   private server: http.Server | undefined
+  private listener: net.Server | undefined
 
   constructor(private readonly options: ProxyOptions) {}
 
   async start(ctx: TaskContext): Promise<void> {
     this.server = guardServer(http.createServer((req, res) => void this.handle(ctx, req, res)))
+    // On multiuser, connections are admitted before http sees a byte: only the task user and
+    // root (the worker) may use the task's credentials (upstream's --allowed-user; another task
+    // user could otherwise call with this task's scopes or replace its credentials: H9).
+    const http_ = this.server
+    const admitted = ctx.taskUid
+    this.listener = net.createServer({ pauseOnConnect: true }, (socket) => {
+      socket.on('error', () => socket.destroy())
+      if (admitted === undefined) {
+        http_.emit('connection', socket)
+        return void socket.resume()
+      }
+      void peerUid(socket.remoteAddress ?? '', socket.remotePort ?? 0).then(
+        (uid) => {
+          if (uid === 0 || uid === admitted) {
+            http_.emit('connection', socket)
+            socket.resume()
+          } else {
+            // upstream closes the connection (connectionverifier.go)
+            ctx.log.warn(`taskcluster-proxy: refused a connection from uid ${uid ?? 'unknown'} (only the task user may use it)`)
+            socket.destroy()
+          }
+        },
+        () => socket.destroy(),
+      )
+    })
     // A container reaches the worker at the address its executor gives (its own network's
     // gateway, port 80 as docker-worker's http://taskcluster); a native task at localhost.
     const host = ctx.reach?.listenHost ?? '127.0.0.1'
     const wanted = ctx.reach?.portFor('taskcluster') ?? this.options.port
-    const port = await listenOrAnyPort(this.server, host, wanted)
+    const port = await listenOrAnyPort(this.listener, host, wanted)
     const url = ctx.reach ? ctx.reach.urlFor('taskcluster', port) : `http://localhost:${port}`
     ctx.env.TASKCLUSTER_PROXY_URL = url
     ctx.log.info(`Taskcluster proxy listening on ${url}`)
@@ -75,7 +103,7 @@ class TaskclusterProxy implements Feature {
 
   async stop(): Promise<void> {
     this.server?.closeAllConnections()
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    await new Promise<void>((resolve) => (this.listener ? this.listener.close(() => resolve()) : resolve()))
   }
 
   /** Credentials PUT to /credentials, kept until the next reclaim replaces the run's own. */

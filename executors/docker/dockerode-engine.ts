@@ -1,11 +1,17 @@
 // DockerEngine over the real engine, through dockerode (DOCKER_HOST or /var/run/docker.sock).
 
 import type { Duplex, Readable } from 'node:stream'
+import { createRequire } from 'node:module'
 import Docker from 'dockerode'
 import type { Terminal } from '../../src/contract/terminal.js'
 import type { DockerEngine } from './engine.js'
 
 const PING_TIMEOUT_MS = 3000
+
+// The Engine API never redirects a well-formed request; docker-modem follows a redirect as a
+// plain URL off the unix socket (to whatever host the Location names: security-audit.md H6),
+// on a request with no error listener. No redirect is followed: the request fails instead.
+;(createRequire(import.meta.url)('docker-modem/lib/http.js') as { maxRedirects: number }).maxRedirects = 0
 
 /** An engine error's own words (dockerode puts the engine's JSON message in `json`). */
 function engineMessage(err: unknown): string {

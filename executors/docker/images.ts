@@ -12,6 +12,8 @@ import { withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import { registryOf } from './container.js'
+import { imageReferenceProblem } from './image-reference.js'
+import { artifactImageName, retagImageTarball } from './image-tarball.js'
 import type { DockerEngine, RegistryCredentials } from './engine.js'
 import type { DockerPayload } from './payload.js'
 
@@ -27,7 +29,10 @@ export type ImageCache = Map<string, ResolvedImage>
 /** Returns the image to run; throws (the caller fails the task as docker-worker did). */
 export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image: DockerPayload['image'], loaded: ImageCache): Promise<ResolvedImage> {
   if (typeof image === 'string' || image.type === 'docker-image') {
-    const name = typeof image === 'string' ? image : image.name!
+    const name = typeof image === 'string' ? image : (image.name ?? '')
+    // checked before any engine call: dockerode puts the name into the request path (H6)
+    const problem = imageReferenceProblem(name)
+    if (problem) throw new Error(problem)
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
     // docker-worker tried an image three times; a 4xx (not found, not authorized) is final
     await withRetry(() => ensureImage(engine, name, ctx.log, registries), { retries: 2 })
@@ -67,8 +72,10 @@ async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: 
   const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
   // the same decompressors as mount content (zstd in process, lz4 through Debian's lz4)
   const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(decompressor('zst')) : artifact.endsWith('.lz4') ? body.pipe(decompressor('lz4')) : body
-  const [reference] = await Promise.all([engine.images.load(tarStream), download])
-  return { reference, artifactSha256: hash.digest('hex') }
+  // the image gets the worker's name for this artifact, never the tags the tarball names (H5)
+  const name = artifactImageName(taskId, artifact)
+  await Promise.all([engine.images.load(retagImageTarball(tarStream, name)), download])
+  return { reference: name, artifactSha256: hash.digest('hex') }
 }
 
 /** Pull the image unless the engine has it already; progress lines go to the task log. */

@@ -1,7 +1,8 @@
 // Runs one command of a generic-worker payload: a direct exec (no shell) in its own process
 // group, output into the task log in order, the whole group killed when the run is aborted.
 
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { readFileSync } from 'node:fs'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import type { CommandResult } from './log.js'
@@ -61,12 +62,20 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   if (signal.aborted) return finish({ exitCode: -4, aborted: true })
 
   const spawned = options.wrap ? options.wrap(argv) : argv
-  const child = spawn(spawned[0]!, spawned.slice(1), {
-    cwd: options.cwd,
-    env: options.env,
-    detached: true, // own process group, so an abort reaches every descendant
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  let child: ChildProcessByStdio<null, Readable, Readable>
+  try {
+    child = spawn(spawned[0]!, spawned.slice(1), {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true, // own process group, so an abort reaches every descendant
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+  } catch (err) {
+    // spawn throws at once on a NUL byte in an argument or env value (and can on E2BIG): the
+    // command could not start, which generic-worker reports as the task failing — its
+    // process.Result.SystemError counts as Failed() on POSIX (process/posix.go:19, :52).
+    return finish({ exitCode: -2, systemError: (err as Error).message })
+  }
   if (child.pid !== undefined) options.onStarted?.(child.pid)
   log.follow(child.stdout)
   log.follow(child.stderr)

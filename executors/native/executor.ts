@@ -94,6 +94,9 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
   // leave (cleanUpTaskDirs false: generic-worker then keeps the users with their directories).
   undo.defer(() => (ctx.config.cleanUpTaskDirs ? removeTaskUser(user.name) : killTaskUserProcesses(user.name)))
   run.user = user
+  // generic-worker passes the task user to its taskcluster-proxy as --allowed-user
+  // (taskcluster_proxy_feature.go, set whenever the task has a Context.User)
+  ctx.taskUid = user.uid
   if (payload.features?.runTaskAsCurrentUser !== true) run.runAs = user
   else run.credentialsFile = await writeTaskUserCredentials(path.join(ctx.taskDir, 'generic-worker'), user)
   if (ctx.config.runAfterUserCreation) {

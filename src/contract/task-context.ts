@@ -42,6 +42,12 @@ export interface TaskContext {
    * not share the worker's network (a container); absent, the task reaches the worker's loopback.
    */
   reach?: TaskReach
+  /**
+   * The uid the task's processes run as when it is not the worker's (multiuser engine): a
+   * feature's server then admits only that user and root, as upstream's taskcluster-proxy
+   * `--allowed-user` does. Set by the executor in prepare.
+   */
+  taskUid?: number
   /** Opens a terminal inside the task's environment (the interactive feature); set by the executor in prepare. */
   openTerminal?: OpenTerminal
   /**

@@ -2,6 +2,8 @@
 // ARCHITECTURE.md. Every stage honours one AbortSignal whose reason says why (max run time,
 // cancelled, worker shutdown); the resolution is decided once, at the end, by resolution.ts.
 
+import { jsonDeeperThan, MAX_JSON_DEPTH } from '../lib/json-depth.js'
+import { setLongTimeout } from '../lib/long-timeout.js'
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { ArtifactPublisher, ArtifactSpec } from '../contract/artifacts.js'
@@ -142,6 +144,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
         `This worker runs payloads of these executors only: ${options.executors.map((e) => e.name).join(', ')}`,
       ])
     }
+    // deeper than Go's encoding/json accepts: refused before anything walks it recursively (L6)
+    if (jsonDeeperThan(claim.task.payload)) throw new MalformedPayload('the task payload cannot be read', [`the payload nests deeper than ${MAX_JSON_DEPTH} levels`])
     validated = profile.validate(claim.task, config)
     workerLog.info('payload valid')
     signal.throwIfAborted()
@@ -149,14 +153,15 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     await startFeatures(ctx, profile.requestedFeatures(validated.payload), options.features, validated, started)
     signal.throwIfAborted()
     const maxRunTime = validated.maxRunTimeSecs
-    const timer = setTimeout(() => abort(new MaxRunTimeExceeded(maxRunTime)), maxRunTime * 1000)
+    // maxRunTime may exceed setTimeout's 2^31-1 ms once maxTaskRunTime is raised (L5)
+    const timer = setLongTimeout(() => abort(new MaxRunTimeExceeded(maxRunTime)), maxRunTime * 1000)
     try {
       startedAt = new Date()
       workerLog.info('commands started')
       exitCode = (await executor.run(ctx, prepared.run)).exitCode
       workerLog.info({ exitCode }, 'commands finished')
     } finally {
-      clearTimeout(timer)
+      timer.clear()
     }
   } catch (err) {
     noteError(err)
