@@ -115,7 +115,7 @@ let workerCount = 0
  * The suite's environment without the deployment's credentials: the worker gets its own from
  * its config, and the insecure engine hands the worker's environment on to tasks.
  */
-function workerEnvironment(): NodeJS.ProcessEnv {
+export function workerEnvironment(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TASKCLUSTER_|TC_|DEPLOYMENT_SUITE_|MEGALODON_)/.test(k)))
 }
 
@@ -251,4 +251,15 @@ export async function taskLog(taskId: string, runId = 0): Promise<string> {
 /** For assertion messages: the log of a failed scenario, shortened. */
 export function tail(text: string, chars = 6000): string {
   return text.length > chars ? `…${text.slice(-chars)}` : text
+}
+
+/** Another megalodon command (replay, shadow) as its own process, without the suite's credentials. */
+export async function megalodon(args: string[], timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cliEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: workerEnvironment(), timeout: timeoutMs })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()))
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()))
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)))
+  return { code, stdout, stderr }
 }

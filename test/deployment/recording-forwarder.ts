@@ -23,6 +23,10 @@ export interface RecordedCall {
   method: string
   status: number
   path: string
+  /** The Hawk id the request was signed with (a client id), if signed. */
+  hawkId?: string
+  /** When it arrived (Date.now()). */
+  at: number
 }
 
 const matchers: Array<{ name: string; method: string; pattern: RegExp }> = []
@@ -69,7 +73,9 @@ export class RecordingForwarder {
 
   private forward(req: IncomingMessage, res: ServerResponse): void {
     const path = req.url ?? '/'
-    const call: RecordedCall = { method: apiMethodOf(req.method ?? 'GET', path), status: 0, path }
+    const call: RecordedCall = { method: apiMethodOf(req.method ?? 'GET', path), status: 0, path, at: Date.now() }
+    const hawkId = /^Hawk .*\bid="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1]
+    if (hawkId) call.hawkId = hawkId
     this.calls.push(call)
     const upstream = http.request({ host: this.target.hostname, port: this.target.port || 80, method: req.method, path, headers: req.headers }, (answer) => {
       call.status = answer.statusCode ?? 0
