@@ -85,7 +85,9 @@ class ChainOfTrust implements Feature {
 
     const artifacts: Record<string, { sha256: string }> = {}
     for (const spec of ctx.published()) {
-      if (spec.kind === 'file') artifacts[spec.name] = { sha256: (await sha256File(spec.path)).sha256 }
+      // the bytes that were uploaded: the task user's copy on the multiuser engine (never the
+      // task's path re-read as root: security audit H1/H2)
+      if (spec.kind === 'file') artifacts[spec.name] = { sha256: (await sha256File(spec.contentPath ?? spec.path)).sha256 }
     }
     const c = ctx.config
     const environment: Record<string, unknown> = { publicIpAddress: c.publicIP, privateIpAddress: c.privateIP }
