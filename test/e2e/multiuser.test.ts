@@ -65,15 +65,17 @@ describe('multiuser engine (root)', function () {
     assert.equal(o.state, 'failed', 'an error artifact fails a generic-worker task')
   })
 
+  // (a name with a newline is no longer used here: the Queue takes printable ASCII names only,
+  // services/queue/src/api.js:142, and the fake now refuses others as it does)
   it('checks every file of a directory artifact as the task user, whatever its name', async () => {
     const o = await mu.run({
-      command: [['sh', '-c', 'mkdir -p out/sub && echo a > out/a.txt && echo b > "out/sub/b with space" && echo c > "$(printf "out/c\\nline")" && chmod 000 "out/sub/b with space" && ln -s /etc/shadow out/z-shadow']],
+      command: [['sh', '-c', 'mkdir -p out/sub && echo a > out/a.txt && echo b > "out/sub/b with space" && echo c > "out/c;line" && chmod 000 "out/sub/b with space" && ln -s /etc/shadow out/z-shadow']],
       maxRunTime: 60,
       artifacts: [{ type: 'directory', path: 'out', name: 'public/out' }],
     })
     const a = mu.fake.artifacts(o.id)
     assert.equal(a.get('public/out/a.txt')!.content!.toString(), 'a\n')
-    assert.equal(a.get('public/out/c\nline')!.content!.toString(), 'c\n')
+    assert.equal(a.get('public/out/c;line')!.content!.toString(), 'c\n')
     assert.equal(a.get('public/out/sub/b with space')!.storageType, 'error', 'mode 000: not even its owner may read it')
     assert.equal(a.get('public/out/z-shadow')!.storageType, 'error')
     assert.equal(o.state, 'failed')
