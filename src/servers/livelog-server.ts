@@ -3,6 +3,10 @@
 // A reader gets everything written so far, then follows until the log closes. Readers that
 // keep up are fed from memory; one that falls behind (its socket buffer over a bound) is fed
 // from the log file until it catches up, so a slow reader never holds the task or the worker.
+// The port faces the internet when publicIP is set and the token is public by design (as
+// upstream's livelog), so readers are bounded: at most `maxReaders` at once (503 beyond), and
+// one whose socket has had bytes waiting for `stallMs` without taking any is dropped. A reader
+// that is only idle because the task prints nothing is kept.
 
 import { guardServer, requestUrl } from './guard.js'
 import { listenOrAnyPort } from './listen.js'
@@ -12,7 +16,14 @@ import { once } from 'node:events'
 import type { TaskLog } from '../lib/task-log.js'
 
 /** Bytes a live reader may have queued in its socket before it is switched to the file. */
-const MAX_QUEUED = 1024 * 1024
+const MAX_QUEUED = 128 * 1024
+
+export interface LiveLogServerOptions {
+  /** Readers served at once, over all logs. Default 256. */
+  maxReaders?: number
+  /** A reader with bytes waiting this long and none taken is dropped. Default 60 s. */
+  stallMs?: number
+}
 
 interface Reader {
   res: ServerResponse
@@ -29,7 +40,7 @@ class LiveLogSource {
    */
   private file: Promise<FileHandle> | undefined
 
-  constructor(readonly log: TaskLog, private readonly onEnd: () => void) {
+  constructor(readonly log: TaskLog, private readonly onEnd: () => void, private readonly stallMs: number) {
     log.addSink((chunk) => this.push(chunk))
     log.onClose(() => {
       this.ended = true
@@ -56,6 +67,7 @@ class LiveLogSource {
     res.flushHeaders()
     const reader: Reader = { res, offset: 0, live: false }
     this.readers.add(reader)
+    dropWhenStalled(res, this.stallMs)
     res.once('close', () => {
       this.readers.delete(reader)
       this.closeFileIfUnused()
@@ -113,9 +125,30 @@ class LiveLogSource {
   }
 }
 
+/**
+ * The socket's inactivity timer fires when nothing was sent or received for `ms`. With bytes
+ * still queued that means the reader stopped taking them: drop it. With nothing queued the log
+ * is just quiet: keep waiting.
+ */
+function dropWhenStalled(res: ServerResponse, ms: number): void {
+  // On the response, not the socket: with a 'timeout' listener on the response, Node's http
+  // server leaves the socket to us instead of destroying it on the first quiet spell.
+  res.setTimeout(ms, () => {
+    if (res.writableLength > 0 || (res.socket?.writableLength ?? 0) > 0) res.destroy()
+  })
+}
+
 export class LiveLogServer {
   private readonly sources = new Map<string, LiveLogSource>()
   private server: http.Server | undefined
+  private readers = 0
+  private readonly maxReaders: number
+  private readonly stallMs: number
+
+  constructor(options: LiveLogServerOptions = {}) {
+    this.maxReaders = options.maxReaders ?? 256
+    this.stallMs = options.stallMs ?? 60_000
+  }
 
   /** Listen on host:port (port 0: any free port), or any free port when it is taken (`onBusy` hears why). */
   async start(host: string, port: number, onBusy?: (err: unknown) => void): Promise<number> {
@@ -131,6 +164,12 @@ export class LiveLogServer {
         res.writeHead(m ? 401 : 404, { 'content-type': 'text/plain' }).end(m ? 'unknown or expired log token\n' : 'not found\n')
         return
       }
+      if (this.readers >= this.maxReaders) {
+        res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '10', connection: 'close' }).end('too many live-log readers\n')
+        return
+      }
+      this.readers++
+      res.once('close', () => this.readers--)
       source.attach(res)
     }))
     return listenOrAnyPort(this.server, host, port, onBusy)
@@ -138,7 +177,7 @@ export class LiveLogServer {
 
   /** Serve this task log under /log/<token> until it closes (and readers have caught up). */
   serve(token: string, log: TaskLog): void {
-    this.sources.set(token, new LiveLogSource(log, () => this.sources.delete(token)))
+    this.sources.set(token, new LiveLogSource(log, () => this.sources.delete(token), this.stallMs))
   }
 
   async stop(): Promise<void> {
