@@ -12,7 +12,7 @@ import type { Feature, FeatureTable } from '../contract/feature.js'
 import type { Resolution } from '../contract/outcome.js'
 import type { TaskContext, ValidatedPayload } from '../contract/task-context.js'
 import type { Credentials, Reclaimed, TaskClaim } from '../contract/taskcluster.js'
-import { InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
+import { InternalError, MalformedPayload, MaxRunTimeExceeded, TaskFailure, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
 import type { WorkerConfig } from '../config/config.js'
 import type { Logger } from '../lib/logger.js'
 import { createTaskDir } from '../lib/task-dir.js'
@@ -198,6 +198,13 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
 
   // 8: footer, close, upload the backing log (and point the live log at it).
+  // Output the log could not take (a full disk) is never reported as a completed run (L4):
+  // upstream's commands write to the log file themselves and meet the write error; here they
+  // write to a pipe, so the worker is the one that must not pass the loss over in silence.
+  await taskLog.sync().catch((err: unknown) => {
+    workerLog.error({ err }, 'the task log could not be written')
+    noteError(new TaskFailure(`the task log could not be written: ${(err as Error).message}`, { cause: err }))
+  })
   const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   try {
     profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
