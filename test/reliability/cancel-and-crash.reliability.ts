@@ -52,6 +52,9 @@ describe(`reliability: cancellation and crashes (seed ${seed})`, function () {
     const worker = runWorker(fake, config)
     let seen = 0
     const watch = setInterval(() => (seen = Math.max(seen, processesWith(marker).length)), 100)
+    // The storm starts once a task runs (user creation on a loaded machine can take seconds):
+    // cancels then land in every stage of the later tasks, whatever the machine's speed.
+    await until(() => seen > 0, 60_000).catch(() => assert.fail('no task started its background process'))
     const cancels = ids.map(async (id) => {
       await new Promise((r) => setTimeout(r, random() * 4000))
       await fake.cancelTask(id)
