@@ -165,11 +165,11 @@ async function peakMiB(pid: number): Promise<number> {
 
 /**
  * The worker as its own process (so the fake Queue's buffers are not counted), one fresh worker
- * per case: its peak RSS idle, then through a task printing 1 GiB of log, and through a task
- * uploading a 1 GiB artifact. Streams, not buffers: the peaks should stay near the idle one.
+ * per case: its peak RSS idle, then through a task printing `logMib` of log (5 GiB by default,
+ * the security issue's figure), and through a task uploading a `artifactMib` artifact (1 GiB).
+ * Streams, not buffers: the peaks should stay near the idle one.
  */
-async function memoryPeaks(mib: number) {
-  const bytes = mib * 1024 * 1024
+export async function memoryPeaks(logMib: number, artifactMib: number) {
   const peakThrough = async (payload: unknown) => {
     const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
     const w = await spawnWorker(fake, { idleTimeoutSecs: 3600 })
@@ -178,20 +178,20 @@ async function memoryPeaks(mib: number) {
     const id = slugid()
     await fake.createTask(id, { payload })
     const started = performance.now()
-    const run = await fake.waitForResolution(id, 0, 600_000)
+    const run = await fake.waitForResolution(id, 0, 1_800_000)
     const peak = await peakMiB(w.child.pid!)
     w.child.kill('SIGINT')
     await w.exited
     await fake.stop()
     return { idle, peak, state: run.state, seconds: +((performance.now() - started) / 1000).toFixed(1) }
   }
-  const log = await peakThrough({ command: [['sh', '-c', `yes 'a line of task output, as a build prints it' | head -c ${bytes}`]], maxRunTime: 600 })
+  const log = await peakThrough({ command: [['sh', '-c', `yes 'a line of task output, as a build prints it' | head -c ${logMib * 1024 * 1024}`]], maxRunTime: 1800 })
   const artifact = await peakThrough({
-    command: [['sh', '-c', `head -c ${bytes} /dev/urandom > big.bin`]],
+    command: [['sh', '-c', `head -c ${artifactMib * 1024 * 1024} /dev/urandom > big.bin`]],
     maxRunTime: 600,
     artifacts: [{ type: 'file', path: 'big.bin', name: 'public/big.bin', contentEncoding: 'identity' }],
   })
-  return { mib, idlePeakMiB: log.idle, logPeakMiB: log.peak, artifactPeakMiB: artifact.peak, log, artifact }
+  return { logMib, artifactMib, idlePeakMiB: log.idle, logPeakMiB: log.peak, artifactPeakMiB: artifact.peak, log, artifact }
 }
 
 /** A directory of many small files as one directory artifact, vs plain PUTs of the same bodies (10 at once). */
@@ -243,7 +243,7 @@ const results = {
   throughput: [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
   artifact: await artifactUpload(Number(process.env.BENCH_ARTIFACT_MB ?? 1024)),
   smallFiles: await smallFiles(Number(process.env.BENCH_SMALL_FILES ?? 10_000)),
-  memory: await memoryPeaks(Number(process.env.BENCH_MEMORY_MIB ?? 1024)),
+  memory: await memoryPeaks(Number(process.env.BENCH_MEMORY_LOG_MIB ?? 5120), Number(process.env.BENCH_MEMORY_ARTIFACT_MIB ?? 1024)),
   docker: await dockerOverhead(Number(process.env.BENCH_DOCKER_RUNS ?? 20)),
   cachedImage: await cachedImage(),
   mount: await mountTiming(Number(process.env.BENCH_MOUNT_MB ?? 200)),
@@ -264,7 +264,7 @@ process.stdout.write(
     `throughput (\`true\`)    ${results.throughput.map((t) => `capacity ${t.capacity}: ${t.tasksPerMinute}/min`).join(', ')}`,
     `artifact upload        ${results.artifact.mb} MB file: worker PUT ${results.artifact.workerMbPerSec} MB/s, plain PUT of the same bytes ${results.artifact.plainPutMbPerSec} MB/s`,
     `small files            ${results.smallFiles.files} × 1 KiB as one directory artifact: worker ${results.smallFiles.workerSeconds} s, plain PUTs (10 at once) ${results.smallFiles.plainPutSeconds} s: ${results.smallFiles.ratio}×`,
-    `worker peak RSS        idle ${results.memory.idlePeakMiB} MiB; through a ${results.memory.mib} MiB log ${results.memory.logPeakMiB} MiB (${results.memory.log.seconds} s); through a ${results.memory.mib} MiB artifact ${results.memory.artifactPeakMiB} MiB (${results.memory.artifact.seconds} s)`,
+    `worker peak RSS        idle ${results.memory.idlePeakMiB} MiB; through a ${results.memory.logMib} MiB log ${results.memory.logPeakMiB} MiB (${results.memory.log.seconds} s); through a ${results.memory.artifactMib} MiB artifact ${results.memory.artifactPeakMiB} MiB (${results.memory.artifact.seconds} s)`,
     `image from an artifact ${results.cachedImage.imageMB} MB tarball: first task ${results.cachedImage.firstTaskMs} ms (download + docker load), second ${results.cachedImage.secondTaskMs} ms (reused): ${results.cachedImage.ratio}×`,
     `tar.zst mount          ${results.mount.archiveMB} MB readOnlyDirectory: first task ${results.mount.firstTaskMs} ms (download + unpack), second ${results.mount.secondTaskMs} ms (from the download cache): ${results.mount.ratio}×`,
     `trivial docker task    claim → resolution median ${results.docker.taskMedianMs} ms vs \`docker run --rm\` ${results.docker.dockerRunMedianMs} ms (${results.docker.runs} each): ${results.docker.ratio}×`,

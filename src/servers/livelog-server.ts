@@ -4,7 +4,8 @@
 // keep up are fed from memory; one that falls behind (its socket buffer over a bound) is fed
 // from the log file until it catches up, so a slow reader never holds the task or the worker.
 // The port faces the internet when publicIP is set and the token is public by design (as
-// upstream's livelog), so readers are bounded: at most `maxReaders` at once (503 beyond), and
+// upstream's livelog), so readers are bounded: at most `maxReadersPerLog` per task log and
+// `maxReaders` over all of them (503 beyond), and
 // one whose socket has had bytes waiting for `stallMs` without taking any is dropped. A reader
 // that is only idle because the task prints nothing is kept.
 
@@ -21,6 +22,8 @@ const MAX_QUEUED = 128 * 1024
 export interface LiveLogServerOptions {
   /** Readers served at once, over all logs. Default 256. */
   maxReaders?: number
+  /** Readers of one task's log at once. Default 64. */
+  maxReadersPerLog?: number
   /** A reader with bytes waiting this long and none taken is dropped. Default 60 s. */
   stallMs?: number
 }
@@ -48,6 +51,10 @@ class LiveLogSource {
       this.onEnd()
       this.closeFileIfUnused()
     })
+  }
+
+  get readerCount(): number {
+    return this.readers.size
   }
 
   private closeFileIfUnused(): void {
@@ -143,10 +150,12 @@ export class LiveLogServer {
   private server: http.Server | undefined
   private readers = 0
   private readonly maxReaders: number
+  private readonly maxReadersPerLog: number
   private readonly stallMs: number
 
   constructor(options: LiveLogServerOptions = {}) {
     this.maxReaders = options.maxReaders ?? 256
+    this.maxReadersPerLog = options.maxReadersPerLog ?? 64
     this.stallMs = options.stallMs ?? 60_000
   }
 
@@ -164,7 +173,7 @@ export class LiveLogServer {
         res.writeHead(m ? 401 : 404, { 'content-type': 'text/plain' }).end(m ? 'unknown or expired log token\n' : 'not found\n')
         return
       }
-      if (this.readers >= this.maxReaders) {
+      if (this.readers >= this.maxReaders || source.readerCount >= this.maxReadersPerLog) {
         res.writeHead(503, { 'content-type': 'text/plain', 'retry-after': '10', connection: 'close' }).end('too many live-log readers\n')
         return
       }

@@ -50,8 +50,8 @@ describe('security L3: live-log readers are bounded', function () {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('answers 503 to a reader beyond the cap and serves the ones within it', async () => {
-    server = new LiveLogServer({ maxReaders: 2 })
+  for (const cap of [{ maxReaders: 2 }, { maxReadersPerLog: 2 }]) it(`answers 503 to a reader beyond the cap (${Object.keys(cap)[0]}) and serves the ones within it`, async () => {
+    server = new LiveLogServer(cap)
     port = await server.start('127.0.0.1', 0)
     server.serve(TOKEN, log)
     log.write('hello\n')
