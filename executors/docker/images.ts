@@ -5,7 +5,6 @@
 
 import { createHash } from 'node:crypto'
 import { PassThrough, type Readable } from 'node:stream'
-import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { decompressor } from '../../src/lib/archives/index.js'
 import { scopeSatisfied } from '../../src/lib/scopes.js'
 import { withRetry } from '../../src/taskcluster/retry.js'
@@ -41,6 +40,7 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
   const credentials = ctx.credentials()
   let taskId = image.taskId!
   if (image.type === 'indexed-image') {
+    const { default: taskcluster } = await import('taskcluster-client') // loaded on first use, not by an idle worker
     const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials, retries: 0 })
     taskId = (await withRetry(() => index.findTask(image.namespace!))).taskId
     ctx.log.info(`Image ${image.namespace} is indexed as task ${taskId}`)
@@ -64,6 +64,7 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
 }
 
 async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: string, artifact: string): Promise<ResolvedImage> {
+  const { default: taskcluster, downloadArtifact } = await import('taskcluster-client') // loaded on first use, not by an idle worker
   const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
   // One attempt streams the download into `docker load`; the caller retries the whole load.
   const body = new PassThrough()

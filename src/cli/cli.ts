@@ -15,10 +15,7 @@ import { createLogger } from '../lib/logger.js'
 import { formatStatus, type WorkerStatus } from '../worker/monitor-server.js'
 import { projectPath } from '../lib/paths.js'
 import { describeResolution, localExitCode } from '../run/resolution.js'
-import { replay } from '../compare/replay/replay.js'
-import { formatReplay } from '../compare/replay/report.js'
 import { runWorker } from '../worker/run-worker.js'
-import { readShadowConfig, shadow } from '../compare/shadow.js'
 import type { Credentials } from '../contract/taskcluster.js'
 
 const version: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version
@@ -107,6 +104,9 @@ async function replayCommand(taskId: string, opts: { run?: string; rootUrl?: str
     process.stderr.write('megalodon replay: --with-credentials needs TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN\n')
     return 2
   }
+  // replay and shadow bring taskcluster-client: loaded for these commands only, never by `run`
+  const { replay } = await import('../compare/replay/replay.js')
+  const { formatReplay } = await import('../compare/replay/report.js')
   const report = await replay({
     taskId,
     runId: opts.run === undefined ? undefined : Number(opts.run),
@@ -123,6 +123,7 @@ async function replayCommand(taskId: string, opts: { run?: string; rootUrl?: str
 }
 
 async function shadowCommand(opts: { config: string }): Promise<number> {
+  const { readShadowConfig, shadow } = await import('../compare/shadow.js')
   const config = await readShadowConfig(opts.config)
   const { totals, files } = await shadow({
     config,

@@ -3,7 +3,6 @@
 // clock skew), and destroy every cache of a named cache created before a request's `before`.
 // The service being unreachable is a warning, never a task failure.
 
-import taskcluster from 'taskcluster-client'
 import type { WorkerConfig } from '../config/config.js'
 import type { PurgeRequest } from '../lib/cache-pool.js'
 import type { Credentials, WorkerCredentials } from '../contract/taskcluster.js'
@@ -22,6 +21,8 @@ export class PurgeRequests {
   /** Every request seen so far (a request applies to caches created before it, whenever they are next used). */
   async current(warn: (message: string) => void): Promise<PurgeRequest[]> {
     const c = this.config
+    // taskcluster-client only when a cache is first used (an idle worker does without it)
+    const { default: taskcluster } = await import('taskcluster-client')
     const client = new taskcluster.PurgeCache({
       rootUrl: c.rootURL,
       credentials: this.credentials(),

@@ -1,8 +1,8 @@
-// A narrow wrapper over taskcluster-client's Queue: the calls a worker makes, each through the
-// one retry helper (taskcluster-client's own retries are turned off so there is exactly one
-// policy). Per-task calls use the task credentials, swapped on every reclaim.
+// The Queue calls a worker makes, each through the one retry helper (exactly one policy), made
+// with `apiRequest` (the same URLs, Hawk header and errors as taskcluster-client, without its
+// idle cost). Per-task calls use the task credentials, swapped on every reclaim.
 
-import taskcluster, { type Queue } from 'taskcluster-client'
+import { apiRequest } from './api-request.js'
 import { withRetry, type RetryOptions } from './retry.js'
 import type { Credentials, Reclaimed, TaskClaim, TaskDefinition, WorkerCredentials } from '../contract/taskcluster.js'
 import type { Resolution } from '../contract/outcome.js'
@@ -15,13 +15,15 @@ export interface QueueOptions {
   timeoutMs?: number
 }
 
-function client(options: QueueOptions, credentials: Credentials): Queue {
-  return new taskcluster.Queue({
-    rootUrl: options.rootUrl,
-    credentials,
-    retries: 0,
-    timeout: options.timeoutMs ?? 45_000,
-  })
+const enc = encodeURIComponent
+
+/** One Queue call (no retry here: callers go through withRetry). */
+function queueCall(options: QueueOptions, credentials: Credentials, method: 'POST' | 'PUT', path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  return apiRequest({ rootUrl: options.rootUrl, service: 'queue', method, path, credentials, body, timeoutMs: options.timeoutMs ?? 45_000, signal })
+}
+
+interface ClaimWorkResponse {
+  tasks: Array<{ status: { taskId: string }; runId: number; task: TaskDefinition; workerGroup: string; workerId: string; takenUntil: string; credentials: Credentials }>
 }
 
 /** The calls made with the worker's own credentials. */
@@ -33,19 +35,16 @@ export class WorkerQueue {
   ) {}
 
   async claimWork(taskQueueId: string, body: { workerGroup: string; workerId: string; tasks: number }): Promise<TaskClaim[]> {
-    const res = await withRetry(() => client(this.options, this.credentials.current()).claimWork(taskQueueId, body), this.options.retry)
-    return res.tasks.map((t) => {
-      const status = t.status as { taskId: string }
-      return {
-        taskId: status.taskId,
-        runId: t.runId as number,
-        task: t.task as TaskDefinition,
-        workerGroup: t.workerGroup as string,
-        workerId: t.workerId as string,
-        takenUntil: t.takenUntil as string,
-        credentials: t.credentials as Credentials,
-      }
-    })
+    const res = (await withRetry(() => queueCall(this.options, this.credentials.current(), 'POST', `/claim-work/${enc(taskQueueId)}`, body), this.options.retry)) as ClaimWorkResponse
+    return res.tasks.map((t) => ({
+      taskId: t.status.taskId,
+      runId: t.runId,
+      task: t.task,
+      workerGroup: t.workerGroup,
+      workerId: t.workerId,
+      takenUntil: t.takenUntil,
+      credentials: t.credentials,
+    }))
   }
 }
 
@@ -66,13 +65,15 @@ export class TaskQueue {
     return this.credentials
   }
 
-  private call<T>(fn: (q: Queue) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return withRetry(() => fn(client(this.options, this.credentials)), { ...this.options.retry, signal })
+  /** `POST|PUT /task/<taskId>/runs/<runId><rest>` with this run's current credentials, retried. */
+  private call(method: 'POST' | 'PUT', rest: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+    const path = `/task/${enc(this.taskId)}/runs/${this.runId}${rest}`
+    return withRetry(() => queueCall(this.options, this.credentials, method, path, body, signal), { ...this.options.retry, signal })
   }
 
   async reclaim(signal?: AbortSignal): Promise<Reclaimed> {
-    const res = await this.call((q) => q.reclaimTask(this.taskId, this.runId), signal)
-    const reclaimed = { takenUntil: res.takenUntil as string, credentials: res.credentials as Credentials }
+    const res = (await this.call('POST', '/reclaim', undefined, signal)) as { takenUntil: string; credentials: Credentials }
+    const reclaimed = { takenUntil: res.takenUntil, credentials: res.credentials }
     this.credentials = reclaimed.credentials
     return reclaimed
   }
@@ -80,24 +81,24 @@ export class TaskQueue {
   async resolve(resolution: Resolution): Promise<void> {
     switch (resolution.state) {
       case 'completed':
-        await this.call((q) => q.reportCompleted(this.taskId, this.runId))
+        await this.call('POST', '/completed')
         return
       case 'failed':
-        await this.call((q) => q.reportFailed(this.taskId, this.runId))
+        await this.call('POST', '/failed')
         return
       case 'exception':
-        await this.call((q) => q.reportException(this.taskId, this.runId, { reason: resolution.reason }))
+        await this.call('POST', '/exception', { reason: resolution.reason })
         return
       case 'none':
         return
     }
   }
 
-  createArtifact(name: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Record<string, unknown>> {
-    return this.call((q) => q.createArtifact(this.taskId, this.runId, name, body), signal)
+  async createArtifact(name: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    return (await this.call('POST', `/artifacts/${enc(name)}`, body, signal)) as Record<string, unknown>
   }
 
-  finishArtifact(name: string, body: { uploadId: string }, signal?: AbortSignal): Promise<void> {
-    return this.call((q) => q.finishArtifact(this.taskId, this.runId, name, body), signal)
+  async finishArtifact(name: string, body: { uploadId: string }, signal?: AbortSignal): Promise<void> {
+    await this.call('PUT', `/artifacts/${enc(name)}`, body, signal)
   }
 }

@@ -2,7 +2,6 @@
 // worker): registerWorker with an identity proof gives credentials and a secret;
 // reregisterWorker renews them before they expire.
 
-import taskcluster from 'taskcluster-client'
 import type { WorkerConfig } from '../config/config.js'
 import type { Logger } from '../lib/logger.js'
 import { withRetry, type RetryOptions } from '../taskcluster/retry.js'
@@ -25,6 +24,7 @@ function parse(res: Record<string, unknown>): Registration {
 
 export async function registerWorker(config: WorkerConfig, retry?: RetryOptions): Promise<Registration> {
   const wm = config.workerManager!
+  const { default: taskcluster } = await import('taskcluster-client') // only with worker-manager
   const client = new taskcluster.WorkerManager({ rootUrl: config.rootURL, retries: 0 })
   const res = await withRetry(
     () =>
@@ -63,6 +63,7 @@ export function keepRegistered(options: {
   }
   const renew = async () => {
     try {
+      const { default: taskcluster } = await import('taskcluster-client')
       const client = new taskcluster.WorkerManager({ rootUrl: config.rootURL, credentials: current.credentials, retries: 0 })
       const res = await withRetry(
         () =>

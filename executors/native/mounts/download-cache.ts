@@ -9,7 +9,6 @@ import { PRIVATE_FILE_MODE, privateDirectory } from '../../../src/lib/private-di
 import path from 'node:path'
 import { Readable, Transform } from 'node:stream'
 import { finished, pipeline } from 'node:stream/promises'
-import taskcluster, { downloadArtifact } from 'taskcluster-client'
 import { TaskFailure } from '../../../src/contract/errors.js'
 import { sha256File } from '../../../src/lib/sha256.js'
 import { artifactDownloadRetry, withRetry } from '../../../src/taskcluster/retry.js'
@@ -155,6 +154,7 @@ export class DownloadCache {
           await written
         }, { retries: 3, signal: ctx.signal })
       } else {
+        const { default: taskcluster, downloadArtifact } = await import('taskcluster-client') // loaded on first use, not by an idle worker
         const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
         await downloadArtifact({ taskId: taskId!, name: content.artifact, queue, ...artifactDownloadRetry, streamFactory: async () => sink() })
         await written
@@ -175,6 +175,7 @@ async function sourceKey(ctx: TaskContext, content: Content): Promise<{ key: str
   if ('base64' in content) return { key: `base64:${createHash('sha256').update(content.base64).digest('hex')}` }
   let taskId: string
   if ('namespace' in content) {
+    const { default: taskcluster } = await import('taskcluster-client') // loaded on first use, not by an idle worker
     const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
     try {
       taskId = (await withRetry(() => index.findTask(content.namespace), { retries: 3 })).taskId
