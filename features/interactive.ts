@@ -56,14 +56,14 @@ class Interactive implements Feature {
     // the Queue refuses a link that outlives the task: it lasts until then at most
     const lifetimeMs = (this.maxRunTimeSecs + facts.expiresAfterMaxRunTimeSecs) * 1000
     const expires = new Date(Math.min(Date.now() + lifetimeMs, Date.parse(ctx.task.expires))).toISOString()
+    // neither legacy worker says anything in the task log about the shell (docker-worker's
+    // `create websocket server at` went to the worker's log: audit-docker-worker row 21)
     try {
       await ctx.publisher.publish({ kind: 'reference', name: facts.artifactName, url, contentType: facts.contentType, expires }, ctx.signal)
     } catch (err) {
       if (!facts.publishFailureWarning || ctx.signal.aborted) throw err
       ctx.log.warn(facts.publishFailureWarning(err))
-      return
     }
-    ctx.log.info(`An interactive shell is open while the task runs: see the artifact ${facts.artifactName}`)
   }
 
   async stop(): Promise<void> {

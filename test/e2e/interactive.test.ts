@@ -67,6 +67,8 @@ describe('interactive shell (generic payloads, the current UI’s v=2)', functio
     assert.equal(fake.state.get(taskId).runs[0]!.state, 'completed', log)
     assert.match(log, /the task saw done/)
     assert.ok(!log.includes(new URL(socketUrl).pathname), 'the secret URL is not in the public log')
+    // generic-worker writes nothing about the shell in the task log (interactive_feature.go:62-116)
+    assert.doesNotMatch(log, /shell\.html|interactive shell/i)
   })
 
   it('warns and runs the task on when the link cannot be published (interactive_feature.go:100-103)', async () => {
