@@ -4,10 +4,17 @@
 // says how, through ctx.openTerminal). The endpoint's secret URL is published only as a
 // private `reference` artifact to the Taskcluster UI's shell page, never in the public log.
 // Sessions end when the task ends.
+//
+// The link is generic-worker's for both families (interactive_feature.go:158-172):
+// `<rootURL>/shell/?runId=<n>&socketUrl=<ws URL>&taskId=<id>&v=2`, encoded as Go's url.Values
+// (keys sorted), because `v=2` is the only protocol the current UI opens
+// (ui/src/components/Shell/index.jsx:48-115). The artifact's name, content type, expiry and
+// scopes are the family's (FeatureFacts.interactive).
 
 import { randomBytes } from 'node:crypto'
 import type { Feature, FeatureFactory } from '../src/contract/feature.js'
 import type { TaskContext } from '../src/contract/task-context.js'
+import { goValuesEncode } from '../src/lib/go-query.js'
 import type { InteractiveServer } from '../src/servers/interactive-server.js'
 
 export interface InteractiveOptions {
@@ -20,6 +27,12 @@ export function interactiveFeature(options: InteractiveOptions): FeatureFactory 
   return (_ctx, payload) => new Interactive(options, payload.maxRunTimeSecs)
 }
 
+/** The shell page's link, as generic-worker builds it (interactive_feature.go:158-172). */
+export function shellPageUrl(rootURL: string, socketUrl: string, taskId: string, runId: number): string {
+  const query = goValuesEncode({ v: '2', socketUrl, taskId, runId: String(runId) })
+  return `${rootURL.replace(/\/$/, '')}/shell/?${query}`
+}
+
 class Interactive implements Feature {
   readonly name = 'interactive'
   private token: string | undefined
@@ -29,22 +42,28 @@ class Interactive implements Feature {
     private readonly maxRunTimeSecs: number,
   ) {}
 
-  // generic-worker asks the task for a scope per worker pool; docker-worker asked none.
   requiredScopes(ctx: TaskContext): string[] {
     return ctx.profile.featureFacts.interactive.requiredScopes(ctx.config)
   }
 
   async start(ctx: TaskContext): Promise<void> {
-    const { config } = ctx
+    const facts = ctx.profile.featureFacts.interactive
     if (!ctx.openTerminal) throw new Error('this executor cannot open a terminal for the interactive feature')
     this.token = randomBytes(24).toString('base64url')
     this.options.server.serve(this.token, ctx.openTerminal)
     const socketUrl = `${this.options.baseUrl}/shell/${this.token}`
-    const page = `${config.rootURL.replace(/\/$/, '')}/shell/?v=1&socketUrl=${encodeURIComponent(socketUrl)}&taskId=${ctx.taskId}`
-    const expires = new Date(Math.min(Date.now() + this.maxRunTimeSecs * 1000, Date.parse(ctx.task.expires))).toISOString()
-    const name = ctx.profile.featureFacts.interactive.artifactName
-    await ctx.publisher.publish({ kind: 'reference', name, url: page, contentType: 'text/html', expires }, ctx.signal)
-    ctx.log.info(`An interactive shell is open while the task runs: see the artifact ${name}`)
+    const url = shellPageUrl(ctx.config.rootURL, socketUrl, ctx.taskId, ctx.runId)
+    // the Queue refuses a link that outlives the task: it lasts until then at most
+    const lifetimeMs = (this.maxRunTimeSecs + facts.expiresAfterMaxRunTimeSecs) * 1000
+    const expires = new Date(Math.min(Date.now() + lifetimeMs, Date.parse(ctx.task.expires))).toISOString()
+    // neither legacy worker says anything in the task log about the shell (docker-worker's
+    // `create websocket server at` went to the worker's log: audit-docker-worker row 21)
+    try {
+      await ctx.publisher.publish({ kind: 'reference', name: facts.artifactName, url, contentType: facts.contentType, expires }, ctx.signal)
+    } catch (err) {
+      if (!facts.publishFailureWarning || ctx.signal.aborted) throw err
+      ctx.log.warn(facts.publishFailureWarning(err))
+    }
   }
 
   async stop(): Promise<void> {

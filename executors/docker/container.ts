@@ -16,6 +16,8 @@ export function registryOf(image: string): string {
 
 export interface RunOptions {
   image: string
+  /** Absent: the image's own. */
+  entrypoint?: string[]
   command: string[]
   env: Record<string, string>
   label: string
@@ -38,6 +40,7 @@ export interface RunOptions {
 export async function runContainer(engine: DockerEngine, o: RunOptions): Promise<{ exitCode: number; aborted: boolean }> {
   const id = await engine.containers.create({
     image: o.image,
+    ...(o.entrypoint ? { entrypoint: o.entrypoint } : {}),
     command: o.command,
     env: o.env,
     labels: { [TASK_LABEL]: o.label, [WORKER_LABEL]: o.worker },

@@ -31,6 +31,12 @@ export function dockerodeEngine(docker = new Docker()): DockerEngine {
     images: {
       exists: (ref) => docker.getImage(ref).inspect().then(() => true, () => false),
       id: async (ref) => (await docker.getImage(ref).inspect()).Id,
+      async config(ref) {
+        const { Config } = (await docker.getImage(ref).inspect()) as { Config?: { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null } }
+        // a string is a shell form (docker-worker ran it with /bin/sh -c: src/task.js:446-447)
+        const argv = (v: string[] | string | null | undefined) => (typeof v === 'string' ? ['/bin/sh', '-c', v] : (v ?? []))
+        return { entrypoint: argv(Config?.Entrypoint), cmd: argv(Config?.Cmd) }
+      },
       async pull(ref, auth, progress) {
         const stream = await docker.pull(ref, auth ? { authconfig: auth } : {})
         await new Promise<void>((resolve, reject) => {
@@ -66,6 +72,7 @@ export function dockerodeEngine(docker = new Docker()): DockerEngine {
       async create(spec) {
         const container = await docker.createContainer({
           Image: spec.image,
+          ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
           ...(spec.command.length > 0 ? { Cmd: spec.command } : {}),
           Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
           Tty: true,

@@ -24,6 +24,8 @@ export interface DeviceMapping {
 
 export interface ContainerSpec {
   image: string
+  /** Absent: the image's own entrypoint. */
+  entrypoint?: string[]
   /** Empty: the image's own command. */
   command: string[]
   env: Record<string, string>
@@ -47,6 +49,8 @@ export interface DockerEngine {
     exists(ref: string): Promise<boolean>
     /** The image's id (`sha256:…`). */
     id(ref: string): Promise<string>
+    /** The image's entrypoint and command, as argv arrays (empty when it has none). */
+    config(ref: string): Promise<{ entrypoint: string[]; cmd: string[] }>
     /** Pulls `ref`; rejects with the engine's error (a failed layer included). */
     pull(ref: string, auth: (RegistryCredentials & { serveraddress: string }) | undefined, progress: (event: PullProgress) => void): Promise<void>
     /** `docker load` of a tarball; returns what the engine says it loaded (a name or an id). */

@@ -17,6 +17,7 @@ import { engineHasLabelled, lazyDockerEngine } from './lazy-engine.js'
 import type { DockerEngine } from './engine.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerFamily } from './family.js'
+import { DOCKER_WORKER_KEEP_ALIVE, heldTerminal, SessionHold, wrappedCommand, type KeepAlive } from './interactive-hold.js'
 import type { DockerPayload } from './payload.js'
 
 export interface DockerRun {
@@ -29,6 +30,8 @@ export interface DockerRun {
   /** The task's container, once created. */
   containerId?: string
   network?: TaskNetwork
+  /** An interactive task's wrapper and hold (docker-worker's keep-alive: interactive-hold.ts). */
+  interactive?: { hold: SessionHold; entrypoint: string[]; command: string[] }
   exitCode?: number
   /** The engine stopped answering during the run. */
   engineLost?: boolean
@@ -69,6 +72,8 @@ export interface DockerExecutorOptions {
   engine?: DockerEngine
   /** The worker's live credentials, for the purge-cache service (default: those the config names). */
   credentials?: WorkerCredentials
+  /** How long an interactive task's container is kept for its shells (default: docker-worker's). */
+  interactiveKeepAlive?: KeepAlive
 }
 
 /** One docker executor per worker: it owns that worker's cache instances and loaded images. */
@@ -136,10 +141,22 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
           urlFor: (_service, port) => (port === 80 ? 'http://taskcluster' : `http://taskcluster:${port}`),
         }
       }
-      // docker-worker's interactive sessions were `docker exec`s in the task's container.
+      // docker-worker's interactive sessions were `docker exec`s in the task's container, which
+      // its wrapper kept while they needed it
+      if (payload.features?.interactive) {
+        const hold = await SessionHold.start(ctx.taskDir, options.interactiveKeepAlive ?? DOCKER_WORKER_KEEP_ALIVE)
+        undo.defer(() => hold.dispose())
+        prepared.interactive = { hold, ...wrappedCommand(await engine.images.config(resolved.reference), payload.command ?? []) }
+      }
       ctx.openTerminal = async (command, size) => {
         if (!prepared.containerId) throw new Error('the task container is not running')
-        return engine.containers.exec(prepared.containerId, command ?? ['sh'], size)
+        const ended = await prepared.interactive?.hold.session()
+        try {
+          return heldTerminal(await engine.containers.exec(prepared.containerId, command ?? ['sh'], size), ended)
+        } catch (err) {
+          ended?.()
+          throw err
+        }
       }
       const image = resolved.reference
       // What docker-worker's chain of trust certificate says about the image.
@@ -156,11 +173,11 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
       try {
         result = await runContainer(engine, {
         image: prepared.image,
-        command: prepared.payload.command ?? [],
+        ...(prepared.interactive ? { entrypoint: prepared.interactive.entrypoint, command: prepared.interactive.command } : { command: prepared.payload.command ?? [] }),
         env: containerEnv(ctx, prepared.payload),
         label: `${ctx.taskId}-${ctx.runId}`,
         worker: `${ctx.config.workerGroup}/${ctx.config.workerId}`,
-        binds: [...prepared.caches.map((c) => `${c.dir}:${c.mountPoint}`), ...prepared.access.binds],
+        binds: [...prepared.caches.map((c) => `${c.dir}:${c.mountPoint}`), ...prepared.access.binds, ...(prepared.interactive ? [prepared.interactive.hold.bind] : [])],
         privileged: prepared.access.privileged,
         devices: prepared.access.devices,
         capAdd: prepared.access.capAdd,

@@ -43,8 +43,10 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
   },
 
   featureFacts: {
-    // docker-worker asked no scope for a shell
-    interactive: { artifactName: 'private/docker-worker/shell.html', requiredScopes: () => [] },
+    // docker-worker (src/features/interactive.js:129-150, config.yml:175-176): its artifact name
+    // and content type, no scope; expiry min(now + maxRunTime, task expiry), where docker-worker
+    // added maxRunTime's seconds as milliseconds (:130) — here they are seconds
+    interactive: { artifactName: 'private/docker-worker/shell.html', contentType: 'text/html', expiresAfterMaxRunTimeSecs: 0, requiredScopes: () => [] },
     // docker-worker's proxy could also create the run's artifacts, whatever the task's scopes
     taskclusterProxy: { extraScopes: (taskId, runId) => [`queue:create-artifact:${taskId}/${runId}`] },
     chainOfTrust: {

@@ -55,10 +55,14 @@ export const genericFamily: FamilyProfile<NativePayload> = {
   },
 
   featureFacts: {
+    // interactive_feature.go:48 (name), :52-54 (no scope), :174-185 (content type, expiry),
+    // :100-103 (an upload that fails is a warning)
     interactive: {
       artifactName: 'private/generic-worker/shell.html',
-      // a scope per worker pool
-      requiredScopes: (config) => [`generic-worker:interactive:${config.provisionerId}/${config.workerType}`],
+      contentType: 'text/html; charset=utf-8',
+      expiresAfterMaxRunTimeSecs: 900,
+      publishFailureWarning: (err) => `[interactive] could not upload interactive artifact: ${err instanceof Error ? err.message : String(err)}`,
+      requiredScopes: () => [],
     },
     taskclusterProxy: { extraScopes: () => [] },
     chainOfTrust: {

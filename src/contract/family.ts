@@ -52,6 +52,12 @@ export interface FeatureFacts {
   interactive: {
     /** Where the shell page's link is published. */
     artifactName: string
+    /** The link artifact's content type. */
+    contentType: string
+    /** How long past the task's maxRunTime the link lasts (never past the task's expiry). */
+    expiresAfterMaxRunTimeSecs: number
+    /** Whether the run goes on, with this warning, when the link cannot be published (else it fails the run). */
+    publishFailureWarning?: (err: unknown) => string
     requiredScopes(config: WorkerConfig): string[]
   }
   taskclusterProxy: {

@@ -64,6 +64,11 @@ export class FakeDockerEngine implements DockerEngine {
       if (!this.images_.has(ref)) throw new Error(`No such image: ${ref}`)
       return `sha256:${Buffer.from(ref).toString('hex').padEnd(64, '0').slice(0, 64)}`
     },
+    config: async (ref) => {
+      this.check('images.config')
+      if (!this.images_.has(ref)) throw new Error(`No such image: ${ref}`)
+      return { entrypoint: [], cmd: [] }
+    },
     pull: async (ref, _auth, progress) => {
       this.check('images.pull')
       if (!this.pullable.has(ref)) throw new Error(`pull access denied for ${ref}, repository does not exist`)

@@ -9,8 +9,6 @@ import { openShell, socketUrlOf } from '../helpers/shell-client.js'
 import { madeInTaskDir, until } from '../helpers/tasks.js'
 import { releaseTasks, startTask, startWorker, WAIT_FOR_RELEASE, type WorkerProcess } from './worker-process.js'
 
-const POOL_SCOPE = 'generic-worker:interactive:test-provisioner/test-worker-type'
-
 describe('M1: interactive resize to 0x0', function () {
   let fake: FakeQueue
   let worker: WorkerProcess | undefined
@@ -24,12 +22,12 @@ describe('M1: interactive resize to 0x0', function () {
 
   it('is ignored: the shell still answers and the task completes', async () => {
     worker = await startWorker(fake)
-    const taskId = await startTask(fake, { command: [WAIT_FOR_RELEASE], maxRunTime: 60, features: { interactive: true } }, { scopes: [POOL_SCOPE] })
+    const taskId = await startTask(fake, { command: [WAIT_FOR_RELEASE], maxRunTime: 60, features: { interactive: true } })
     await until(() => madeInTaskDir(worker!.tasksDir) && socketUrlOf(fake, taskId, 'private/generic-worker/shell.html') !== undefined)
     const url = socketUrlOf(fake, taskId, 'private/generic-worker/shell.html')!
     const shell = await openShell(url)
-    shell.resize(0, 0)
-    shell.ws.send(Buffer.from([110, 1])) // a resize too short to hold a size
+    shell.terminalResize(0, 0)
+    shell.ws.send(Buffer.from([2, 1])) // a resize too short to hold a size (interactivejob.go:125-127)
     shell.type('echo "still-$((6*7))"\r')
     await until(() => shell.output.includes('still-42'))
     assert.ok(worker.alive(), worker.stderr())
