@@ -32,7 +32,16 @@ export interface ClaimLoopOptions {
   metrics?: WorkerMetrics
   /** The worker's credentials, replaced while it runs (default: those the config names, never replaced). */
   credentials?: WorkerCredentials
+  /**
+   * Under worker-runner: worker-manager's shouldWorkerTerminate. Asked on every pass of the
+   * loop, at the idle timeout and when numberOfTasksToRun is reached (generic-worker main.go:530-536,
+   * 587-590, 771-786). Without it (standalone) the worker never asks.
+   */
+  shouldTerminate?: (when: TerminateCheck) => Promise<boolean>
 }
+
+/** Where the claim loop asks worker-manager whether to terminate. */
+export type TerminateCheck = 'claim-loop' | 'idle' | 'tasks-done'
 
 /** What `megalodon status` shows about a running task. */
 export interface RunningTask {
@@ -122,16 +131,24 @@ export class ClaimLoop {
     let lastDiskWarning = 0
     logger.info({ taskQueueId, capacity: config.capacity }, 'worker started')
 
+    const askTerminate = this.options.shouldTerminate
     while (this.stopCode === undefined) {
       const limit = config.numberOfTasksToRun > 0 ? config.numberOfTasksToRun - this.resolvedCount - this.running.size : Infinity
       if (limit <= 0) {
         if (this.running.size === 0) {
-          this.stopCode = ExitCode.TasksComplete
+          // generic-worker main.go:530-536: all tasks done → 70 if worker-manager says terminate, else 0
+          this.stopCode ??= askTerminate && (await askTerminate('tasks-done')) ? ExitCode.WorkerManagerShutdown : ExitCode.TasksComplete
           break
         }
         await this.wakeup.sleep(60_000)
         continue
       }
+      // generic-worker main.go:587-590: on every pass, worker-manager may end the worker (running tasks finish)
+      if (askTerminate && (await askTerminate('claim-loop'))) {
+        this.stopCode ??= ExitCode.WorkerManagerShutdown
+        break
+      }
+      if (this.stopCode !== undefined) break
       const free = Math.min(config.capacity - this.running.size, limit, 32)
       if (free <= 0) {
         await this.wakeup.sleep(60_000)
@@ -139,9 +156,15 @@ export class ClaimLoop {
       }
       if (this.running.size > 0) this.idleSince = Date.now()
       if (config.idleTimeoutSecs > 0 && Date.now() - this.idleSince >= config.idleTimeoutSecs * 1000) {
-        logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
-        this.stopCode = ExitCode.IdleTimeout
-        break
+        // generic-worker main.go:771-786: under worker-runner the idle timeout ends the worker only
+        // if worker-manager agrees; otherwise the idle timer starts again
+        if (!askTerminate || (await askTerminate('idle'))) {
+          logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
+          this.stopCode ??= ExitCode.IdleTimeout
+          break
+        }
+        logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout reached but worker-manager says not to terminate: idle timer reset')
+        this.idleSince = Date.now()
       }
 
       // generic-worker keeps requiredDiskSpaceMegabytes free before it claims; a full disk
