@@ -60,7 +60,7 @@ export const configKeys = {
   workerTypeMetadata: obj<Record<string, unknown>>('printed at the top of every task log', {}),
   // --- megalodon's own ---
   engine: oneOf(['insecure', 'multiuser'], 'how native tasks are isolated: "insecure" (as the worker\'s user) or "multiuser" (a fresh OS user per task; the worker must run as root)', 'insecure'),
-  abortGraceSecs: int('seconds between SIGTERM and SIGKILL when a command is aborted', 3, 0, 300),
+  abortGraceSecs: int('seconds between SIGTERM and SIGKILL when a native command is aborted (0: SIGKILL at once, as generic-worker)', 0, 0, 300),
   uploadConcurrency: int('parallel artifact uploads per task', 10, 1, 100),
   metricsPort: int('serve /metrics and /status on this port (0 = off)', 0, 0, 65535),
   metricsHost: str('address the /metrics and /status server binds to', '127.0.0.1'),

@@ -136,7 +136,6 @@ export async function startWorker(overrides: RawConfig = {}, options: { env?: No
     cachesDir: path.join(dir, 'caches'),
     downloadsDir: path.join(dir, 'downloads'),
     engine: 'insecure',
-    abortGraceSecs: 2,
     numberOfTasksToRun: 1,
     // a worker that finds nothing ends instead of holding the suite
     idleTimeoutSecs: 60,

@@ -132,6 +132,17 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(backingLog(fake, o.taskId, 0, 'public/custom/backing.log'), /^x$/m)
   })
 
+  // generic-worker max_run_time_feature.go:59 then process/posix.go:70-99: the process group is
+  // killed with SIGKILL at once, so a SIGTERM trap never runs and later commands do not start
+  it('kills the commands with SIGKILL at maxRunTime: no SIGTERM grace, the task fails', async () => {
+    const o = await submitAndRun(fake, { command: [['sh', '-c', 'trap "echo trapped; exit 0" TERM; echo started; sleep 60 & wait'], ['echo', 'after']], maxRunTime: 1 })
+    assert.equal(o.state, 'failed')
+    assert.match(o.log, /^started$/m)
+    assert.match(o.log, /task aborted - max run time exceeded/)
+    assert.doesNotMatch(o.log, /^trapped$/m)
+    assert.doesNotMatch(o.log, /Executing command 1/)
+  })
+
   it('does all per-task calls with the task credentials, never the worker’s', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30 })
     const perTask = fake.requests.filter((r) => r.params[0] === o.taskId && r.method !== 'createTask' && !r.method.startsWith('s3'))

@@ -36,7 +36,6 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     cachesDir: path.join(base, 'caches'),
     downloadsDir: path.join(base, 'downloads'),
     workerTypeMetadata: { machine: 'test' },
-    abortGraceSecs: 1,
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
     interactivePort: 0,
