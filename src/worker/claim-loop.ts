@@ -14,6 +14,7 @@ import type { WorkerMetrics } from './metrics.js'
 import { TaskQueue, WorkerQueue, type QueueOptions } from '../taskcluster/queue.js'
 import { statusOf } from '../taskcluster/retry.js'
 import { purgeTaskDirs, removeTaskDir } from '../lib/task-dir.js'
+import { updateWorkerStatus } from './state-files.js'
 import { runTask } from '../run/task-run.js'
 import type { TaskClaim, WorkerCredentials } from '../contract/taskcluster.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
@@ -38,6 +39,8 @@ export interface ClaimLoopOptions {
    * 587-590, 771-786). Without it (standalone) the worker never asks.
    */
   shouldTerminate?: (when: TerminateCheck) => Promise<boolean>
+  /** generic-worker's `$TMPDIR/worker-status.json`, kept while tasks run (src/worker/state-files.ts). */
+  statusFile?: string
 }
 
 /** Where the claim loop asks worker-manager whether to terminate. */
@@ -81,6 +84,8 @@ export class ClaimLoop {
   private resolvedCount = 0
   /** Since when no task has been running (idleTimeoutSecs counts from here). */
   private idleSince = Date.now()
+  /** Status file writes, one after another. */
+  private statusWrites: Promise<void> = Promise.resolve()
 
   constructor(private readonly options: ClaimLoopOptions) {
     const { config } = options
@@ -106,9 +111,19 @@ export class ClaimLoop {
     this.wakeup.notify()
   }
 
-  /** Wait until every running task is resolved. */
+  /** Wait until every running task is resolved (and the status file says so). */
   async drain(): Promise<void> {
     await Promise.all(this.running.values())
+    await this.statusWrites
+  }
+
+  private writeStatus(): void {
+    const file = this.options.statusFile
+    if (!file) return
+    const ids = [...this.runningInfo.values()].map((t) => t.taskId)
+    this.statusWrites = this.statusWrites
+      .then(() => updateWorkerStatus(file, ids))
+      .catch((err: unknown) => this.options.logger.warn({ err, file }, 'could not write the worker status file'))
   }
 
   runningTasks(): RunningTask[] {
@@ -220,6 +235,7 @@ export class ClaimLoop {
     const claimedAt = Date.now()
     this.options.metrics?.taskClaimed()
     this.runningInfo.set(key, { taskId: claim.taskId, runId: claim.runId, name: claim.task.metadata?.name ?? '', since: new Date(claimedAt).toISOString() })
+    this.writeStatus()
     const taskQueue = new TaskQueue(this.options.queue, claim.taskId, claim.runId, claim.credentials)
     const run = runTask({
       claim,
@@ -246,6 +262,7 @@ export class ClaimLoop {
       .finally(() => {
         this.running.delete(key)
         this.runningInfo.delete(key)
+        this.writeStatus()
         this.resolvedCount++
         this.idleSince = Date.now()
         this.wakeup.notify()

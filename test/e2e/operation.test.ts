@@ -203,7 +203,7 @@ describe('robustness and config compatibility', function () {
     const file = path.join(path.dirname(String(base.tasksDir)), 'generic-worker.config')
     await writeFile(file, JSON.stringify(everyKey, null, 2), { mode: 0o600 })
     // spawn, not spawnSync: the fake Queue lives in this process and must keep answering.
-    const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], cwd: path.dirname(file) })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     const code = await new Promise((resolve) => child.once('exit', resolve))
