@@ -78,7 +78,7 @@ export const configKeys = {
   enableLiveLog: bool('serve live logs (megalodon serves them itself, no livelog binary)', true),
   enableLoopbackAudio: bool('offer features.loopbackAudio (snd-aloop card loopbackAudioDeviceNumber)', false),
   enableLoopbackVideo: bool('offer features.loopbackVideo (v4l2loopback device /dev/video<loopbackVideoDeviceNumber>)', false),
-  enableMetadata: accepted('boolean', 'generic-worker-metadata.json'),
+  enableMetadata: bool('`megalodon run` writes generic-worker-metadata.json ({lastTaskUrl}) in its working directory after each task', true),
   enableMounts: bool('offer payload mounts (files, read-only directories, writable caches)', true),
   enableOSGroups: bool('let multiuser tasks join the OS groups their payload names (osGroups)', true),
   enableResourceMonitor: bool('sample memory while commands run, report it, abort on exhaustion (features.resourceMonitor)', true),

@@ -14,7 +14,7 @@ import type { WorkerMetrics } from './metrics.js'
 import { TaskQueue, WorkerQueue, type QueueOptions } from '../taskcluster/queue.js'
 import { statusOf } from '../taskcluster/retry.js'
 import { purgeTaskDirs, removeTaskDir } from '../lib/task-dir.js'
-import { updateWorkerStatus } from './state-files.js'
+import { updateWorkerStatus, writeLastTask } from './state-files.js'
 import { runTask } from '../run/task-run.js'
 import type { TaskClaim, WorkerCredentials } from '../contract/taskcluster.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
@@ -41,6 +41,8 @@ export interface ClaimLoopOptions {
   shouldTerminate?: (when: TerminateCheck) => Promise<boolean>
   /** generic-worker's `$TMPDIR/worker-status.json`, kept while tasks run (src/worker/state-files.ts). */
   statusFile?: string
+  /** enableMetadata: generic-worker-metadata.json, rewritten after each task (src/worker/state-files.ts). */
+  metadataFile?: string
 }
 
 /** Where the claim loop asks worker-manager whether to terminate. */
@@ -256,6 +258,8 @@ export class ClaimLoop {
     })
       .then(async ({ taskDir, resolution }) => {
         this.options.metrics?.taskResolved(resolution, (Date.now() - claimedAt) / 1000)
+        const metadata = this.options.metadataFile
+        if (metadata) await writeLastTask(metadata, config.rootURL, claim.taskId, claim.runId).catch((err: unknown) => logger.error({ err, file: metadata }, 'could not write the metadata file'))
         if (config.cleanUpTaskDirs && taskDir) await removeTaskDir(taskDir)
       })
       .catch((err: unknown) => logger.error({ err, taskId: claim.taskId }, 'task run crashed'))

@@ -15,7 +15,7 @@ import { RunnerProtocol } from './worker-runner/protocol.js'
 import { keepRegistered, registerWorker, shouldWorkerTerminate } from './worker-manager.js'
 import { debugInfo, errorReport, exitOnErrorDescription } from './worker-runner/error-report.js'
 import { machineShutdown, haltHost } from './machine-shutdown.js'
-import { readTasksResolved, tasksResolvedFile, workerStatusFile, writeTasksResolved } from './state-files.js'
+import { metadataFile, readTasksResolved, tasksResolvedFile, workerStatusFile, writeTasksResolved } from './state-files.js'
 import type { Credentials } from '../contract/taskcluster.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
 
@@ -90,7 +90,7 @@ async function runWithConfig(
   }
   // generic-worker asks worker-manager only when it runs under worker-runner (main.go:839-856)
   const shouldTerminate = protocol ? (when: string) => shouldWorkerTerminate(config, credentials.current(), logger, when) : undefined
-  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile() })
+  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile(), metadataFile: config.enableMetadata ? metadataFile() : undefined })
   const resolvedFile = tasksResolvedFile()
   const resolvedBefore = await readTasksResolved(resolvedFile)
   let monitor: MonitorServer | undefined

@@ -3,6 +3,8 @@
 //   does (task_manager.go:125-145, main.go:78, 1314-1316); `status` prints it (main.go:135-144);
 // - `tasks-resolved-count.txt` in the working directory: the number of tasks resolved, read at
 //   start and written when the worker stops (main.go:57, 360-383, 446-453).
+// - `generic-worker-metadata.json` in the working directory, `{"lastTaskUrl"}` after each task
+//   when enableMetadata (metadata_feature.go:17-80).
 // JSON files are written as its fileutil.WriteToFileAsJSON writes them: two-space indent and a
 // newline, through a temporary file renamed into place (fileutil.go:20-42).
 
@@ -51,4 +53,12 @@ export async function readTasksResolved(file: string): Promise<number> {
 export async function writeTasksResolved(file: string, count: number): Promise<void> {
   await writeFile(file, String(count), { mode: 0o600 })
   await chmod(file, 0o600)
+}
+
+export function metadataFile(cwd = process.cwd()): string {
+  return path.join(cwd, 'generic-worker-metadata.json')
+}
+
+export async function writeLastTask(file: string, rootUrl: string, taskId: string, runId: number): Promise<void> {
+  await writeJsonFile(file, { lastTaskUrl: `${rootUrl}/tasks/${taskId}/runs/${runId}` })
 }

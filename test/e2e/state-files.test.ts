@@ -46,5 +46,16 @@ describe('state files of `megalodon run`', function () {
     assert.equal(existsSync(statusFile), false, 'removed once no task runs')
     assert.equal(await readFile(path.join(cwd, 'tasks-resolved-count.txt'), 'utf8'), '5')
     assert.equal(statSync(path.join(cwd, 'tasks-resolved-count.txt')).mode & 0o777, 0o600)
+    // enableMetadata (default true, main.go:273): metadata_feature.go:68-80
+    assert.equal(await readFile(path.join(cwd, 'generic-worker-metadata.json'), 'utf8'), `{\n  "lastTaskUrl": "${fake.rootUrl}/tasks/${taskId}/runs/0"\n}\n`)
+  })
+
+  it('writes no generic-worker-metadata.json with enableMetadata false', async () => {
+    const worker = await spawnWorker(fake, { numberOfTasksToRun: 1, enableMetadata: false })
+    await fake.createTask(slugid(), { payload: { command: [['true']], maxRunTime: 60 } })
+    assert.equal(await worker.exited, 0, worker.stderr())
+    const cwd = path.dirname(String(worker.config.tasksDir))
+    assert.equal(existsSync(path.join(cwd, 'generic-worker-metadata.json')), false)
+    assert.equal(await readFile(path.join(cwd, 'tasks-resolved-count.txt'), 'utf8'), '1')
   })
 })
