@@ -40,6 +40,8 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     missingArtifactFails: false,
     // docker-worker did not upload the task's artifacts after any abort
     uploadsArtifactsAfter: () => false,
+    // docker-worker aborts the run as internal-error on a reclaim error (src/task.js:290)
+    reclaimFailureFails: false,
   },
 
   featureFacts: {

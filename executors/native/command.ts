@@ -1,5 +1,6 @@
 // Runs one command of a generic-worker payload: a direct exec (no shell) in its own process
-// group, output into the task log in order, the whole group killed when the run is aborted.
+// group, output into the task log in order, the whole group killed (SIGKILL, at once, as
+// generic-worker kills) when the run is aborted.
 
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
@@ -13,7 +14,10 @@ export interface RunCommandOptions {
   env: Record<string, string>
   log: TaskLog
   signal: AbortSignal
-  /** Seconds between SIGTERM and SIGKILL for the process group. */
+  /**
+   * Seconds between SIGTERM and SIGKILL for the process group. 0 (the default) kills at once
+   * with SIGKILL, as generic-worker does (process/posix.go:70-99: kill(-pid, SIGKILL)).
+   */
   graceSecs: number
   /** Told the process group id as soon as the command started (for cleanup after a crash). */
   onStarted?: (pgid: number) => void
@@ -83,6 +87,7 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   let killTimer: NodeJS.Timeout | undefined
   const onAbort = () => {
     if (child.pid === undefined) return
+    if (options.graceSecs <= 0) return killGroup(child.pid, 'SIGKILL')
     killGroup(child.pid, 'SIGTERM')
     killTimer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), options.graceSecs * 1000)
   }

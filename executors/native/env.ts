@@ -1,14 +1,20 @@
-// The environment of a generic-worker task. Insecure engine: the worker's own environment minus
-// anything that carries credentials, the variables generic-worker sets, then the payload's env on
-// top. Multiuser engine: built from nothing, as generic-worker's.
+// The environment of a generic-worker task, built in generic-worker's order: a base (insecure:
+// the worker's own environment minus its access token; multiuser: HOME, PATH, USER from
+// nothing), the payload's env, then the variables the worker sets, which the payload cannot
+// override, then the features' variables (workers/generic-worker/insecure.go:207-233,
+// multiuser_posix.go:133-167, setVariable).
 
 import type { WorkerConfig } from '../../src/config/config.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import type { TaskUser } from './task-user.js'
 
-/** Never handed to a task: the worker's credentials and megalodon's own settings. */
+/**
+ * Never handed to a task: the worker's access token (all generic-worker removes,
+ * insecure.go:211), and megalodon's own MEGALODON_<KEY> settings, which can carry any config
+ * key, the access token included (generic-worker has no such variables).
+ */
 function isPrivate(name: string): boolean {
-  return /^TASKCLUSTER_(CLIENT_ID|ACCESS_TOKEN|CERTIFICATE)$/.test(name) || name.startsWith('MEGALODON_')
+  return name === 'TASKCLUSTER_ACCESS_TOKEN' || name.startsWith('MEGALODON_')
 }
 
 export function taskEnv(options: {
@@ -23,17 +29,22 @@ export function taskEnv(options: {
 }): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(options.workerEnv)) if (v !== undefined && !isPrivate(k)) env[k] = v
-  Object.assign(env, {
+  Object.assign(env, options.payloadEnv ?? {}, workerSet(options))
+  return Object.assign(env, options.featureEnv)
+}
+
+/** What generic-worker sets after the payload's env, so the payload cannot override it. */
+function workerSet(options: { config: WorkerConfig; task: TaskDefinition; taskId: string; runId: number; taskDir: string }): Record<string, string> {
+  const { config } = options
+  return {
     TASK_ID: options.taskId,
     RUN_ID: String(options.runId),
     TASK_WORKDIR: options.taskDir,
     TASK_GROUP_ID: options.task.taskGroupId,
-    TASKCLUSTER_ROOT_URL: options.config.rootURL,
-  })
-  if (options.config.instanceType) env.TASKCLUSTER_INSTANCE_TYPE = options.config.instanceType
-  if (options.config.workerLocation) env.TASKCLUSTER_WORKER_LOCATION = options.config.workerLocation
-  Object.assign(env, options.featureEnv, options.payloadEnv ?? {})
-  return env
+    TASKCLUSTER_ROOT_URL: config.rootURL,
+    ...(config.workerLocation ? { TASKCLUSTER_WORKER_LOCATION: config.workerLocation } : {}),
+    ...(config.instanceType ? { TASKCLUSTER_INSTANCE_TYPE: config.instanceType } : {}),
+  }
 }
 
 /** generic-worker's PATH for multiuser tasks (the payload may set its own). */
@@ -42,14 +53,16 @@ const MULTIUSER_PATH = '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin'
 /**
  * The multiuser engine's environment, built from nothing as generic-worker's
  * (workers/generic-worker/multiuser_posix.go:133-166 EnvVars): none of the worker's own
- * variables reach a task user (security audit M3). HOME, PATH and USER are defaults the payload
- * may override; the TASK_* variables, TASKCLUSTER_ROOT_URL, DISPLAY and XDG_RUNTIME_DIR
- * (desktop-session mode), the worker location and instance type it may not. Features' variables
- * (the proxy URL…) and TASK_USER_CREDENTIALS (runTaskAsCurrentUser) come last, as
- * generic-worker's setVariable.
+ * variables reach a task user (security audit M3). HOME, PATH and USER are the task user's
+ * defaults the payload may override (with runTaskAsCurrentUser too: multiuser_posix.go:139-141);
+ * the TASK_* variables, TASKCLUSTER_ROOT_URL, DISPLAY and XDG_RUNTIME_DIR (desktop-session mode),
+ * the worker location and instance type it may not. Features' variables (the proxy URL…) and
+ * TASK_USER_CREDENTIALS come last, as generic-worker's setVariable. runTaskAsCurrentUser drops
+ * XDG_RUNTIME_DIR, the payload's included (run_task_as_current_user_posix.go:47-58).
  */
 export function multiuserEnv(options: {
-  runAs: TaskUser | undefined
+  user: TaskUser
+  currentUser: boolean
   config: WorkerConfig
   task: TaskDefinition
   taskId: string
@@ -60,10 +73,11 @@ export function multiuserEnv(options: {
   headless: boolean
   credentialsFile: string | undefined
 }): Record<string, string> {
-  const { runAs, config } = options
+  const { user, config } = options
   const env: Record<string, string> = {
-    ...(runAs ? { HOME: runAs.home, USER: runAs.name } : {}),
+    HOME: user.home,
     PATH: MULTIUSER_PATH,
+    USER: user.name,
     ...(options.payloadEnv ?? {}),
     TASK_ID: options.taskId,
     RUN_ID: String(options.runId),
@@ -73,11 +87,12 @@ export function multiuserEnv(options: {
   }
   if (!options.headless) {
     env.DISPLAY = ':0'
-    if (runAs) env.XDG_RUNTIME_DIR = `/run/user/${runAs.uid}`
+    env.XDG_RUNTIME_DIR = `/run/user/${user.uid}`
   }
   if (config.workerLocation) env.TASKCLUSTER_WORKER_LOCATION = config.workerLocation
   if (config.instanceType) env.TASKCLUSTER_INSTANCE_TYPE = config.instanceType
   Object.assign(env, options.featureEnv)
   if (options.credentialsFile) env.TASK_USER_CREDENTIALS = options.credentialsFile
+  if (options.currentUser) delete env.XDG_RUNTIME_DIR
   return env
 }

@@ -73,7 +73,7 @@ function commandEnv(ctx: TaskContext, run: NativeRun): Record<string, string> {
     payloadEnv: run.payload.env,
   }
   if (!run.user) return taskEnv({ workerEnv: process.env, ...common })
-  return multiuserEnv({ ...common, runAs: run.runAs, headless: ctx.config.headlessTasks, credentialsFile: run.credentialsFile })
+  return multiuserEnv({ ...common, user: run.user, currentUser: run.runAs === undefined, headless: ctx.config.headlessTasks, credentialsFile: run.credentialsFile })
 }
 
 /** The groups of `groups` this host does not have. */
@@ -86,7 +86,13 @@ async function missingGroups(groups: readonly string[]): Promise<string[]> {
 /** Multiuser engine: a fresh OS user for the task (removed by `undo`), set up as the config says. */
 async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack): Promise<void> {
   const { payload } = run
-  const groups = payload.osGroups ?? []
+  const currentUser = payload.features?.runTaskAsCurrentUser === true
+  let groups = payload.osGroups ?? []
+  if (currentUser && groups.length > 0) {
+    // generic-worker os_groups_multiuser.go:22-24: the commands do not run as the task user
+    ctx.log.info(`Not adding task user to group(s) [${groups.join(' ')}] since we are running as current user.`)
+    groups = []
+  }
   const unknown = await missingGroups(groups)
   if (unknown.length > 0) throw new MalformedPayload('the task asks for OS groups this worker does not have', [`OS groups ${unknown.join(', ')} do not exist on this worker`])
   const user = await createTaskUser(ctx.taskDir, groups)
@@ -97,8 +103,7 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
   // generic-worker passes the task user to its taskcluster-proxy as --allowed-user
   // (taskcluster_proxy_feature.go, set whenever the task has a Context.User)
   ctx.taskUid = user.uid
-  if (payload.features?.runTaskAsCurrentUser !== true) run.runAs = user
-  else run.credentialsFile = await writeTaskUserCredentials(path.join(ctx.taskDir, 'generic-worker'), user)
+  if (!currentUser) run.runAs = user
   if (ctx.config.runAfterUserCreation) {
     const hook = ctx.config.runAfterUserCreation
     const outcome = await runAfterUserCreation(user, hook, commandEnv(ctx, { ...run, runAs: user }))
@@ -161,6 +166,8 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       }
       // what the mounts put in the task directory belongs to the task user too
       if (run.user) await giveTaskDirectory(run.user)
+      // runTaskAsCurrentUser: written last, so it stays the worker's (run_task_as_current_user_posix.go:31-41)
+      if (run.user && !run.runAs) run.credentialsFile = await writeTaskUserCredentials(ctx.taskDir, run.user)
       return run
     },
 

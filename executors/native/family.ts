@@ -52,6 +52,9 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     // generic-worker's artifact step runs whatever stopped the commands (not after a cancel:
     // the Queue no longer takes them)
     uploadsArtifactsAfter: (reason) => reason.code !== 'TASK_CANCELLED',
+    // generic-worker kills the commands on any reclaim error; the aborted command fails the
+    // task (taskstatus.go:166-173, process/posix.go:33-35)
+    reclaimFailureFails: true,
   },
 
   featureFacts: {

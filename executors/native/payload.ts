@@ -23,6 +23,8 @@ function userProblems(payload: NativePayload, task: TaskDefinition, config: Work
     problems.push(missingScopesProblem('osGroups', task.scopes, groups.map((g) => `generic-worker:os-group:${pool}/${g}`)))
   }
   if (payload.features?.runTaskAsCurrentUser === true) {
+    // run_task_as_current_user_feature.go:19-29: disabled with capacity > 1, whatever the config says
+    if (config.capacity > 1) return [`feature "Run Task As Current User" is not compatible with capacity > 1 (current capacity: ${config.capacity}) because it would bypass per-task user isolation`]
     if (!config.enableRunTaskAsCurrentUser) problems.push(featureNotEnabledProblem('runTaskAsCurrentUser', config))
     problems.push(missingScopesProblem('runTaskAsCurrentUser', task.scopes, [`generic-worker:run-task-as-current-user:${pool}`]))
   }

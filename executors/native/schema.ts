@@ -57,3 +57,13 @@ function windowsSchema(): Record<string, unknown> {
 export const windowsPayloadSchema = windowsSchema()
 let windowsCompiled: ValidateFunction | undefined
 export const windowsPayloadValidator = (): ValidateFunction => (windowsCompiled ??= newAjv().compile(windowsPayloadSchema))
+
+/**
+ * The schema a generic-worker payload is validated against on this worker: Windows', or the
+ * multiuser or insecure engine's (what `megalodon show-payload-schema` prints; generic-worker's
+ * prints its engine's, main.go:131-132).
+ */
+export function payloadSchemaFor(engine: 'insecure' | 'multiuser', platform: string): Record<string, unknown> {
+  if (platform === 'windows') return windowsPayloadSchema
+  return engine === 'multiuser' ? multiuserPayloadSchema : (payloadSchema as Record<string, unknown>)
+}

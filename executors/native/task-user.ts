@@ -7,7 +7,7 @@
 
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 
@@ -59,12 +59,24 @@ export function asTaskUser(user: TaskUser, argv: readonly string[]): string[] {
   return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv]
 }
 
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+/** generic-worker's task user password: `pWd0_` and 24 random letters and digits (runtime/runtime.go:13-24). */
+export function generatePassword(): string {
+  let random = ''
+  while (random.length < 24) {
+    // 62 letters and digits: bytes from 248 up are dropped so each is equally likely
+    for (const b of randomBytes(32)) if (b < 248 && random.length < 24) random += ALPHANUMERIC[b % 62]
+  }
+  return `pWd0_${random}`
+}
+
 /**
  * Gives the task user a fresh random password and returns it: runTaskAsCurrentUser tasks are
  * handed the task user's credentials (TASK_USER_CREDENTIALS), which must then be true ones.
  */
 export async function setRandomPassword(user: TaskUser): Promise<string> {
-  const password = randomBytes(18).toString('base64url')
+  const password = generatePassword()
   await new Promise<void>((resolve, reject) => {
     const child = spawn('chpasswd', [], { stdio: ['pipe', 'ignore', 'pipe'] })
     let stderr = ''
@@ -78,14 +90,16 @@ export async function setRandomPassword(user: TaskUser): Promise<string> {
 
 /**
  * runTaskAsCurrentUser: the task runs as the worker's user, and is told the task user's
- * credentials in a JSON file ({name, password}) that only the worker's user can read.
- * generic-worker keeps one such file in its working directory; megalodon writes one per task
- * (several may run at once), in `dir`: beside the task log, in the directory only root may enter.
+ * credentials in `<taskDir>/task-user-credentials.json`, as generic-worker writes it
+ * (run_task_as_current_user_posix.go:31-41, fileutil.go:20-42, fileutil_posix.go:17-50):
+ * `{"name", "password"}` indented by two spaces with a newline, owned by the worker, mode 0600.
  */
-export async function writeTaskUserCredentials(dir: string, user: TaskUser): Promise<string> {
+export async function writeTaskUserCredentials(taskDir: string, user: TaskUser): Promise<string> {
   const password = await setRandomPassword(user)
-  const file = path.join(dir, 'current-task-user.json')
-  await writeFile(file, JSON.stringify({ name: user.name, password }) + '\n', { mode: 0o600 })
+  const file = path.join(taskDir, 'task-user-credentials.json')
+  await rm(file, { force: true })
+  await writeFile(file, JSON.stringify({ name: user.name, password }, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
+  await chown(file, process.getuid?.() ?? 0, process.getgid?.() ?? 0)
   return file
 }
 

@@ -16,6 +16,9 @@ import { formatStatus, type WorkerStatus } from '../worker/monitor-server.js'
 import { projectPath } from '../lib/paths.js'
 import { describeResolution, localExitCode } from '../run/resolution.js'
 import { runWorker } from '../worker/run-worker.js'
+import { readWorkerStatus, workerStatusFile } from '../worker/state-files.js'
+import { payloadSchemaFor } from '../../executors/native/schema.js'
+import { currentPlatform } from '../../executors/native/platform.js'
 import type { Credentials } from '../contract/taskcluster.js'
 
 const version: string = JSON.parse(readFileSync(projectPath('package.json'), 'utf8')).version
@@ -70,6 +73,16 @@ async function validateCommand(file: string): Promise<number> {
 }
 
 async function statusCommand(opts: { port?: string; config?: string; json?: boolean }): Promise<number> {
+  // generic-worker's `status` (main.go:135-144): the status file, or no task running; 84 if unreadable
+  if (opts.port === undefined && opts.config === undefined) {
+    try {
+      process.stdout.write(`${await readWorkerStatus(workerStatusFile())}\n`)
+      return 0
+    } catch (err) {
+      process.stderr.write(`megalodon status: error reading worker status file ${workerStatusFile()}: ${(err as Error).message}\n`)
+      return ExitCode.CantGetWorkerStatus
+    }
+  }
   const config = buildConfig(opts.config ? [await readConfigFile(opts.config)] : [])
   const port = Number(opts.port ?? config.metricsPort)
   if (!port) {
@@ -136,10 +149,19 @@ async function shadowCommand(opts: { config: string }): Promise<number> {
   return totals.differed > 0 ? 1 : 0
 }
 
+/**
+ * The engine this worker runs native tasks with when its config does not say: what `--version`
+ * names, as generic-worker's names its build's (`generic-worker (<engine> engine) <version>`,
+ * main.go:120-123).
+ */
+function defaultEngine(): 'insecure' | 'multiuser' {
+  return buildConfig([]).engine
+}
+
 export function buildProgram(): Command {
   const program = new Command('megalodon')
     .description('A Taskcluster worker that runs docker-worker and generic-worker payloads unchanged')
-    .version(`megalodon ${version}`, '--version', 'print the version')
+    .version(`megalodon (${defaultEngine()} engine) ${version}`, '--version', 'print the version')
     .addOption(new Option('--short-version', 'print only the version number'))
     .action((opts: { shortVersion?: boolean }) => {
       if (opts.shortVersion) process.stdout.write(`${version}\n`)
@@ -148,7 +170,7 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('claim and run tasks from the Queue (generic-worker command line)')
-    .requiredOption('--config <file>', 'generic-worker config file (JSON, or YAML)')
+    .option('--config <file>', 'generic-worker config file (JSON, or YAML)', 'generic-worker.config')
     .option('--with-worker-runner', 'started by worker-runner')
     .action(async (opts: { config: string; withWorkerRunner?: boolean }) => {
       const code = await runWorker({ configFile: opts.config, withWorkerRunner: opts.withWorkerRunner === true, version })
@@ -204,8 +226,14 @@ export function buildProgram(): Command {
       }
     })
   program
+    .command('show-payload-schema')
+    .description('print the generic-worker payload schema this worker validates against (its default engine\'s)')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(payloadSchemaFor(defaultEngine(), currentPlatform().name), null, 2)}\n`)
+    })
+  program
     .command('status')
-    .description('what a running worker is doing (reads its /status endpoint)')
+    .description('the ids of the tasks running now, as generic-worker prints them ($TMPDIR/worker-status.json); with --port or --config, what the worker\'s /status endpoint says')
     .option('--port <port>', 'the worker\'s metricsPort')
     .option('--config <file>', 'the worker\'s config file (for metricsPort and metricsHost)')
     .option('--json', 'print the raw JSON')

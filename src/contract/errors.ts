@@ -122,7 +122,18 @@ export class WorkerShutdown extends WorkerError {
   }
 }
 
-export type AbortReason = MaxRunTimeExceeded | TaskCancelled | WorkerShutdown | InternalError
+/**
+ * A reclaim failed other than with 409, where the family fails the task for it: generic-worker
+ * kills the commands, which then count as aborted, `task was aborted` (taskstatus.go:166-173,
+ * process/posix.go:33-35).
+ */
+export class ReclaimFailed extends TaskFailure {
+  constructor(options?: { cause?: unknown }) {
+    super('task was aborted', options)
+  }
+}
+
+export type AbortReason = MaxRunTimeExceeded | TaskCancelled | WorkerShutdown | InternalError | ReclaimFailed
 
 export function isWorkerError(err: unknown): err is WorkerError {
   return err instanceof WorkerError

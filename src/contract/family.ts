@@ -45,6 +45,8 @@ export interface FamilyOutcomes {
   missingArtifactFails: boolean
   /** Whether the task's own artifacts are still uploaded after the run was aborted for `reason`. */
   uploadsArtifactsAfter(reason: AbortReason): boolean
+  /** A reclaim failed other than with 409: true fails the task (ReclaimFailed), false is an internal error. */
+  reclaimFailureFails: boolean
 }
 
 /** Legacy facts the features read instead of asking which family a run is. */

@@ -6,11 +6,14 @@ import path from 'node:path'
 
 const PREFIX = 'task_'
 
-/** `task_<taskId prefix>_<runId>`, at most 20 characters (generic-worker keeps it a valid Windows user name). */
+/**
+ * `task_<taskId prefix>_<runId>`, at most 20 characters (generic-worker keeps it a valid Windows
+ * user name), the taskId's characters (`-` and `_` too) kept as they are (main.go:648-658).
+ */
 export function taskDirName(taskId: string, runId: number): string {
   const suffix = `_${runId}`
   const room = 20 - PREFIX.length - suffix.length
-  return `${PREFIX}${taskId.replace(/[^A-Za-z0-9]/g, '').slice(0, room)}${suffix}`
+  return `${PREFIX}${taskId.slice(0, room)}${suffix}`
 }
 
 export async function createTaskDir(tasksDir: string, taskId: string, runId: number): Promise<string> {

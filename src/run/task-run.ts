@@ -12,7 +12,7 @@ import type { Feature, FeatureTable } from '../contract/feature.js'
 import type { Resolution } from '../contract/outcome.js'
 import type { TaskContext, ValidatedPayload } from '../contract/task-context.js'
 import type { Credentials, Reclaimed, TaskClaim } from '../contract/taskcluster.js'
-import { InternalError, MalformedPayload, MaxRunTimeExceeded, TaskFailure, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
+import { InternalError, MalformedPayload, MaxRunTimeExceeded, ReclaimFailed, TaskFailure, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
 import type { WorkerConfig } from '../config/config.js'
 import type { Logger } from '../lib/logger.js'
 import { createTaskDir } from '../lib/task-dir.js'
@@ -95,7 +95,12 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
 
   // The reclaimer runs beside every stage, until the resolution.
   const reclaimer = services.reclaim
-    ? startReclaimer({ takenUntil: claim.takenUntil, reclaim: services.reclaim, onLost: abort, onReclaimed: () => workerLog.debug('reclaimed') })
+    ? startReclaimer({
+        takenUntil: claim.takenUntil,
+        reclaim: services.reclaim,
+        onLost: (reason) => abort(reason instanceof InternalError && profile.outcomes.reclaimFailureFails ? new ReclaimFailed({ cause: reason }) : reason),
+        onReclaimed: () => workerLog.debug('reclaimed'),
+      })
     : undefined
 
   // Everything the run publishes is recorded: the chain of trust hashes it afterwards.

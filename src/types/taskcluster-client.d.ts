@@ -37,6 +37,8 @@ declare module 'taskcluster-client' {
     registerWorker(body: Json): Promise<Json>
     reregisterWorker(body: Json): Promise<Json>
   }
+  /** A client class for an API reference (`{ serviceName, apiVersion, entries }`); its methods are the entries' names. */
+  export function createClient(reference: Json, name?: string): new (options: ClientOptions) => Record<string, (...args: unknown[]) => Promise<Json>>
   export function upload(options: {
     projectId: string
     name: string
@@ -72,6 +74,7 @@ declare module 'taskcluster-client' {
     Queue: typeof Queue
     Object: typeof Object
     WorkerManager: typeof WorkerManager
+    createClient: typeof createClient
     Index: typeof Index
     PurgeCache: typeof PurgeCache
     upload: typeof upload

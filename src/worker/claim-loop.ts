@@ -14,6 +14,7 @@ import type { WorkerMetrics } from './metrics.js'
 import { TaskQueue, WorkerQueue, type QueueOptions } from '../taskcluster/queue.js'
 import { statusOf } from '../taskcluster/retry.js'
 import { purgeTaskDirs, removeTaskDir } from '../lib/task-dir.js'
+import { updateWorkerStatus, writeLastTask } from './state-files.js'
 import { runTask } from '../run/task-run.js'
 import type { TaskClaim, WorkerCredentials } from '../contract/taskcluster.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
@@ -32,7 +33,20 @@ export interface ClaimLoopOptions {
   metrics?: WorkerMetrics
   /** The worker's credentials, replaced while it runs (default: those the config names, never replaced). */
   credentials?: WorkerCredentials
+  /**
+   * Under worker-runner: worker-manager's shouldWorkerTerminate. Asked on every pass of the
+   * loop, at the idle timeout and when numberOfTasksToRun is reached (generic-worker main.go:530-536,
+   * 587-590, 771-786). Without it (standalone) the worker never asks.
+   */
+  shouldTerminate?: (when: TerminateCheck) => Promise<boolean>
+  /** generic-worker's `$TMPDIR/worker-status.json`, kept while tasks run (src/worker/state-files.ts). */
+  statusFile?: string
+  /** enableMetadata: generic-worker-metadata.json, rewritten after each task (src/worker/state-files.ts). */
+  metadataFile?: string
 }
+
+/** Where the claim loop asks worker-manager whether to terminate. */
+export type TerminateCheck = 'claim-loop' | 'idle' | 'tasks-done'
 
 /** What `megalodon status` shows about a running task. */
 export interface RunningTask {
@@ -72,6 +86,8 @@ export class ClaimLoop {
   private resolvedCount = 0
   /** Since when no task has been running (idleTimeoutSecs counts from here). */
   private idleSince = Date.now()
+  /** Status file writes, one after another. */
+  private statusWrites: Promise<void> = Promise.resolve()
 
   constructor(private readonly options: ClaimLoopOptions) {
     const { config } = options
@@ -97,9 +113,19 @@ export class ClaimLoop {
     this.wakeup.notify()
   }
 
-  /** Wait until every running task is resolved. */
+  /** Wait until every running task is resolved (and the status file says so). */
   async drain(): Promise<void> {
     await Promise.all(this.running.values())
+    await this.statusWrites
+  }
+
+  private writeStatus(): void {
+    const file = this.options.statusFile
+    if (!file) return
+    const ids = [...this.runningInfo.values()].map((t) => t.taskId)
+    this.statusWrites = this.statusWrites
+      .then(() => updateWorkerStatus(file, ids))
+      .catch((err: unknown) => this.options.logger.warn({ err, file }, 'could not write the worker status file'))
   }
 
   runningTasks(): RunningTask[] {
@@ -122,16 +148,24 @@ export class ClaimLoop {
     let lastDiskWarning = 0
     logger.info({ taskQueueId, capacity: config.capacity }, 'worker started')
 
+    const askTerminate = this.options.shouldTerminate
     while (this.stopCode === undefined) {
       const limit = config.numberOfTasksToRun > 0 ? config.numberOfTasksToRun - this.resolvedCount - this.running.size : Infinity
       if (limit <= 0) {
         if (this.running.size === 0) {
-          this.stopCode = ExitCode.TasksComplete
+          // generic-worker main.go:530-536: all tasks done → 70 if worker-manager says terminate, else 0
+          this.stopCode ??= askTerminate && (await askTerminate('tasks-done')) ? ExitCode.WorkerManagerShutdown : ExitCode.TasksComplete
           break
         }
         await this.wakeup.sleep(60_000)
         continue
       }
+      // generic-worker main.go:587-590: on every pass, worker-manager may end the worker (running tasks finish)
+      if (askTerminate && (await askTerminate('claim-loop'))) {
+        this.stopCode ??= ExitCode.WorkerManagerShutdown
+        break
+      }
+      if (this.stopCode !== undefined) break
       const free = Math.min(config.capacity - this.running.size, limit, 32)
       if (free <= 0) {
         await this.wakeup.sleep(60_000)
@@ -139,9 +173,15 @@ export class ClaimLoop {
       }
       if (this.running.size > 0) this.idleSince = Date.now()
       if (config.idleTimeoutSecs > 0 && Date.now() - this.idleSince >= config.idleTimeoutSecs * 1000) {
-        logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
-        this.stopCode = ExitCode.IdleTimeout
-        break
+        // generic-worker main.go:771-786: under worker-runner the idle timeout ends the worker only
+        // if worker-manager agrees; otherwise the idle timer starts again
+        if (!askTerminate || (await askTerminate('idle'))) {
+          logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout')
+          this.stopCode ??= ExitCode.IdleTimeout
+          break
+        }
+        logger.info({ idleTimeoutSecs: config.idleTimeoutSecs }, 'idle timeout reached but worker-manager says not to terminate: idle timer reset')
+        this.idleSince = Date.now()
       }
 
       // generic-worker keeps requiredDiskSpaceMegabytes free before it claims; a full disk
@@ -197,6 +237,7 @@ export class ClaimLoop {
     const claimedAt = Date.now()
     this.options.metrics?.taskClaimed()
     this.runningInfo.set(key, { taskId: claim.taskId, runId: claim.runId, name: claim.task.metadata?.name ?? '', since: new Date(claimedAt).toISOString() })
+    this.writeStatus()
     const taskQueue = new TaskQueue(this.options.queue, claim.taskId, claim.runId, claim.credentials)
     const run = runTask({
       claim,
@@ -217,12 +258,15 @@ export class ClaimLoop {
     })
       .then(async ({ taskDir, resolution }) => {
         this.options.metrics?.taskResolved(resolution, (Date.now() - claimedAt) / 1000)
+        const metadata = this.options.metadataFile
+        if (metadata) await writeLastTask(metadata, config.rootURL, claim.taskId, claim.runId).catch((err: unknown) => logger.error({ err, file: metadata }, 'could not write the metadata file'))
         if (config.cleanUpTaskDirs && taskDir) await removeTaskDir(taskDir)
       })
       .catch((err: unknown) => logger.error({ err, taskId: claim.taskId }, 'task run crashed'))
       .finally(() => {
         this.running.delete(key)
         this.runningInfo.delete(key)
+        this.writeStatus()
         this.resolvedCount++
         this.idleSince = Date.now()
         this.wakeup.notify()

@@ -12,7 +12,10 @@ import type { WorkerMetrics } from './metrics.js'
 import { startMonitorServer, type MonitorServer } from './monitor-server.js'
 import { startWorkerFeatures } from './worker-features.js'
 import { RunnerProtocol } from './worker-runner/protocol.js'
-import { keepRegistered, registerWorker } from './worker-manager.js'
+import { keepRegistered, registerWorker, shouldWorkerTerminate } from './worker-manager.js'
+import { debugInfo, errorReport, exitOnErrorDescription } from './worker-runner/error-report.js'
+import { machineShutdown, haltHost } from './machine-shutdown.js'
+import { metadataFile, readTasksResolved, tasksResolvedFile, workerStatusFile, writeTasksResolved } from './state-files.js'
 import type { Credentials } from '../contract/taskcluster.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
 
@@ -26,8 +29,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
   const protocol = options.withWorkerRunner ? new RunnerProtocol(process.stdin, process.stdout) : undefined
   if (protocol) await protocol.ready()
   const logger = protocol ? createLogger({ destination: protocol.logDestination(process.stderr) }) : createLogger()
-  const reportError = (title: string, description: string) =>
-    protocol?.send('error-report', { type: 'error-report', kind: 'worker-error', title, description, extra: {} })
+  const reportError = (description: string, extra?: Record<string, string>) => protocol?.send('error-report', errorReport(description, extra))
 
   let config: WorkerConfig
   try {
@@ -36,8 +38,9 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     if (!(err instanceof ConfigError)) throw err
     logger.fatal(err.message)
     process.stderr.write(`megalodon: ${err.message}\n`)
-    reportError('invalid worker configuration', err.message)
-    return exitCodeFor(err)
+    const code = exitCodeFor(err)
+    reportError(exitOnErrorDescription(code === ExitCode.CantLoadConfig ? 'Error loading configuration' : 'Invalid config', err.message, code))
+    return code
   }
   if (Object.keys(config.notApplied).length > 0) {
     logger.warn({ keys: Object.keys(config.notApplied) }, 'generic-worker config keys accepted but not acted on by this version')
@@ -47,9 +50,12 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
 
 async function runWithConfig(
   config: WorkerConfig,
-  ctx: { logger: Logger; protocol?: RunnerProtocol; version: string; reportError: (title: string, description: string) => void },
+  ctx: { logger: Logger; protocol?: RunnerProtocol; version: string; reportError: (description: string, extra?: Record<string, string>) => void },
 ): Promise<number> {
   const { logger, protocol } = ctx
+  const facts = debugInfo(config, ctx.version)
+  // a panic's error-report (main.go:389-397): the error's text, with the worker's facts
+  const reportCrash = (err: unknown) => ctx.reportError(err instanceof Error ? err.message : String(err), facts)
   const credentials = workerCredentials(configCredentials(config))
   const replaceCredentials = (c: Credentials) => {
     credentials.replace(c)
@@ -64,8 +70,8 @@ async function runWithConfig(
       logger.info({ clientId: reg.credentials.clientId, expires: reg.expires }, 'registered with worker-manager')
     } catch (err) {
       logger.fatal({ err }, 'registration with worker-manager failed')
-      ctx.reportError('registration failed', (err as Error).message)
-      return ExitCode.InternalError
+      reportCrash(err)
+      return finish(ExitCode.InternalError)
     }
   }
 
@@ -78,11 +84,15 @@ async function runWithConfig(
     if (!(err instanceof ConfigError)) throw err
     logger.fatal(err.message)
     process.stderr.write(`megalodon: ${err.message}\n`)
-    ctx.reportError('invalid worker configuration', err.message)
+    reportCrash(err)
     registration?.stop()
-    return exitCodeFor(err)
+    return finish(exitCodeFor(err))
   }
-  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials })
+  // generic-worker asks worker-manager only when it runs under worker-runner (main.go:839-856)
+  const shouldTerminate = protocol ? (when: string) => shouldWorkerTerminate(config, credentials.current(), logger, when) : undefined
+  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile(), metadataFile: config.enableMetadata ? metadataFile() : undefined })
+  const resolvedFile = tasksResolvedFile()
+  const resolvedBefore = await readTasksResolved(resolvedFile)
   let monitor: MonitorServer | undefined
   if (metrics) {
     monitor = await startMonitorServer({
@@ -108,7 +118,7 @@ async function runWithConfig(
   process.once('SIGINT', () => loop.stop({ finishTasks: true, exitCode: ExitCode.WorkerStopped }))
   process.once('SIGTERM', () => loop.stop({ finishTasks: false, exitCode: ExitCode.WorkerShutdown }))
   const onCrash = (err: unknown) => {
-    ctx.reportError('internal error', err instanceof Error ? (err.stack ?? err.message) : String(err))
+    reportCrash(err)
     loop.crash(err)
   }
   process.on('uncaughtException', onCrash)
@@ -125,7 +135,14 @@ async function runWithConfig(
   registration?.stop()
   await monitor?.close()
   await features.close()
-  // Done for good (idle, or the number of tasks reached): ask the runner to remove this worker.
-  if (code === ExitCode.TasksComplete || code === ExitCode.IdleTimeout) protocol?.send('shutdown', { type: 'shutdown' })
-  return code
+  await writeTasksResolved(resolvedFile, resolvedBefore + loop.tasksResolved).catch((err: unknown) => logger.error({ err, file: resolvedFile }, 'could not write the tasks resolved count'))
+  return finish(code)
+
+  function finish(exitCode: number): number {
+    logger.info({ exitCode }, 'exiting worker')
+    const action = machineShutdown(exitCode, config, protocol?.capable('shutdown') ?? false)
+    if (action === 'protocol') protocol?.send('shutdown', { type: 'shutdown' })
+    else if (action === 'halt' && !haltHost(config, exitCode, logger)) return 1
+    return exitCode
+  }
 }

@@ -94,3 +94,43 @@ export function keepRegistered(options: {
     },
   }
 }
+
+// workerManager.shouldWorkerTerminate is newer than the client library's built-in API
+// references, so its one entry is declared here (worker-manager's API reference:
+// GET /workers/<workerPoolId>/<workerGroup>/<workerId>/should-terminate).
+const ShouldTerminateClient = taskcluster.createClient(
+  {
+    serviceName: 'worker-manager',
+    apiVersion: 'v1',
+    entries: [
+      {
+        type: 'function',
+        method: 'get',
+        name: 'shouldWorkerTerminate',
+        route: '/workers/<workerPoolId>/<workerGroup>/<workerId>/should-terminate',
+        args: ['workerPoolId', 'workerGroup', 'workerId'],
+        query: [],
+        stability: 'experimental',
+      },
+    ],
+  },
+  'WorkerManager',
+)
+
+/**
+ * generic-worker's checkWhetherToTerminate (workers/generic-worker/main.go:839-856): asks
+ * worker-manager whether this worker should go. A failed call is logged and counts as "no"
+ * (upstream logs `could not determine whether I need to terminate` and carries on).
+ */
+export async function shouldWorkerTerminate(config: WorkerConfig, credentials: Credentials, logger: Logger, when = 'claim-loop'): Promise<boolean> {
+  try {
+    const client = new ShouldTerminateClient({ rootUrl: config.rootURL, credentials, retries: 0 })
+    const res = await client.shouldWorkerTerminate!(`${config.provisionerId}/${config.workerType}`, config.workerGroup, config.workerId)
+    const terminate = res.terminate === true
+    logger.info({ terminate, reason: res.reason, when }, terminate ? 'worker-manager says terminate' : 'worker-manager says keep running')
+    return terminate
+  } catch (err) {
+    logger.warn({ err, when }, 'could not determine whether to terminate')
+    return false
+  }
+}

@@ -136,7 +136,6 @@ export async function startWorker(overrides: RawConfig = {}, options: { env?: No
     cachesDir: path.join(dir, 'caches'),
     downloadsDir: path.join(dir, 'downloads'),
     engine: 'insecure',
-    abortGraceSecs: 2,
     numberOfTasksToRun: 1,
     // a worker that finds nothing ends instead of holding the suite
     idleTimeoutSecs: 60,
@@ -149,7 +148,7 @@ export async function startWorker(overrides: RawConfig = {}, options: { env?: No
   await writeFile(file, JSON.stringify(config), { mode: 0o600 })
   const logFile = path.join(dir, 'worker.log')
   const log = createWriteStream(logFile)
-  const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...workerEnvironment(), ...options.env } })
+  const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...workerEnvironment(), ...options.env }, cwd: path.dirname(file) })
   child.stdout!.pipe(log, { end: false })
   child.stderr!.pipe(log, { end: false })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -1,10 +1,13 @@
 // The command line as people and worker-runner use it: the compiled CLI in a child process.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { cliEntry, projectPath } from '../../src/lib/paths.js'
+import { buildConfig } from '../../src/config/config.js'
+import { payloadSchemaFor } from '../../executors/native/schema.js'
+import { currentPlatform } from '../../executors/native/platform.js'
 
 function megalodon(...args: string[]) {
   const r = spawnSync(process.execPath, [cliEntry, ...args], { encoding: 'utf8', timeout: 60_000 })
@@ -73,11 +76,41 @@ describe('megalodon CLI', function () {
     assert.match(b.stdout, /^- capabilities: Additional property gpu is not allowed$/m)
   })
 
+  // generic-worker main.go:120-123, 133-134: `generic-worker (<engine> engine) <version>`; --short-version the bare version
   it('--version, --short-version and --help', () => {
     const version = (JSON.parse(spawnSync('cat', [projectPath('package.json')], { encoding: 'utf8' }).stdout) as { version: string }).version
-    assert.equal(megalodon('--version').stdout, `megalodon ${version}\n`)
+    assert.equal(megalodon('--version').stdout, `megalodon (${buildConfig([]).engine} engine) ${version}\n`)
     assert.equal(megalodon('--short-version').stdout, `${version}\n`)
     for (const cmd of ['run', 'local', 'validate']) assert.match(megalodon(cmd, '--help').stdout, /Usage: megalodon/)
+  })
+
+  // generic-worker main.go:131-132 prints its engine's payload schema; megalodon prints its own (lead's decision)
+  it('show-payload-schema prints the generic-worker payload schema this worker validates against', () => {
+    const r = megalodon('show-payload-schema')
+    assert.equal(r.code, 0, r.stderr)
+    const printed = JSON.parse(r.stdout) as { title: string }
+    assert.deepEqual(printed, payloadSchemaFor(buildConfig([]).engine, currentPlatform().name))
+    assert.match(printed.title, /^generic-worker payload/)
+  })
+
+  // generic-worker main.go:135-144: the status file as it is, `{"currentTaskIds": []}` indented when
+  // there is none, exit 84 (CANT_GET_WORKER_STATUS, usage.go) when it cannot be read
+  it('status prints $TMPDIR/worker-status.json, an empty list without one, and exits 84 when it cannot be read', async () => {
+    const env = { ...process.env, TMPDIR: dir }
+    const status = () => spawnSync(process.execPath, [cliEntry, 'status'], { encoding: 'utf8', env })
+    const none = status()
+    assert.deepEqual([none.status, none.stdout], [0, '{\n  "currentTaskIds": []\n}\n'])
+    await writeFile(path.join(dir, 'worker-status.json'), '{\n  "currentTaskIds": [\n    "abc"\n  ]\n}\n')
+    assert.deepEqual([status().status, status().stdout], [0, '{\n  "currentTaskIds": [\n    "abc"\n  ]\n}\n'])
+    await rm(path.join(dir, 'worker-status.json'))
+    await mkdir(path.join(dir, 'worker-status.json'))
+    assert.equal(status().status, 84)
+  })
+
+  it('run: --config defaults to generic-worker.config in the working directory (usage.go:86)', async () => {
+    const r = spawnSync(process.execPath, [cliEntry, 'run'], { encoding: 'utf8', cwd: dir })
+    assert.equal(r.status, 64)
+    assert.match(r.stderr, /generic-worker\.config/)
   })
 
   it('run: exits 73 for an invalid config naming the key, 64 for an unreadable one', async () => {

@@ -7,6 +7,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:f
 import os from 'node:os'
 import path from 'node:path'
 import { projectPath } from '../../src/lib/paths.js'
+import { buildConfig } from '../../src/config/config.js'
 
 const BARE_PATH = '/usr/bin:/bin'
 
@@ -33,7 +34,7 @@ describe('the launcher (bin/megalodon)', function () {
     await chmod(path.join(dir, 'node'), 0o755)
     for (const pathValue of [BARE_PATH, `${dir}:${BARE_PATH}`]) {
       const r = launch(projectPath('node_modules', '.bin', 'megalodon'), ['--version'], pathValue)
-      assert.deepEqual([r.code, r.stdout, r.stderr], [0, `megalodon ${version}\n`, ''], `PATH=${pathValue}`)
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, `megalodon (${buildConfig([]).engine} engine) ${version}\n`, ''], `PATH=${pathValue}`)
     }
   })
 

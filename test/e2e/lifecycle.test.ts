@@ -47,6 +47,20 @@ describe('task lifecycle (fake Queue)', function () {
     assert.ok(fake.requests.some((r) => r.params[0] === taskId && r.method === 'reclaimTask' && r.status === 409))
   })
 
+  // generic-worker taskstatus.go:166-173: any reclaim error kills the commands (SIGKILL,
+  // process/posix.go:70-99); the aborted command fails the task, `task was aborted` (posix.go:33-35)
+  it('a reclaim refused other than with 409 kills the commands at once and fails the task', async () => {
+    fake.claimTimeoutSecs = 2 // reclaim after a second
+    fake.injectFault({ method: 'reclaimTask', status: 400 })
+    const o = await submitAndRun(fake, { command: [['sh', '-c', 'trap "echo trapped; exit 0" TERM; echo started; sleep 60 & wait'], ['echo', 'after']], maxRunTime: 120 })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.match(o.log, /^started$/m)
+    assert.match(o.log, /task was aborted/)
+    assert.doesNotMatch(o.log, /^trapped$/m)
+    assert.doesNotMatch(o.log, /Executing command 1/)
+    assert.ok(fake.requests.some((r) => r.params[0] === o.taskId && r.method === 'reclaimTask' && r.status === 400))
+  })
+
   it('survives Queue 500s and dropped connections on claim, upload and report', async () => {
     fake.injectFault({ method: 'claimWork', status: 500, times: 2 })
     fake.injectFault({ method: 'claimWork', reset: true })

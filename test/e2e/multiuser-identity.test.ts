@@ -39,12 +39,16 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     }
   })
 
-  it('hands runTaskAsCurrentUser tasks the task user’s credentials in TASK_USER_CREDENTIALS, never in the log', async () => {
+  // generic-worker run_task_as_current_user_posix.go:31-41 and its testdata/check-task-user-credentials.go:
+  // TASK_USER_CREDENTIALS is $TASK_WORKDIR/task-user-credentials.json, which exists; written as
+  // fileutil.WriteToFileAsJSON does (two-space indent, newline), mode 0600, the worker's
+  it('hands runTaskAsCurrentUser tasks the task user’s credentials in $TASK_WORKDIR/task-user-credentials.json, never in the log', async () => {
     const scope = `generic-worker:run-task-as-current-user:${MULTIUSER_POOL}`
+    const check = '[ "$TASK_USER_CREDENTIALS" = "$TASK_WORKDIR/task-user-credentials.json" ] && [ -e "$TASK_USER_CREDENTIALS" ] && echo "TASK_USER_CREDENTIALS = $TASK_USER_CREDENTIALS (verified)"'
     const o = await mu.run(
       {
         // the worker's user (root) reads the file; the test keeps its content as a private artifact
-        command: [['sh', '-c', 'cat "$TASK_USER_CREDENTIALS" > creds.json; stat -c "mode=%a owner=%U" "$TASK_USER_CREDENTIALS"']],
+        command: [['sh', '-c', check], ['sh', '-c', 'cat "$TASK_USER_CREDENTIALS" > creds.json; stat -c "mode=%a owner=%U" "$TASK_USER_CREDENTIALS"']],
         maxRunTime: 60,
         features: { runTaskAsCurrentUser: true },
         artifacts: [{ type: 'file', path: 'creds.json', name: 'private/creds.json' }],
@@ -53,14 +57,43 @@ describe('multiuser engine (root): the task user’s environment, credentials an
       { enableRunTaskAsCurrentUser: true },
     )
     assert.equal(o.state, 'completed', o.log)
+    assert.match(o.log, /^TASK_USER_CREDENTIALS = \/.*\/task_[\w-]+_0\/task-user-credentials\.json \(verified\)$/m)
     assert.match(o.log, /^mode=600 owner=root$/m)
-    const creds = JSON.parse(mu.fake.artifacts(o.id).get('private/creds.json')!.content!.toString()) as { name: string; password: string }
+    const text = mu.fake.artifacts(o.id).get('private/creds.json')!.content!.toString()
+    const creds = JSON.parse(text) as { name: string; password: string }
+    assert.equal(text, `{\n  "name": "${creds.name}",\n  "password": "${creds.password}"\n}\n`)
     assert.match(creds.name, /^task_\w+$/)
     assert.match(o.log, new RegExp(`task user ${creds.name}\\)`))
-    assert.ok(creds.password.length >= 20)
+    // runtime/runtime.go:22-24: pWd0_ and 24 letters and digits
+    assert.match(creds.password, /^pWd0_[A-Za-z0-9]{24}$/)
     assert.ok(!o.log.includes(creds.password), 'the password is not in the task log')
     // the user is gone now; its password was a real one while it existed (checked in the next test's way)
     assert.equal(userExists(creds.name), false)
+  })
+
+  // multiuser_posix.go:139-141 (HOME and USER stay the task user's), run_task_as_current_user_posix.go:47-58
+  // (no XDG_RUNTIME_DIR, not even the payload's), os_groups_multiuser.go:22-24 (groups skipped),
+  // run_task_as_current_user_feature.go:19-29 (refused with capacity > 1)
+  it('runTaskAsCurrentUser keeps the task user’s HOME and USER, drops XDG_RUNTIME_DIR, skips osGroups, and is refused with capacity > 1', async () => {
+    const scopes = [`generic-worker:run-task-as-current-user:${MULTIUSER_POOL}`, `generic-worker:os-group:${MULTIUSER_POOL}/no-such-group-here`]
+    const payload = {
+      command: [['sh', '-c', 'echo "user=$USER home=$HOME xdg=${XDG_RUNTIME_DIR-unset} me=$(whoami)"']],
+      maxRunTime: 60,
+      env: { XDG_RUNTIME_DIR: '/run/user/12345' },
+      osGroups: ['no-such-group-here'],
+      features: { runTaskAsCurrentUser: true },
+    }
+    const o = await mu.run(payload, scopes, { enableRunTaskAsCurrentUser: true })
+    assert.equal(o.state, 'completed', o.log)
+    assert.match(o.log, /Not adding task user to group\(s\) \[no-such-group-here\] since we are running as current user\./)
+    const m = /^user=(task_\w+) home=(\S+) xdg=unset me=(\S+)$/m.exec(o.log)
+    assert.ok(m, o.log)
+    assert.equal(m[3], os.userInfo().username)
+    assert.match(o.log, new RegExp(`task user ${m[1]}\\)`), 'USER is the task user')
+    assert.notEqual(m[2], os.userInfo().homedir, 'HOME is the task user’s')
+    const wide = await mu.run(payload, scopes, { enableRunTaskAsCurrentUser: true, capacity: 2 })
+    assert.deepEqual([wide.state, wide.reason], ['exception', 'malformed-payload'])
+    assert.match(wide.log, /feature "Run Task As Current User" is not compatible with capacity > 1 \(current capacity: 2\) because it would bypass per-task user isolation/)
   })
 
   it('sets a task user password that its shadow entry verifies', async () => {

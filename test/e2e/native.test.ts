@@ -132,6 +132,17 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(backingLog(fake, o.taskId, 0, 'public/custom/backing.log'), /^x$/m)
   })
 
+  // generic-worker max_run_time_feature.go:59 then process/posix.go:70-99: the process group is
+  // killed with SIGKILL at once, so a SIGTERM trap never runs and later commands do not start
+  it('kills the commands with SIGKILL at maxRunTime: no SIGTERM grace, the task fails', async () => {
+    const o = await submitAndRun(fake, { command: [['sh', '-c', 'trap "echo trapped; exit 0" TERM; echo started; sleep 60 & wait'], ['echo', 'after']], maxRunTime: 1 })
+    assert.equal(o.state, 'failed')
+    assert.match(o.log, /^started$/m)
+    assert.match(o.log, /task aborted - max run time exceeded/)
+    assert.doesNotMatch(o.log, /^trapped$/m)
+    assert.doesNotMatch(o.log, /Executing command 1/)
+  })
+
   it('does all per-task calls with the task credentials, never the worker’s', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30 })
     const perTask = fake.requests.filter((r) => r.params[0] === o.taskId && r.method !== 'createTask' && !r.method.startsWith('s3'))
@@ -139,20 +150,29 @@ describe('native executor end to end (fake Queue)', function () {
     for (const r of perTask) assert.match(r.clientId, new RegExp(`^task-client/${o.taskId}/0/on/test-worker-group/${TEST_WORKER_ID}/until/\\d+$`), r.method)
   })
 
-  it('gives the task generic-worker’s environment, without the worker’s credentials', async () => {
-    process.env.TASKCLUSTER_ACCESS_TOKEN = 'worker-secret-should-not-leak'
+  // generic-worker insecure.go:207-233: the worker's environment minus TASKCLUSTER_ACCESS_TOKEN,
+  // then the payload's env, then TASK_ID, RUN_ID, TASK_WORKDIR, TASK_GROUP_ID,
+  // TASKCLUSTER_ROOT_URL, the worker location and instance type, which the payload cannot override
+  it('gives the task generic-worker’s environment, without the worker’s access token; the payload cannot override the worker’s variables', async () => {
+    const saved = { ...process.env }
+    Object.assign(process.env, { TASKCLUSTER_ACCESS_TOKEN: 'worker-secret-should-not-leak', TASKCLUSTER_CLIENT_ID: 'worker/inherited', MEGALODON_ACCESS_TOKEN: 'megalodon-setting-should-not-leak', SOME_WORKER_VAR: 'inherited' })
     try {
-      const o = await submitAndRun(fake, { command: [['sh', '-c', 'env | sort']], maxRunTime: 30, env: { FOO: 'bar', RUN_ID: 'overridden?' } }, { config: { instanceType: 'm5.large', workerLocation: '{"cloud":"test"}' } })
+      const override = { RUN_ID: 'overridden?', TASK_ID: 'x', TASK_WORKDIR: '/x', TASK_GROUP_ID: 'x', TASKCLUSTER_ROOT_URL: 'x', TASKCLUSTER_INSTANCE_TYPE: 'x', TASKCLUSTER_WORKER_LOCATION: 'x', SOME_WORKER_VAR: 'payload' }
+      const o = await submitAndRun(fake, { command: [['sh', '-c', 'env | sort']], maxRunTime: 30, env: { FOO: 'bar', ...override } }, { config: { instanceType: 'm5.large', workerLocation: '{"cloud":"test"}' } })
       assert.match(o.log, new RegExp(`^TASK_ID=${o.taskId}$`, 'm'))
-      assert.match(o.log, /^TASK_GROUP_ID=\S+$/m)
-      assert.match(o.log, /^TASK_WORKDIR=\/.*\/task_[A-Za-z0-9]+_0$/m)
+      assert.match(o.log, /^RUN_ID=0$/m)
+      assert.match(o.log, /^TASK_GROUP_ID=[A-Za-z0-9_-]{22}$/m)
+      assert.match(o.log, /^TASK_WORKDIR=\/.*\/task_[A-Za-z0-9_-]+_0$/m)
       assert.match(o.log, new RegExp(`^TASKCLUSTER_ROOT_URL=${fake.rootUrl}$`, 'm'))
       assert.match(o.log, /^TASKCLUSTER_INSTANCE_TYPE=m5\.large$/m)
       assert.match(o.log, /^TASKCLUSTER_WORKER_LOCATION=\{"cloud":"test"\}$/m)
       assert.match(o.log, /^FOO=bar$/m)
-      assert.doesNotMatch(o.log, /worker-secret-should-not-leak/)
+      assert.match(o.log, /^SOME_WORKER_VAR=payload$/m, 'the payload overrides the inherited environment')
+      assert.match(o.log, /^TASKCLUSTER_CLIENT_ID=worker\/inherited$/m, 'only the access token is removed')
+      assert.doesNotMatch(o.log, /worker-secret-should-not-leak|megalodon-setting-should-not-leak|overridden\?|^TASK_WORKDIR=\/x$/m)
     } finally {
-      delete process.env.TASKCLUSTER_ACCESS_TOKEN
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
+      Object.assign(process.env, saved)
     }
   })
 })

@@ -111,6 +111,30 @@ describe('robustness and config compatibility', function () {
     }
   })
 
+  // generic-worker main.go:740-743, 1185-1190: a panic while running one task resolves that task
+  // internal-error; the task goroutine recovers and the worker goes on claiming
+  it('a bug while running one task resolves only that task internal-error; the worker goes on', async () => {
+    const [broken, fine] = [slugid(), slugid()]
+    await fake.createTask(broken, { payload: { command: [['true']], maxRunTime: 30, env: { BREAK: 'yes' } } })
+    const config = buildConfig([await workerConfig(fake, { numberOfTasksToRun: 2 })])
+    const executors = defaultExecutors().map((e) => ({
+      ...e,
+      run: (ctx: Parameters<typeof e.run>[0], run: Parameters<typeof e.run>[1]) => {
+        if ((ctx.task.payload as { env?: Record<string, string> }).env?.BREAK) throw new TypeError('a bug in the executor')
+        return e.run(ctx, run)
+      },
+    }))
+    const loop = new ClaimLoop({ config, executors, logger: silentLogger(), queue: { rootUrl: fake.rootUrl } })
+    const exit = loop.run()
+    await until(() => fake.status(broken).runs[0]!.state !== 'running' && fake.status(broken).runs[0]!.state !== 'pending')
+    await fake.createTask(fine, { payload: { command: [['echo', 'still claiming']], maxRunTime: 30 } })
+    assert.equal(await exit, 0)
+    const run = fake.status(broken).runs[0]!
+    assert.deepEqual([run.state, run.reasonResolved], ['exception', 'internal-error'])
+    assert.equal(fake.status(fine).runs[0]!.state, 'completed')
+    assert.match(backingLog(fake, fine), /^still claiming$/m)
+  })
+
   it('accepts a generic-worker config file with every documented key, as worker-runner writes it', async () => {
     const base = await workerConfig(fake, { idleTimeoutSecs: 1 })
     const keyFile = path.join(String(base.tasksDir), '..', 'ed25519_key')
@@ -179,7 +203,7 @@ describe('robustness and config compatibility', function () {
     const file = path.join(path.dirname(String(base.tasksDir)), 'generic-worker.config')
     await writeFile(file, JSON.stringify(everyKey, null, 2), { mode: 0o600 })
     // spawn, not spawnSync: the fake Queue lives in this process and must keep answering.
-    const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], cwd: path.dirname(file) })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     const code = await new Promise((resolve) => child.once('exit', resolve))

@@ -9,6 +9,8 @@ import { backingLog, madeInTaskDir, until } from '../helpers/tasks.js'
 import { TASK_QUEUE_ID, TEST_WORKER_ID, workerConfig } from '../helpers/worker.js'
 
 const ALL = ['graceful-termination', 'new-credentials', 'error-report', 'log', 'shutdown']
+/** generic-worker's hello: all five local capabilities, sorted (tools/workerproto/capabilities.go:26-33, workerrunner.go:81-104). */
+const HELLO = ['error-report', 'graceful-termination', 'log', 'new-credentials', 'shutdown']
 
 
 describe('under worker-runner (protocol on stdin/stdout)', function () {
@@ -16,6 +18,7 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
   let runner: FakeRunner | undefined
   beforeEach(async () => {
     fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+    fake.shouldTerminate = () => false
   })
   afterEach(async () => {
     if (runner && runner.child.exitCode === null) runner.child.kill('SIGKILL')
@@ -32,10 +35,10 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
     return runner
   }
 
-  it('says hello, runs tasks, honours new-credentials, logs through the protocol, sends shutdown after numberOfTasksToRun', async () => {
+  it('says hello, runs tasks, honours new-credentials, logs through the protocol, exits 0 after numberOfTasksToRun without shutdown (main.go:192-225)', async () => {
     const r = await start({ numberOfTasksToRun: 2 })
     const hello = await r.waitFor((m) => m.type === 'hello')
-    assert.deepEqual([...(hello.capabilities as string[])].sort(), [...ALL].sort())
+    assert.deepEqual(hello.capabilities, HELLO)
 
     const first = slugid()
     await fake.createTask(first, { payload: { command: [['echo', 'one']], maxRunTime: 30 } })
@@ -52,11 +55,16 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
     await fake.waitForResolution(second)
     assert.equal(fake.status(second).runs[0]!.state, 'completed')
 
-    await r.waitFor((m) => m.type === 'shutdown')
     assert.equal(await r.exited, 0)
-    const logs = r.messages.filter((m) => m.type === 'log') as unknown as Array<{ body: { textPayload: string; taskId?: string } }>
-    assert.ok(logs.some((l) => l.body.textPayload === 'worker started'))
-    assert.ok(logs.some((l) => l.body.textPayload === 'task resolved' && l.body.taskId === second))
+    assert.ok(!r.messages.some((m) => m.type === 'shutdown'), 'generic-worker never sends shutdown on exit 0')
+    // worker-manager was asked when the tasks were done (main.go:530-536)
+    assert.ok(fake.requests.some((q) => q.method === 'shouldWorkerTerminate' && q.status === 200))
+    // generic-worker's log messages carry only textPayload (workerrunner.go:36-45)
+    const logs = r.messages.filter((m) => m.type === 'log') as unknown as Array<{ body: Record<string, unknown> }>
+    assert.ok(logs.every((l) => Object.keys(l.body).join() === 'textPayload'))
+    const texts = logs.map((l) => String(l.body.textPayload))
+    assert.ok(texts.some((t) => t.startsWith('worker started ')))
+    assert.ok(texts.some((t) => t.startsWith('task resolved ') && t.includes(`"taskId":"${second}"`)))
     assert.deepEqual(r.otherStdout, [], 'nothing but protocol lines on stdout')
   })
 
@@ -88,22 +96,27 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
     assert.match(backingLog(fake, taskId), /^started$/m)
   })
 
-  it('sends error-report for an invalid config and exits 73', async () => {
+  it('sends error-report for an invalid config and exits 73 (errorreport.go:14-31, main.go:417, 1341-1352)', async () => {
     const r = await start({ noSuchKey: true })
     const report = await r.waitFor((m) => m.type === 'error-report')
-    assert.equal(report.title, 'invalid worker configuration')
-    assert.match(String(report.description), /unknown config key "noSuchKey"/)
+    assert.equal(report.title, 'generic-worker error')
+    assert.equal(report.kind, 'worker-error')
+    assert.match(String(report.description), /^Invalid config, args: \[\], root cause: .*unknown config key "noSuchKey".*, exit code: 73$/)
+    assert.deepEqual(report.extra, {})
     assert.equal(await r.exited, 73)
   })
 
-  it('negotiates only what the runner offers: no log capability means logs stay on stderr', async () => {
+  it('hello lists all its capabilities but uses only those the runner offers: no log capability means logs stay on stderr (protocol.go:67-75, 125-128)', async () => {
+    // worker-manager keeps saying no: the idle timeout only restarts the idle timer (main.go:771-786)
     const config = await workerConfig(fake, { idleTimeoutSecs: 1 })
     runner = await FakeRunner.start(config, path.dirname(String(config.tasksDir)))
     runner.send({ type: 'welcome', capabilities: ['graceful-termination'] })
     const hello = await runner.waitFor((m) => m.type === 'hello')
-    assert.deepEqual(hello.capabilities, ['graceful-termination'])
-    assert.equal(await runner.exited, 68)
-    assert.ok(!runner.messages.some((m) => m.type === 'log' || m.type === 'shutdown'))
-    assert.match(runner.stderr, /"msg":"idle timeout"/)
+    assert.deepEqual(hello.capabilities, HELLO)
+    const r = runner
+    await until(() => r.stderr.split('idle timer reset').length > 2)
+    r.send({ type: 'graceful-termination', 'finish-tasks': true })
+    assert.equal(await r.exited, 72)
+    assert.ok(!r.messages.some((m) => m.type === 'log' || m.type === 'shutdown' || m.type === 'error-report'))
   })
 })

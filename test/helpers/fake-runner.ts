@@ -29,7 +29,7 @@ export class FakeRunner {
   readonly exited: Promise<number | null>
 
   private constructor(configFile: string, launcher: Launcher) {
-    this.child = spawn(launcher.command, [...launcher.args, 'run', '--config', configFile, '--with-worker-runner'], { stdio: ['pipe', 'pipe', 'pipe'], env: launcher.env })
+    this.child = spawn(launcher.command, [...launcher.args, 'run', '--config', configFile, '--with-worker-runner'], { stdio: ['pipe', 'pipe', 'pipe'], env: launcher.env, cwd: path.dirname(configFile) })
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       if (line.startsWith('~{')) this.messages.push(JSON.parse(line.slice(1)) as Message)
       else this.otherStdout.push(line)

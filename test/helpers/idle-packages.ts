@@ -32,7 +32,7 @@ export async function packagesLoadedWhenIdle(overrides: RawConfig = {}, polls = 
     `} })`,
   ].join('\n'))
   await writeFile(path.join(dir, 'worker.json'), JSON.stringify(config))
-  const child = spawn(process.execPath, ['--import', hook, cliEntry, 'run', '--config', path.join(dir, 'worker.json')], { stdio: 'ignore' })
+  const child = spawn(process.execPath, ['--import', hook, cliEntry, 'run', '--config', path.join(dir, 'worker.json')], { stdio: 'ignore', cwd: dir })
   const exited = new Promise((resolve) => child.once('exit', resolve))
   while (fake.requests.filter((r) => r.method === 'claimWork').length < polls) {
     if (child.exitCode !== null) throw new Error(`the worker exited (${child.exitCode}) before it was idle`)

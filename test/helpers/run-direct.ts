@@ -40,7 +40,6 @@ export async function directConfig(overrides: RawConfig = {}): Promise<WorkerCon
       tasksDir: path.join(base, 'tasks'),
       cachesDir: path.join(base, 'caches'),
       downloadsDir: path.join(base, 'downloads'),
-      abortGraceSecs: 1,
       rootURL: 'http://127.0.0.1:1',
       ...overrides,
     },

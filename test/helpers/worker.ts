@@ -36,7 +36,6 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     cachesDir: path.join(base, 'caches'),
     downloadsDir: path.join(base, 'downloads'),
     workerTypeMetadata: { machine: 'test' },
-    abortGraceSecs: 1,
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
     interactivePort: 0,
@@ -65,7 +64,7 @@ export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): P
   const config = await workerConfig(fake, overrides)
   const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
   await writeFile(file, JSON.stringify(config))
-  const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.dirname(file) })
   let err = ''
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
   child.stdout!.resume()

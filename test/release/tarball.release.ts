@@ -11,6 +11,7 @@ import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { buildRelease, type Release } from '../../release/build.js'
 import { projectPath } from '../../src/lib/paths.js'
+import { buildConfig } from '../../src/config/config.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { FakeRunner } from '../helpers/fake-runner.js'
 import { openShell, socketUrlOf } from '../helpers/shell-client.js'
@@ -56,13 +57,13 @@ describe('release tarball (unpacked, no Node 24 on PATH)', function () {
 
   it('--version: runs on its own Node with only /usr/bin:/bin on PATH, and with a decoy node first on PATH', async () => {
     const plain = megalodon(['--version'])
-    assert.deepEqual([plain.code, plain.stdout, plain.stderr], [0, `megalodon ${release.version}\n`, ''])
+    assert.deepEqual([plain.code, plain.stdout, plain.stderr], [0, `megalodon (${buildConfig([]).engine} engine) ${release.version}\n`, ''])
 
     const decoyDir = await tempDir('megalodon-decoy-node-')
     await writeFile(path.join(decoyDir, 'node'), '#!/bin/sh\necho "the decoy node ran" >&2\nexit 99\n')
     await chmod(path.join(decoyDir, 'node'), 0o755)
     const decoy = megalodon(['--version'], `${decoyDir}:${BARE_PATH}`)
-    assert.deepEqual([decoy.code, decoy.stdout, decoy.stderr], [0, `megalodon ${release.version}\n`, ''])
+    assert.deepEqual([decoy.code, decoy.stdout, decoy.stderr], [0, `megalodon (${buildConfig([]).engine} engine) ${release.version}\n`, ''])
   })
 
   it('uses the compile cache it ships, unpacked somewhere else than where it was built, and writes nothing into it', () => {

@@ -1,6 +1,8 @@
 // worker-runner's protocol (Taskcluster tools/workerproto): newline-terminated `~{json}` lines,
 // runner → worker on our stdin, worker → runner on our stdout. The runner opens with `welcome`
-// listing its capabilities; we answer `hello` with the ones we share, and only those are used.
+// listing its capabilities; we answer `hello` with all of ours, as generic-worker does
+// (tools/workerproto/protocol.go:67-75, sorted as capabilities.go:26-33 lists them); a message
+// is sent only if both sides have its capability (protocol.go:125-128).
 // Lines that are not protocol are ignored, as the runner ignores ours.
 
 import { EventEmitter } from 'node:events'
@@ -75,7 +77,7 @@ export class RunnerProtocol extends EventEmitter<RunnerProtocolEvents> {
       case 'welcome': {
         const offered = Array.isArray(message.capabilities) ? message.capabilities.map(String) : []
         this.negotiated = new Set(WORKER_CAPABILITIES.filter((c) => offered.includes(c)))
-        this.write({ type: 'hello', capabilities: [...this.negotiated] })
+        this.write({ type: 'hello', capabilities: [...WORKER_CAPABILITIES].sort() })
         this.onWelcome()
         return
       }
@@ -91,7 +93,11 @@ export class RunnerProtocol extends EventEmitter<RunnerProtocolEvents> {
     }
   }
 
-  /** A pino destination: each JSON log line becomes a `log` message (text in `textPayload`). */
+  /**
+   * A pino destination: each JSON log line becomes a `log` message whose body is only
+   * `{textPayload}`, as generic-worker sends (workers/generic-worker/workerrunner.go:36-45): the
+   * message, then the line's other fields as compact JSON when there are any.
+   */
   logDestination(fallback: Writable): { write(line: string): void } {
     return {
       write: (line: string) => {
@@ -99,14 +105,23 @@ export class RunnerProtocol extends EventEmitter<RunnerProtocolEvents> {
           fallback.write(line)
           return
         }
-        let body: Record<string, unknown>
-        try {
-          body = JSON.parse(line) as Record<string, unknown>
-        } catch {
-          body = {}
-        }
-        this.write({ type: 'log', body: { ...body, textPayload: typeof body.msg === 'string' ? body.msg : line.trim() } })
+        this.write({ type: 'log', body: { textPayload: logText(line) } })
       },
     }
   }
+}
+
+/** Fields pino adds to every line: not part of the text. */
+const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg'])
+
+function logText(line: string): string {
+  let record: Record<string, unknown>
+  try {
+    record = JSON.parse(line) as Record<string, unknown>
+  } catch {
+    return line.trim()
+  }
+  const msg = typeof record.msg === 'string' ? record.msg : ''
+  const rest = Object.fromEntries(Object.entries(record).filter(([k]) => !PINO_FIELDS.has(k)))
+  return Object.keys(rest).length > 0 ? `${msg} ${JSON.stringify(rest)}`.trim() : msg
 }

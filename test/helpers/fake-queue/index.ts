@@ -13,7 +13,7 @@ import { objectRoutes } from './object-routes.js'
 import { queueRoutes } from './queue-routes.js'
 import { QueueState, type StoredArtifact } from './state.js'
 import { purgeCacheRoutes, type PurgeRequest } from './purge-cache-routes.js'
-import { workerManagerRoutes, type WorkerManagerSettings } from './worker-manager-routes.js'
+import { workerManagerRoutes, type TerminateAnswer, type WorkerManagerSettings } from './worker-manager-routes.js'
 
 export interface Fault {
   /** taskcluster-client method name, e.g. 'claimWork', 'reportCompleted', 's3Put'. */
@@ -88,6 +88,8 @@ export class FakeQueue {
   readonly purgeRequests: PurgeRequest[] = []
   /** Set to serve worker-manager's registerWorker/reregisterWorker (static provider). */
   workerManager: WorkerManagerSettings | undefined
+  /** Set to serve worker-manager's shouldWorkerTerminate: the answer to each call. */
+  shouldTerminate: TerminateAnswer | undefined
 
   constructor(options: FakeQueueOptions = {}) {
     this.claimTimeoutSecs = options.claimTimeoutSecs ?? 1200
@@ -98,7 +100,7 @@ export class FakeQueue {
     this.routes = [
       ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
       ...objectRoutes(this.state, baseUrl),
-      ...workerManagerRoutes(this.auth, () => this.workerManager, new Map()),
+      ...workerManagerRoutes(this.auth, () => this.workerManager, new Map(), () => this.shouldTerminate),
       ...purgeCacheRoutes(this.purgeRequests),
       route('findTask', 'GET', '/api/index/v1/task/:namespace', (r) => {
         const taskId = this.index.get(decodeURIComponent(r.params[0]!))
@@ -111,7 +113,12 @@ export class FakeQueue {
 
   /** A worker client allowed to claim from this pool as this worker, and nothing else. */
   addWorker(taskQueueId: string, workerGroup: string, workerId: string, creds = WORKER): void {
-    this.auth.addClient(creds.clientId, creds.accessToken, [`queue:claim-work:${taskQueueId}`, `queue:worker-id:${workerGroup}/${workerId}`, `purge-cache:purge-requests::${taskQueueId}`])
+    this.auth.addClient(creds.clientId, creds.accessToken, [
+      `queue:claim-work:${taskQueueId}`,
+      `queue:worker-id:${workerGroup}/${workerId}`,
+      `purge-cache:purge-requests::${taskQueueId}`,
+      `worker-manager:should-worker-terminate:${taskQueueId}/${workerGroup}/${workerId}`,
+    ])
   }
 
   get rootUrl(): string {

@@ -1,0 +1,61 @@
+// The files generic-worker keeps for operators' scripts, kept by `megalodon run`:
+// $TMPDIR/worker-status.json while tasks run (workers/generic-worker/task_manager.go:125-145) and
+// tasks-resolved-count.txt in the working directory (main.go:57, 360-383, 446-453).
+import assert from 'node:assert/strict'
+import { existsSync, statSync } from 'node:fs'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { slugid } from 'taskcluster-client'
+import { taskDirName } from '../../src/lib/task-dir.js'
+import { FakeQueue } from '../helpers/fake-queue/index.js'
+import { madeInTaskDir, until } from '../helpers/tasks.js'
+import { spawnWorker } from '../helpers/worker.js'
+
+describe('state files of `megalodon run`', function () {
+  let fake: FakeQueue
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake.stop())
+
+  it('keeps {"currentTaskIds"} in $TMPDIR/worker-status.json while a task runs, removes it after, and adds to tasks-resolved-count.txt', async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), 'megalodon-status-'))
+    const saved = process.env.TMPDIR
+    process.env.TMPDIR = tmp
+    let worker: Awaited<ReturnType<typeof spawnWorker>>
+    try {
+      worker = await spawnWorker(fake, { numberOfTasksToRun: 1 })
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = saved
+    }
+    const cwd = path.dirname(String(worker.config.tasksDir))
+    // a previous run resolved 4 tasks; upstream reads the count at start and writes it at exit
+    await writeFile(path.join(cwd, 'tasks-resolved-count.txt'), '4')
+    const statusFile = path.join(tmp, 'worker-status.json')
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'touch started; while [ ! -f done ]; do sleep 0.1; done']], maxRunTime: 60 } })
+    await until(() => madeInTaskDir(String(worker.config.tasksDir)))
+    await until(() => existsSync(statusFile))
+    // fileutil.WriteToFileAsJSON: two-space indent and a newline
+    assert.equal(await readFile(statusFile, 'utf8'), `{\n  "currentTaskIds": [\n    "${taskId}"\n  ]\n}\n`)
+    const taskDir = path.join(String(worker.config.tasksDir), taskDirName(taskId, 0))
+    await writeFile(path.join(taskDir, 'done'), '')
+    assert.equal(await worker.exited, 0, worker.stderr())
+    assert.equal(existsSync(statusFile), false, 'removed once no task runs')
+    assert.equal(await readFile(path.join(cwd, 'tasks-resolved-count.txt'), 'utf8'), '5')
+    assert.equal(statSync(path.join(cwd, 'tasks-resolved-count.txt')).mode & 0o777, 0o600)
+    // enableMetadata (default true, main.go:273): metadata_feature.go:68-80
+    assert.equal(await readFile(path.join(cwd, 'generic-worker-metadata.json'), 'utf8'), `{\n  "lastTaskUrl": "${fake.rootUrl}/tasks/${taskId}/runs/0"\n}\n`)
+  })
+
+  it('writes no generic-worker-metadata.json with enableMetadata false', async () => {
+    const worker = await spawnWorker(fake, { numberOfTasksToRun: 1, enableMetadata: false })
+    await fake.createTask(slugid(), { payload: { command: [['true']], maxRunTime: 60 } })
+    assert.equal(await worker.exited, 0, worker.stderr())
+    const cwd = path.dirname(String(worker.config.tasksDir))
+    assert.equal(existsSync(path.join(cwd, 'generic-worker-metadata.json')), false)
+    assert.equal(await readFile(path.join(cwd, 'tasks-resolved-count.txt'), 'utf8'), '1')
+  })
+})
