@@ -4,6 +4,7 @@
 
 import type { WorkerConfig } from '../config/config.js'
 import type { Logger } from '../lib/logger.js'
+import { apiRequest } from '../taskcluster/api-request.js'
 import { withRetry, type RetryOptions } from '../taskcluster/retry.js'
 import type { Credentials } from '../contract/taskcluster.js'
 
@@ -95,28 +96,6 @@ export function keepRegistered(options: {
   }
 }
 
-// workerManager.shouldWorkerTerminate is newer than the client library's built-in API
-// references, so its one entry is declared here (worker-manager's API reference:
-// GET /workers/<workerPoolId>/<workerGroup>/<workerId>/should-terminate).
-const ShouldTerminateClient = taskcluster.createClient(
-  {
-    serviceName: 'worker-manager',
-    apiVersion: 'v1',
-    entries: [
-      {
-        type: 'function',
-        method: 'get',
-        name: 'shouldWorkerTerminate',
-        route: '/workers/<workerPoolId>/<workerGroup>/<workerId>/should-terminate',
-        args: ['workerPoolId', 'workerGroup', 'workerId'],
-        query: [],
-        stability: 'experimental',
-      },
-    ],
-  },
-  'WorkerManager',
-)
-
 /**
  * generic-worker's checkWhetherToTerminate (workers/generic-worker/main.go:839-856): asks
  * worker-manager whether this worker should go. A failed call is logged and counts as "no"
@@ -124,8 +103,10 @@ const ShouldTerminateClient = taskcluster.createClient(
  */
 export async function shouldWorkerTerminate(config: WorkerConfig, credentials: Credentials, logger: Logger, when = 'claim-loop'): Promise<boolean> {
   try {
-    const client = new ShouldTerminateClient({ rootUrl: config.rootURL, credentials, retries: 0 })
-    const res = await client.shouldWorkerTerminate!(`${config.provisionerId}/${config.workerType}`, config.workerGroup, config.workerId)
+    // GET /workers/<workerPoolId>/<workerGroup>/<workerId>/should-terminate (worker-manager's API
+    // reference; newer than taskcluster-client's built-in references), each parameter encoded.
+    const route = [`${config.provisionerId}/${config.workerType}`, config.workerGroup, config.workerId].map(encodeURIComponent).join('/')
+    const res = (await apiRequest({ rootUrl: config.rootURL, service: 'worker-manager', method: 'GET', path: `/workers/${route}/should-terminate`, credentials, timeoutMs: 30_000 })) as { terminate?: unknown; reason?: unknown }
     const terminate = res.terminate === true
     logger.info({ terminate, reason: res.reason, when }, terminate ? 'worker-manager says terminate' : 'worker-manager says keep running')
     return terminate
