@@ -18,7 +18,7 @@ import { copyAsTaskUser, makeCopyDirectory } from './artifact-copies.js'
 import { collectArtifacts } from './artifacts.js'
 import { multiuserEnv, taskEnv } from './env.js'
 import { genericFamily } from './family.js'
-import { writeTaskFinished, writeTaskStarting } from './log.js'
+import { writeTaskFinished } from './log.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
 import { directoryCachePool, unmountAll, type MountedCache } from './mounts/caches.js'
 import { DownloadCache } from './mounts/download-cache.js'
@@ -166,14 +166,13 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
 
     async run(ctx, run) {
       const env = commandEnv(ctx, run)
-      writeTaskStarting(ctx.log)
-      const startedAt = new Date()
+      const startedAt = process.hrtime.bigint()
       try {
         run.exitCode = await runCommands(ctx, run.payload.command, env, run.runAs)
         return { exitCode: run.exitCode }
       } finally {
         // generic-worker closes the task timer before artifacts are uploaded.
-        writeTaskFinished(ctx.log, startedAt, new Date())
+        writeTaskFinished(ctx.log, startedAt, process.hrtime.bigint())
       }
     },
 
@@ -188,7 +187,11 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       const specs = await collectArtifacts(run.payload.artifacts ?? [], {
         taskDir: ctx.taskDir,
         taskExpires: ctx.task.expires,
-        reservedNames: new Set([logs?.backing ?? 'public/logs/live_backing.log', logs?.live ?? 'public/logs/live.log']),
+        // main.go:1231 names the backing log's owner "Backing log"; the live log's is its feature
+        reservedNames: new Map([
+          [logs?.live ?? 'public/logs/live.log', 'Live Log'],
+          [logs?.backing ?? 'public/logs/live_backing.log', 'Backing log'],
+        ]),
         warn: (m) => ctx.log.warn(m),
       })
       if (!runAs) return specs

@@ -5,7 +5,7 @@ import type { FeatureRequest } from '../../src/contract/feature.js'
 import { MalformedPayload } from '../../src/contract/errors.js'
 import { goMarshalIndent } from '../../src/lib/go-json.js'
 import { featureNotEnabledProblem } from '../../src/lib/scopes.js'
-import { genericWorkerLogFormat, writeFooter, writeHeader } from './log.js'
+import { genericWorkerLogFormat, writeArtifactLines, writeFooter, writeHeader } from './log.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
 
 export const genericFamily: FamilyProfile<NativePayload> = {
@@ -39,6 +39,7 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     format: genericWorkerLogFormat,
     header: writeHeader,
     footer: writeFooter,
+    artifact: writeArtifactLines,
     // generic-worker validates the payload in a feature that starts before the live log's
     // (main.go:82-87); only a started live log links itself to the backing log
     // (livelog_feature.go:135-147): after a malformed payload, the backing log alone.

@@ -5,7 +5,8 @@
 // no family literal.
 
 import type { WorkerConfig } from '../config/config.js'
-import type { LogFormat } from '../lib/task-log.js'
+import type { LogFormat, TaskLog } from '../lib/task-log.js'
+import type { ArtifactSpec } from './artifacts.js'
 import type { AbortReason } from './errors.js'
 import type { FeatureName, FeatureRequest } from './feature.js'
 import type { Resolution } from './outcome.js'
@@ -29,6 +30,11 @@ export interface FamilyProfile<P = unknown> {
     header(ctx: TaskContext): void
     /** Lines at the very end (duration, the error that decided the resolution). */
     footer(ctx: TaskContext, summary: RunSummary): void
+    /**
+     * The task-log lines for one of the task's artifacts as it is uploaded; without it, one
+     * line per artifact.
+     */
+    artifact?(log: TaskLog, spec: ArtifactSpec): void
     /** The logs published for a payload that did not validate (no live log: no link to the backing log). */
     readonly unvalidatedLogs: { live: string | null; backing: string | null }
   }

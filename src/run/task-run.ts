@@ -131,6 +131,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   let exitCode: number | undefined
   let startedAt: Date | undefined
   let artifactErrors = 0
+  const failedArtifacts: Array<{ reason: string; message: string }> = []
   const started: Feature[] = []
   // What prepare made, undone after the features stop whatever happened.
   const undo = new AsyncDisposableStack()
@@ -173,9 +174,12 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   if (prepared && (!abortReason || profile.outcomes.uploadsArtifactsAfter(abortReason))) {
     try {
       const specs = withoutReserved(await executor.result(ctx, prepared.run), started, (m) => taskLog.warn(m))
-      artifactErrors = specs.filter((s) => s.kind === 'error').length
+      // an optional artifact's error artifact is uploaded but fails nothing
+      artifactErrors = specs.filter((s) => s.kind === 'error' && s.optional !== true).length
       await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
-        if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
+        if (spec.kind === 'error' && spec.optional !== true) failedArtifacts.push({ reason: spec.reason, message: spec.message })
+        if (profile.log.artifact) profile.log.artifact(taskLog, spec)
+        else if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
         else taskLog.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
       })
       workerLog.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
@@ -200,7 +204,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   // 8: footer, close, upload the backing log (and point the live log at it).
   const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   try {
-    profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
+    profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError, failedArtifacts })
   } catch (err) {
     workerLog.error({ err }, 'could not write the log footer')
   }

@@ -62,6 +62,8 @@ describe('multiuser engine (root)', function () {
     const a = mu.fake.artifacts(o.id).get('public/shadow.txt')!
     assert.equal(a.storageType, 'error')
     assert.equal(a.reason, 'file-not-readable-on-worker')
+    // artifact_feature.go:316 around artifacts_multiuser.go:21 (copy-to-temp-file exits 76)
+    assert.match(a.message!, /^Could not copy file '(\/.*\/shadow\.txt)' to temporary location as task user: failed to copy file \1 to temporary location as task user: exit status 76$/)
     assert.equal(o.state, 'failed', 'an error artifact fails a generic-worker task')
   })
 
