@@ -1,7 +1,10 @@
 // generic-worker's task log: `[taskcluster <time>] …` info lines, `[taskcluster:warn <time>] …`,
 // `[taskcluster:error] …` (no time), its header, per-command result block and footer.
 
+import { readFileSync } from 'node:fs'
 import { formatGoDuration, formatGoDurationMs } from '../../src/lib/go-duration.js'
+import { goMarshalIndent } from '../../src/lib/go-json.js'
+import { projectPath } from '../../src/lib/paths.js'
 import { goQuote } from '../../src/lib/go-quote.js'
 import { formatBytes, type MemorySummary } from './resource-monitor.js'
 import { MalformedPayload, PayloadSchemaInvalid, WorkerError, WorkerShutdown } from '../../src/contract/errors.js'
@@ -16,10 +19,39 @@ export const genericWorkerLogFormat: LogFormat = {
   error: (line) => `[taskcluster:error] ${line}`,
 }
 
+/** Go's names for this machine's architecture and OS (runtime.GOARCH, runtime.GOOS). */
+const goArch: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' }
+const goOs: Record<string, string> = { linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd' }
+
+let ownVersion: string | undefined
+function megalodonVersion(): string {
+  ownVersion ??= String((JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: unknown }).version)
+  return ownVersion
+}
+
+/**
+ * The worker type metadata with generic-worker's own entry merged in (main.go:308-320, with
+ * insecure.go:251-258 / multiuser.go:401-409's `config`). megalodon is not a Go build: its
+ * entry has no go-version, release or revision, and `version` is megalodon's.
+ */
+export function headerMetadata(config: TaskContext['config']): Record<string, unknown> {
+  const own: Record<string, unknown> = {
+    config: config.engine === 'multiuser' ? { capacity: config.capacity, headlessTasks: config.headlessTasks } : { capacity: config.capacity },
+    engine: config.engine,
+    'go-arch': goArch[process.arch] ?? process.arch,
+    'go-os': goOs[process.platform] ?? process.platform,
+    version: megalodonVersion(),
+  }
+  const merged: Record<string, unknown> = { ...config.workerTypeMetadata, 'generic-worker': own }
+  // a Go map: every level sorted (goMarshalIndent sorts below the top)
+  return Object.fromEntries(Object.keys(merged).sort().map((k) => [k, merged[k]]))
+}
+
 export function writeHeader(ctx: TaskContext): void {
   const { config } = ctx
   ctx.log.info(`Worker Type (${config.provisionerId}/${config.workerType}) settings:`)
-  ctx.log.info(indent(JSON.stringify(config.workerTypeMetadata, null, 2), '  '))
+  // backing_log_feature.go:61-66: MarshalIndent(metadata, "  ", "  ") after two spaces
+  ctx.log.info(indent(goMarshalIndent(headerMetadata(config)).toString('utf8'), '  '))
   ctx.log.info(`Task ID: ${ctx.taskId}`)
   // backing_log_feature.go:68: with the header, before validation, mounts and features
   ctx.log.info('=== Task Starting ===')

@@ -31,7 +31,18 @@ describe('native executor end to end (fake Queue)', function () {
     const ts = String.raw`\[taskcluster \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\]`
     const expected = [
       `${ts} Worker Type \\(test-provisioner/test-worker-type\\) settings:`,
+      // main.go:308-320 merges generic-worker's own entry (insecure.go:251-258: config.capacity);
+      // MarshalIndent sorts the keys
       `${ts}   \\{`,
+      `${ts}     "generic-worker": \\{`,
+      `${ts}       "config": \\{`,
+      `${ts}         "capacity": 1`,
+      `${ts}       \\},`,
+      `${ts}       "engine": "insecure",`,
+      `${ts}       "go-arch": "(amd64|arm64)",`,
+      `${ts}       "go-os": "linux",`,
+      `${ts}       "version": "\\d+\\.\\d+\\.\\d+"`,
+      `${ts}     \\},`,
       `${ts}     "machine": "test"`,
       `${ts}   \\}`,
       `${ts} Task ID: ${o.taskId}`,
