@@ -108,12 +108,13 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
   }
   const deadline = Date.parse(task.deadline)
   const expires = Date.parse(task.expires)
-  for (const [i, a] of (payload.artifacts ?? []).entries()) {
+  // artifact_feature.go:67-78: one second of slack on both bounds; times as tcclient.Time prints them
+  const at = (ms: number) => new Date(ms).toISOString()
+  for (const a of payload.artifacts ?? []) {
     if (a.expires === undefined) continue
     const t = Date.parse(a.expires)
-    // generic-worker allows one second of slack on both bounds.
-    if (t < deadline - 1000) problems.push(`artifacts.${i}: expires ${a.expires} is before the task deadline ${task.deadline}`)
-    if (t > expires + 1000) problems.push(`artifacts.${i}: expires ${a.expires} is after the task expiry ${task.expires}`)
+    if (t + 1000 < deadline) problems.push(`malformed payload: artifact '${a.path}' expires before task deadline (${at(t)} is before ${at(deadline)})`)
+    else if (t > expires + 1000) problems.push(`malformed payload: artifact '${a.path}' expires after task expiry (${at(t)} is after ${at(expires)})`)
   }
   problems.push(...userProblems(payload, task, config))
   problems.push(...loopbackProblems(payload, task, config))

@@ -187,6 +187,11 @@ describe('artifacts (fake Queue)', function () {
   it('resolves malformed-payload when an artifact expires before the task deadline', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'a', expires: new Date(Date.now() + 60_000).toISOString() }] })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /is before the task deadline/)
+    // artifact_feature.go:71 (payload_test.go checks "expires before task deadline")
+    assert.match(o.log, /\[taskcluster:error\] malformed payload: artifact 'a' expires before task deadline \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z is before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)\n/)
+    const late = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'b', expires: new Date(Date.now() + 3650 * 86_400_000).toISOString() }] })
+    assert.deepEqual([late.state, late.reason], ['exception', 'malformed-payload'])
+    // artifact_feature.go:76 (payload_test.go checks "expires after task expiry")
+    assert.match(late.log, /\[taskcluster:error\] malformed payload: artifact 'b' expires after task expiry \(\S+ is after \S+\)\n/)
   })
 })
