@@ -141,12 +141,17 @@ export function writeFooter(ctx: TaskContext, summary: RunSummary): void {
   const { log } = ctx
   const err = summary.error
   if (err instanceof PayloadSchemaInvalid && err.problems.length > 0) {
+    // main.go:935-938 (every line an error line), then its footer (:968)
+    log.error(`Task payload for this worker type must conform to the following jsonschema:\n${JSON.stringify(payloadSchema, null, 2)}`)
     log.error('TASK FAIL since the task payload is invalid. See errors:')
     for (const p of err.problems) log.error(`- ${p}`)
-    log.info('Task payload for this worker type must conform to the following jsonschema:')
-    log.info(JSON.stringify(payloadSchema, null, 2))
-  } else if (err instanceof MalformedPayload) {
+    log.error(`validation of payload failed for task ${ctx.taskId}`)
+    return
+  }
+  // generic-worker's footer is the refusal itself (megalodon finds every one, upstream the first)
+  if (err instanceof MalformedPayload && err.problems.length > 0) {
     for (const p of err.problems) log.error(p)
+    return
   }
   // backing_log_feature.go:74-76: the first error of the run
   if (err !== undefined) {

@@ -54,12 +54,12 @@ describe('interactive shell', function () {
   it('is refused without generic-worker’s scope, or when the worker does not offer it', async () => {
     const noScope = await submitAndRun(fake, { command: [['true']], maxRunTime: 60, features: { interactive: true } }, { config: { enableInteractive: true } })
     assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
-    assert.match(noScope.log, /Feature "interactive" requires scopes the task does not have/)
+    assert.match(noScope.log, /Feature "Interactive" requires scopes:\n/)
     assert.ok(noScope.log.includes(POOL_SCOPE), 'the missing scope is named')
 
     const off = await submitAndRun(fake, { command: [['true']], maxRunTime: 60, features: { interactive: true } }, { task: { scopes: [POOL_SCOPE] } })
     assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
-    assert.match(off.log, /requires the feature "interactive", which is not enabled/)
+    assert.match(off.log, /this task is attempting to use feature "Interactive", but it's not enabled on this worker pool/)
 
     const plain = await submitAndRun(fake, { command: [['true']], maxRunTime: 60 }, { config: { enableInteractive: true } })
     assert.equal(plain.state, 'completed')

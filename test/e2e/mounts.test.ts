@@ -283,6 +283,6 @@ describe('mounts (native executor, fake Queue)', function () {
     config = { ...config, enableMounts: false }
     const [off] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'x', content: { raw: 'x' } }] } }])
     assert.deepEqual([off!.state, off!.reason], ['exception', 'malformed-payload'])
-    assert.match(off!.log, /requires the feature "mounts", which is not enabled/)
+    assert.match(off!.log, /this task is attempting to use feature "Mounts\/Caches", but it's not enabled on this worker pool/)
   })
 })

@@ -150,7 +150,7 @@ describe('multiuser engine (root)', function () {
     assert.match(ok.log, new RegExp(`^me=${os.userInfo().username}$`, 'm'))
     const off = await mu.run(payload, [scope])
     assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
-    assert.match(off.log, /requires the feature "runTaskAsCurrentUser", which is not enabled/)
+    assert.match(off.log, /this task is attempting to use feature "Run Task As Current User", but it's not enabled on this worker pool/)
     const noScope = await mu.run(payload, [], { enableRunTaskAsCurrentUser: true })
     assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
     assert.ok(noScope.log.includes(scope))

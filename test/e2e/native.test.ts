@@ -98,9 +98,11 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(o.log, /\[taskcluster:error\] - maxRunTime: Invalid type\. Expected: integer, given: string/)
     assert.match(o.log, /\[taskcluster:error\] - env\.A: Invalid type\. Expected: string, given: integer/)
     assert.match(o.log, /\[taskcluster:error\] - \(root\): Additional property extra is not allowed/)
-    assert.match(o.log, /Task payload for this worker type must conform to the following jsonschema:/)
+    // main.go:935-938: the schema first, every line an error line; the footer main.go:968
+    assert.match(o.log, /=== Task Starting ===\n\[taskcluster:error\] Task payload for this worker type must conform to the following jsonschema:\n\[taskcluster:error\] \{\n/)
+    assert.match(o.log, /\n\[taskcluster:error\] validation of payload failed for task \S+\n$/)
     // backing_log_feature.go:68: written with the header, before validation
-    assert.match(o.log, /Task ID: \S+\n\[taskcluster \S+\] === Task Starting ===\n\[taskcluster:error\] TASK FAIL/)
+    assert.match(o.log, /Task ID: \S+\n\[taskcluster \S+\] === Task Starting ===\n/)
   })
 
   it('refuses what the insecure engine and this worker’s config do not offer, every problem by name (osGroups, loopbackAudio)', async () => {
@@ -112,7 +114,18 @@ describe('native executor end to end (fake Queue)', function () {
     })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
     assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]/)
-    assert.match(o.log, /requires the feature "loopbackAudio", which is not enabled on worker pool test-provisioner\/test-worker-type/)
+    // main.go:1207-1213, the feature by its Name() and the pool's worker-manager page
+    const rootURL = fake.rootUrl
+    assert.ok(
+      o.log.includes(
+        `[taskcluster:error] this task is attempting to use feature "LoopbackAudio", but it's not enabled on this worker pool (test-provisioner/test-worker-type)\n` +
+          `[taskcluster:error] If you do not require this feature, remove the toggle from the task definition.\n` +
+          `[taskcluster:error] If you do require this feature, please do one of two things:\n` +
+          `[taskcluster:error] \t1. Contact the owner of the worker pool test-provisioner/test-worker-type (see ${rootURL}/worker-manager/test-provisioner%2Ftest-worker-type) and ask for "LoopbackAudio" to be enabled.\n` +
+          `[taskcluster:error] \t2. Use a worker pool that already allows "LoopbackAudio"\n`,
+      ),
+      o.log,
+    )
   })
 
   it('refuses a maxRunTime above the worker’s maxTaskRunTime', async () => {
