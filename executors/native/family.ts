@@ -26,8 +26,9 @@ export const genericFamily: FamilyProfile<NativePayload> = {
   requestedFeatures(payload) {
     const f = payload.features ?? {}
     const wanted: FeatureRequest[] = []
-    // liveLog is on unless the payload turns it (or the backing log) off; it is best effort.
-    if (f.liveLog !== false && f.backingLog !== false) wanted.push({ name: 'liveLog', required: false })
+    // liveLog is on unless the payload turns it off (livelog_feature.go:33-35), backingLog false
+    // included: the reference then stays, with no link (:135); it is best effort.
+    if (f.liveLog !== false) wanted.push({ name: 'liveLog', required: false })
     if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
     if (f.interactive === true) wanted.push({ name: 'interactive', required: true })
     // Only the multiuser schemas allow chainOfTrust; the insecure one refuses it in validation.

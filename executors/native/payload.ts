@@ -128,7 +128,8 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
     maxRunTimeSecs: payload.maxRunTime,
     logs: {
       backing: backingLog ? (payload.logs?.backing ?? 'public/logs/live_backing.log') : null,
-      live: liveLog && backingLog ? (payload.logs?.live ?? 'public/logs/live.log') : null,
+      // without a backing log there is nothing to link to: the reference stays (livelog_feature.go:135)
+      live: liveLog ? (payload.logs?.live ?? 'public/logs/live.log') : null,
     },
     retryExitCodes: payload.onExitStatus?.retry ?? [],
   }

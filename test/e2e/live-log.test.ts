@@ -35,6 +35,18 @@ describe('live log', function () {
   })
   afterEach(async () => fake.stop())
 
+  it('with backingLog false, is served and its reference left in place: no backing log, no link (generic-worker livelog_feature.go:33-35,135)', async () => {
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['echo', 'only live']], maxRunTime: 30, features: { backingLog: false } } })
+    const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+    await fake.waitForResolution(taskId)
+    assert.equal(fake.status(taskId).runs[0]!.state, 'completed')
+    const artifacts = fake.artifacts(taskId)
+    assert.deepEqual([...artifacts.keys()], ['public/logs/live.log'])
+    assert.equal(artifacts.get('public/logs/live.log')!.storageType, 'reference')
+    assert.equal((await worker).exitCode, 68)
+  })
+
   it('is readable while the task runs, and its final bytes equal the backing log', async () => {
     const taskId = slugid()
     await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo first; sleep 1; echo second']], maxRunTime: 30 } })
