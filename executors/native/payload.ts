@@ -59,7 +59,8 @@ function mountProblems(mounts: Mount[], task: TaskDefinition, config: WorkerConf
   for (const m of mounts) {
     const content = m.content
     if (content && 'taskId' in content && !dependencies.has(content.taskId)) {
-      problems.push(`task.dependencies needs to include ${content.taskId} since one or more of its artifacts are mounted`)
+      // mounts_feature.go:543 (mounts_test.go:100 expects the prefix)
+      problems.push(`[mounts] task.dependencies needs to include ${content.taskId} since one or more of its artifacts are mounted`)
     }
   }
   return [...new Set(problems)]
