@@ -143,6 +143,8 @@ describe('native executor end to end (fake Queue)', function () {
     // in a newline, an empty line of its own
     assert.match(o.log, /\[taskcluster:error\] Aborting task\.\.\.\n(.*\n)*\[taskcluster \S+\] Command ABORTED after [0-9.]+s: process aborted\n(\[taskcluster \S+\] +[A-Z].*\n)*\[taskcluster \S+\] \n/)
     assert.match(o.log, /\[taskcluster:error\] task aborted - max run time exceeded/)
+    // the Mounts feature runs for every task and says why it purges (mounts_feature.go:690-692)
+    assert.match(o.log, /\[taskcluster \S+\] \[mounts\] Purging caches since the task was aborted and may have left them in an inconsistent state\n/)
     assert.doesNotMatch(o.log, /^(second command|not reached)$/m)
     assert.doesNotMatch(o.log, /Executing command 1/)
   })
