@@ -17,6 +17,9 @@ export const genericWorkerLogFormat: LogFormat = {
   info: (line, now) => `[taskcluster ${now.toISOString()}] ${line}`,
   warn: (line, now) => `[taskcluster:warn ${now.toISOString()}] ${line}`,
   error: (line) => `[taskcluster:error] ${line}`,
+  // main.go:1056-1065 writes the prefixed line wherever the log is: after output with no
+  // trailing newline, on the same line
+  ownLine: false,
 }
 
 /** Go's names for this machine's architecture and OS (runtime.GOARCH, runtime.GOOS). */
