@@ -36,6 +36,10 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     return wanted
   },
 
+  // generic-worker starts the live log before its Mounts feature (main.go:82-94), so live.log is
+  // readable while mounts download; the proxy and the rest need what prepare makes (the task user)
+  featuresBeforePrepare: ['liveLog'],
+
   log: {
     format: genericWorkerLogFormat,
     header: writeHeader,

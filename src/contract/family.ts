@@ -23,6 +23,8 @@ export interface FamilyProfile<P = unknown> {
   validate(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<P>
   /** The features this payload asks for; the core starts them in FEATURE_ORDER. */
   requestedFeatures(payload: P): FeatureRequest[]
+  /** Requested features started before `prepare` (mounts, users…), in FEATURE_ORDER; the others start after it. */
+  readonly featuresBeforePrepare?: readonly FeatureName[]
   readonly log: {
     /** How worker lines look in this family's task log. */
     readonly format: LogFormat

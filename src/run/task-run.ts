@@ -150,8 +150,11 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     validated = profile.validate(claim.task, config)
     workerLog.info('payload valid')
     signal.throwIfAborted()
+    const requests = profile.requestedFeatures(validated.payload)
+    const early = (r: { name: string }) => profile.featuresBeforePrepare?.some((n) => n === r.name) === true
+    await startFeatures(ctx, requests.filter(early), options.features, validated, started)
     prepared = { run: await executor.prepare(ctx, validated.payload, undo) }
-    await startFeatures(ctx, profile.requestedFeatures(validated.payload), options.features, validated, started)
+    await startFeatures(ctx, requests.filter((r) => !early(r)), options.features, validated, started)
     signal.throwIfAborted()
     const maxRunTime = validated.maxRunTimeSecs
     // maxRunTime may exceed setTimeout's 2^31-1 ms once maxTaskRunTime is raised (L5)

@@ -90,6 +90,36 @@ describe('live log', function () {
     await worker
   })
 
+  it('is readable while a mount still downloads: it starts before the mounts (generic-worker main.go:82-94)', async () => {
+    let release!: () => void
+    const released = new Promise<void>((r) => (release = r))
+    let asked = false
+    const server = http.createServer((_req, res) => {
+      asked = true
+      void released.then(() => res.end('mounted\n'))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/slow.txt`
+      const taskId = slugid()
+      await fake.createTask(taskId, { payload: { command: [['cat', 'm.txt']], maxRunTime: 60, mounts: [{ file: 'm.txt', content: { url } }] } })
+      const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+      await until(() => asked && fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+      const reader = follow(fake.artifacts(taskId).get('public/logs/live.log')!.url!)
+      await until(() => reader.text().includes(`[mounts] Downloading url ${url}`))
+      assert.doesNotMatch(reader.text(), /Executing command 0/, 'read while the mount was still downloading')
+      release()
+      await reader.done
+      await fake.waitForResolution(taskId)
+      assert.equal(fake.status(taskId).runs[0]!.state, 'completed')
+      assert.match(reader.text(), /^mounted$/m)
+      await worker
+    } finally {
+      release()
+      server.close()
+    }
+  })
+
   it('is not offered when the worker config turns it off', async () => {
     const taskId = slugid()
     await fake.createTask(taskId, { payload: { command: [['true']], maxRunTime: 30 } })
