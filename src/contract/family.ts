@@ -34,7 +34,7 @@ export interface FamilyProfile<P = unknown> {
     footer(ctx: TaskContext, summary: RunSummary): void
     /**
      * The task-log lines for one of the task's artifacts as it is uploaded; without it, one
-     * line per artifact.
+     * line per artifact, and a line for an upload that failed.
      */
     artifact?(log: TaskLog, spec: ArtifactSpec): void
     /** The logs published for a payload that did not validate (no live log: no link to the backing log). */

@@ -187,7 +187,9 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
       })
       workerLog.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
     } catch (err) {
-      taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
+      // a family that writes its own artifact lines has the error in its footer alone
+      // (generic-worker: artifact_feature.go:144-146 adds it to the run's errors, unlogged)
+      if (!profile.log.artifact) taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
       noteError(err)
     }
   }

@@ -159,6 +159,25 @@ describe('artifacts (fake Queue)', function () {
     assert.equal(fake.artifacts(o.taskId).get('public/r.txt')!.content!.toString(), 'partial\n')
   })
 
+  it('resolves malformed-payload with generic-worker’s message when the Queue answers 409 (the same name with other content: artifacts.go:136-147)', async () => {
+    const o = await submitAndRun(fake, {
+      command: [['sh', '-c', 'echo a > a.txt; echo b > b.txt']],
+      maxRunTime: 30,
+      artifacts: [
+        { type: 'file', path: 'a.txt', name: 'public/same.txt' },
+        { type: 'file', path: 'b.txt', name: 'public/same.txt', contentType: 'application/x-other' },
+      ],
+    })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'], o.log)
+    assert.ok(
+      o.log.includes(
+        '[taskcluster:error] there was a conflict uploading artifact public/same.txt - this suggests artifact public/same.txt was already uploaded to this task with different content earlier on in this task.\n' +
+          `[taskcluster:error] Check the artifacts section of the task payload at ${fake.rootUrl}/api/queue/v1/task/${o.taskId}\n`,
+      ),
+      o.log,
+    )
+  })
+
   it('resolves internal-error when the Queue refuses an artifact name with 400 (not ASCII), and keeps the other artifacts', async () => {
     // generic-worker: a 4xx other than 409 from createArtifact is a "WORKER EXCEPTION" panic
     // (workers/generic-worker/artifacts.go:154-155), exception/internal-error where it is
