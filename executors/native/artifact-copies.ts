@@ -29,6 +29,16 @@ const SIZELESS_FILE_SYSTEMS = new Set([
   0x74726163, // tracefs
 ])
 
+/** What an error artifact keeps of the file spec it replaces. */
+function kept(spec: Extract<ArtifactSpec, { kind: 'file' }>) {
+  return { name: spec.name, expires: spec.expires, path: spec.path, ...(spec.optional ? { optional: true } : {}) }
+}
+
+/** generic-worker's message when the task user's copy fails (the inner error is the subcommand's exit status). */
+export function copyFailed(file: string): string {
+  return `Could not copy file '${file}' to temporary location as task user: failed to copy file ${file} to temporary location as task user: exit status 76`
+}
+
 /** A fresh directory for one task's copies: root's, 0711, with a 0700 directory of the task user's inside. */
 export async function makeCopyDirectory(user: TaskUser): Promise<{ root: string; files: string }> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'megalodon-artifacts-'))
@@ -54,7 +64,7 @@ export async function copyAsTaskUser(user: TaskUser, specs: ArtifactSpec[], dir:
     // the kind of file system behind the path (no task-user process is left to change it)
     const type = await statfs(spec.path).then((s) => s.type, () => undefined)
     if (type !== undefined && SIZELESS_FILE_SYSTEMS.has(type)) {
-      out[index] = { kind: 'error', name: spec.name, reason: 'invalid-resource-on-worker', message: `Cannot upload '${spec.path}': it is on a file system whose files have no fixed size (procfs, sysfs)`, expires: spec.expires }
+      out[index] = { kind: 'error', ...kept(spec), reason: 'invalid-resource-on-worker', message: `Cannot upload '${spec.path}': it is on a file system whose files have no fixed size (procfs, sysfs)` }
     } else toCopy.push({ index, file: spec.path })
   }
   for (let i = 0; i < toCopy.length; i += COPY_BATCH) {
@@ -73,8 +83,9 @@ export async function copyAsTaskUser(user: TaskUser, specs: ArtifactSpec[], dir:
       const spec = out[index] as Extract<ArtifactSpec, { kind: 'file' }>
       const copy = path.join(batchDir, String(j))
       const st = answers[j] === '1' ? await lstat(copy).catch(() => undefined) : undefined
-      if (!st?.isFile()) out[index] = { kind: 'error', name: spec.name, reason: 'file-not-readable-on-worker', message: `Could not read file '${file}' as the task user`, expires: spec.expires }
-      else if (st.size > bound) out[index] = { kind: 'error', name: spec.name, reason: 'too-large-file-on-worker', message: `File '${file}' is larger than ${bound} bytes (the free space for its copy)`, expires: spec.expires }
+      // artifact_feature.go:312-319 around artifacts_multiuser.go:20-22 (`copy-to-temp-file` exits 76, CANT_COPY_TO_TEMP_FILE)
+      if (!st?.isFile()) out[index] = { kind: 'error', ...kept(spec), reason: 'file-not-readable-on-worker', message: copyFailed(file) }
+      else if (st.size > bound) out[index] = { kind: 'error', ...kept(spec), reason: 'too-large-file-on-worker', message: `File '${file}' is larger than ${bound} bytes (the free space for its copy)` }
       else out[index] = { ...spec, contentPath: copy }
     }
   }

@@ -6,6 +6,8 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { readFileSync } from 'node:fs'
 import type { TaskLog } from '../../src/lib/task-log.js'
+import { goQuote } from '../../src/lib/go-quote.js'
+import { goSignalExit } from '../../src/lib/go-signals.js'
 import type { CommandResult } from './log.js'
 
 export interface RunCommandOptions {
@@ -78,7 +80,7 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
     // spawn throws at once on a NUL byte in an argument or env value (and can on E2BIG): the
     // command could not start, which generic-worker reports as the task failing — its
     // process.Result.SystemError counts as Failed() on POSIX (process/posix.go:19, :52).
-    return finish({ exitCode: -2, systemError: (err as Error).message })
+    return finish({ exitCode: -2, systemError: goStartError(err as NodeJS.ErrnoException, spawned[0]!) })
   }
   if (child.pid !== undefined) options.onStarted?.(child.pid)
   log.follow(child.stdout)
@@ -94,23 +96,37 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   signal.addEventListener('abort', onAbort, { once: true })
 
   try {
-    const outcome = await new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    const outcome = await new Promise<{ code: number | null; signal?: NodeJS.Signals | null; error?: Error }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, error }))
-      child.once('exit', (code) => resolve({ code }))
+      child.once('exit', (code, sig) => resolve({ code, signal: sig }))
     })
-    if (outcome.error) return finish({ exitCode: -2, systemError: outcome.error.message })
+    if (outcome.error) return finish({ exitCode: -2, systemError: goStartError(outcome.error as NodeJS.ErrnoException, spawned[0]!) })
     // Output still in the pipes belongs before the result block; a background process that
     // keeps the pipes open must not hold the task, so wait only briefly.
     await streamsClosed(child.stdout, child.stderr, 1000)
     if (signal.aborted) return finish({ exitCode: -4, aborted: true })
-    // Go reports -1 for a process killed by a signal.
-    return finish({ exitCode: outcome.code ?? -1 })
+    // Go reports -1 for a process killed by a signal (process/process.go:61-63), and its
+    // ExitError reads "signal: killed"
+    if (outcome.code === null) return finish({ exitCode: -1, ...(outcome.signal ? { signal: goSignalExit(outcome.signal) } : {}) })
+    return finish({ exitCode: outcome.code })
   } finally {
     signal.removeEventListener('abort', onAbort)
     if (killTimer) clearTimeout(killTimer)
     // After an abort nothing of the group may outlive the command, even what ignored SIGTERM.
     if (signal.aborted && child.pid !== undefined) killGroup(child.pid, 'SIGKILL')
   }
+}
+
+/**
+ * The error Go's exec.Cmd.Start returns for a command that cannot start (process/process.go:127-129):
+ * a bare name not found on PATH (nor executable there) is exec.LookPath's error, a path is fork/exec's.
+ */
+export function goStartError(err: NodeJS.ErrnoException, file: string): string {
+  const bare = !file.includes('/')
+  if (bare && (err.code === 'ENOENT' || err.code === 'EACCES')) return `exec: ${goQuote(file)}: executable file not found in $PATH`
+  const text: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOEXEC: 'exec format error', ENOTDIR: 'not a directory', E2BIG: 'argument list too long' }
+  const why = err.code !== undefined ? text[err.code] : undefined
+  return why ? `fork/exec ${file}: ${why}` : err.message
 }
 
 async function streamsClosed(a: NodeJS.ReadableStream & { destroy(): void; closed?: boolean }, b: typeof a, timeoutMs: number): Promise<void> {

@@ -18,9 +18,9 @@ import { copyAsTaskUser, makeCopyDirectory } from './artifact-copies.js'
 import { collectArtifacts } from './artifacts.js'
 import { multiuserEnv, taskEnv } from './env.js'
 import { genericFamily } from './family.js'
-import { writeTaskFinished, writeTaskStarting } from './log.js'
+import { writeTaskFinished } from './log.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
-import { directoryCachePool, unmountAll, type MountedCache } from './mounts/caches.js'
+import { directoryCachePool, purgeLine, unmountAll, type MountedCache } from './mounts/caches.js'
 import { DownloadCache } from './mounts/download-cache.js'
 import { mountAll } from './mounts/mount.js'
 import type { NativePayload } from './payload.js'
@@ -44,6 +44,8 @@ export interface NativeRun {
   /** Writable caches moved into the task directory. */
   caches: MountedCache[]
   exitCode?: number
+  /** The commands began (generic-worker's task.result is set). */
+  commandsRan?: boolean
   /** Multiuser engine: the task's own OS user. */
   user?: TaskUser
   /** Whom the commands run as: the task user, or nobody else (runTaskAsCurrentUser, insecure). */
@@ -153,15 +155,19 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       }
       undo.defer(() => (run.copies ? rm(run.copies.root, { recursive: true, force: true }) : undefined))
       ctx.readTaskFile = (relative, maxBytes) => readTaskFile(path.join(ctx.taskDir, relative), maxBytes, runAs)
-      if ((payload.mounts ?? []).length > 0) {
-        const { downloads, caches } = storesFor(ctx.config)
-        // Caches go back, or are purged when the commands were aborted or exited with a code
-        // listed in onExitStatus.purgeCaches; those mounted before a failed mount go back too.
-        undo.defer(() => {
-          const code = run.exitCode
-          const purge = ctx.signal.aborted || (code !== undefined && (payload.onExitStatus?.purgeCaches ?? []).includes(code))
-          return unmountAll(caches, run.caches, purge, ctx.log)
-        })
+      const stores = (payload.mounts ?? []).length > 0 ? storesFor(ctx.config) : undefined
+      // Caches go back, or are purged when the commands were aborted or exited with a code
+      // listed in onExitStatus.purgeCaches; those mounted before a failed mount go back too.
+      undo.defer(() => {
+        const code = run.exitCode
+        const line = purgeLine({ ran: run.commandsRan === true, aborted: ctx.signal.aborted || code === -4, exitCode: code }, payload.onExitStatus?.purgeCaches ?? [])
+        if (line) ctx.log.info(`[mounts] ${line}`)
+        if (!stores) return undefined
+        const purge = ctx.signal.aborted || (code !== undefined && (payload.onExitStatus?.purgeCaches ?? []).includes(code))
+        return unmountAll(stores.caches, run.caches, purge, ctx.log)
+      })
+      if (stores) {
+        const { downloads, caches } = stores
         await mountAll(ctx, payload.mounts!, { downloads, caches, mover: taskMover(runAs), purges: purges(ctx.config) }, run.caches)
       }
       // what the mounts put in the task directory belongs to the task user too
@@ -173,14 +179,14 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
 
     async run(ctx, run) {
       const env = commandEnv(ctx, run)
-      writeTaskStarting(ctx.log)
-      const startedAt = new Date()
+      const startedAt = process.hrtime.bigint()
+      run.commandsRan = true
       try {
         run.exitCode = await runCommands(ctx, run.payload.command, env, run.runAs)
         return { exitCode: run.exitCode }
       } finally {
         // generic-worker closes the task timer before artifacts are uploaded.
-        writeTaskFinished(ctx.log, startedAt, new Date())
+        writeTaskFinished(ctx.log, startedAt, process.hrtime.bigint())
       }
     },
 
@@ -195,7 +201,11 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       const specs = await collectArtifacts(run.payload.artifacts ?? [], {
         taskDir: ctx.taskDir,
         taskExpires: ctx.task.expires,
-        reservedNames: new Set([logs?.backing ?? 'public/logs/live_backing.log', logs?.live ?? 'public/logs/live.log']),
+        // main.go:1231 names the backing log's owner "Backing log"; the live log's is its feature
+        reservedNames: new Map([
+          [logs?.live ?? 'public/logs/live.log', 'Live Log'],
+          [logs?.backing ?? 'public/logs/live_backing.log', 'Backing log'],
+        ]),
         warn: (m) => ctx.log.warn(m),
       })
       if (!runAs) return specs

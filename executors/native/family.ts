@@ -5,7 +5,7 @@ import type { FeatureRequest } from '../../src/contract/feature.js'
 import { MalformedPayload } from '../../src/contract/errors.js'
 import { goMarshalIndent } from '../../src/lib/go-json.js'
 import { featureNotEnabledProblem } from '../../src/lib/scopes.js'
-import { genericWorkerLogFormat, writeFooter, writeHeader } from './log.js'
+import { genericWorkerLogFormat, writeArtifactLines, writeFooter, writeHeader } from './log.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
 
 export const genericFamily: FamilyProfile<NativePayload> = {
@@ -26,8 +26,9 @@ export const genericFamily: FamilyProfile<NativePayload> = {
   requestedFeatures(payload) {
     const f = payload.features ?? {}
     const wanted: FeatureRequest[] = []
-    // liveLog is on unless the payload turns it (or the backing log) off; it is best effort.
-    if (f.liveLog !== false && f.backingLog !== false) wanted.push({ name: 'liveLog', required: false })
+    // liveLog is on unless the payload turns it off (livelog_feature.go:33-35), backingLog false
+    // included: the reference then stays, with no link (:135); it is best effort.
+    if (f.liveLog !== false) wanted.push({ name: 'liveLog', required: false })
     if (f.taskclusterProxy === true) wanted.push({ name: 'taskclusterProxy', required: true })
     if (f.interactive === true) wanted.push({ name: 'interactive', required: true })
     // Only the multiuser schemas allow chainOfTrust; the insecure one refuses it in validation.
@@ -35,10 +36,15 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     return wanted
   },
 
+  // generic-worker starts the live log before its Mounts feature (main.go:82-94), so live.log is
+  // readable while mounts download; the proxy and the rest need what prepare makes (the task user)
+  featuresBeforePrepare: ['liveLog'],
+
   log: {
     format: genericWorkerLogFormat,
     header: writeHeader,
     footer: writeFooter,
+    artifact: writeArtifactLines,
     // generic-worker validates the payload in a feature that starts before the live log's
     // (main.go:82-87); only a started live log links itself to the backing log
     // (livelog_feature.go:135-147): after a malformed payload, the backing log alone.

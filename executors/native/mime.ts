@@ -4,7 +4,6 @@
 // "; charset=utf-8" added to text types — then application/octet-stream.
 
 import { readFileSync } from 'node:fs'
-import path from 'node:path'
 
 const genericWorkerTypes: Record<string, string> = {
   '.log': 'text/plain',
@@ -77,9 +76,19 @@ export function loadHostTypes(files = { globs: globsFiles, mimeTypes: mimeTypesF
 
 let hostTypes: Map<string, string> | undefined
 
+/** Go's filepath.Ext: from the last dot of the last element (".bashrc" is an extension). */
+export function goExt(file: string): string {
+  const base = file.slice(file.lastIndexOf('/') + 1)
+  const dot = base.lastIndexOf('.')
+  return dot < 0 ? '' : base.slice(dot)
+}
+
+// artifact_feature.go:323-336: the custom map by the lower-cased extension, then Go's
+// mime.TypeByExtension (the exact extension, then lower-cased), then octet-stream
 export function contentTypeFor(file: string): string {
-  const ext = path.extname(file)
-  if (genericWorkerTypes[ext]) return genericWorkerTypes[ext]
+  const ext = goExt(file)
+  const custom = genericWorkerTypes[ext.toLowerCase()]
+  if (custom) return custom
   hostTypes ??= loadHostTypes()
   return hostTypes.get(ext) ?? hostTypes.get(ext.toLowerCase()) ?? 'application/octet-stream'
 }
@@ -89,6 +98,7 @@ const alreadyCompressed = new Set(
   '7z br aab apk bz2 deb dmg flv gif gz jar jpeg jpg lz lz4 mz npz pkg png swf sz tbz tgz wasm webp whl woff woff2 xpi xz zip zst zz'.split(' '),
 )
 
+/** artifact_feature.go:377: the exact extension (`.ZIP` is gzipped). */
 export function contentEncodingFor(file: string): 'gzip' | 'identity' {
-  return alreadyCompressed.has(path.extname(file).slice(1).toLowerCase()) ? 'identity' : 'gzip'
+  return alreadyCompressed.has(goExt(file).slice(1)) ? 'identity' : 'gzip'
 }

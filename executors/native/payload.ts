@@ -61,7 +61,8 @@ function mountProblems(mounts: Mount[], task: TaskDefinition, config: WorkerConf
   for (const m of mounts) {
     const content = m.content
     if (content && 'taskId' in content && !dependencies.has(content.taskId)) {
-      problems.push(`task.dependencies needs to include ${content.taskId} since one or more of its artifacts are mounted`)
+      // mounts_feature.go:543 (mounts_test.go:100 expects the prefix)
+      problems.push(`[mounts] task.dependencies needs to include ${content.taskId} since one or more of its artifacts are mounted`)
     }
   }
   return [...new Set(problems)]
@@ -110,12 +111,13 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
   }
   const deadline = Date.parse(task.deadline)
   const expires = Date.parse(task.expires)
-  for (const [i, a] of (payload.artifacts ?? []).entries()) {
+  // artifact_feature.go:67-78: one second of slack on both bounds; times as tcclient.Time prints them
+  const at = (ms: number) => new Date(ms).toISOString()
+  for (const a of payload.artifacts ?? []) {
     if (a.expires === undefined) continue
     const t = Date.parse(a.expires)
-    // generic-worker allows one second of slack on both bounds.
-    if (t < deadline - 1000) problems.push(`artifacts.${i}: expires ${a.expires} is before the task deadline ${task.deadline}`)
-    if (t > expires + 1000) problems.push(`artifacts.${i}: expires ${a.expires} is after the task expiry ${task.expires}`)
+    if (t + 1000 < deadline) problems.push(`malformed payload: artifact '${a.path}' expires before task deadline (${at(t)} is before ${at(deadline)})`)
+    else if (t > expires + 1000) problems.push(`malformed payload: artifact '${a.path}' expires after task expiry (${at(t)} is after ${at(expires)})`)
   }
   problems.push(...userProblems(payload, task, config))
   problems.push(...loopbackProblems(payload, task, config))
@@ -129,7 +131,8 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
     maxRunTimeSecs: payload.maxRunTime,
     logs: {
       backing: backingLog ? (payload.logs?.backing ?? 'public/logs/live_backing.log') : null,
-      live: liveLog && backingLog ? (payload.logs?.live ?? 'public/logs/live.log') : null,
+      // without a backing log there is nothing to link to: the reference stays (livelog_feature.go:135)
+      live: liveLog ? (payload.logs?.live ?? 'public/logs/live.log') : null,
     },
     retryExitCodes: payload.onExitStatus?.retry ?? [],
   }

@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { quote } from 'shell-quote'
+import { shellEscape } from './shell-escape.js'
 
 export type PlatformName = 'linux' | 'darwin' | 'windows'
 
@@ -27,6 +27,8 @@ export interface Platform {
   prepareCommand(command: unknown, index: number, taskDir: string): PreparedCommand
   /** A path from the payload (artifact, mount): relative to the task directory, or absolute. */
   resolvePath(taskDir: string, p: string): string
+  /** An artifact's default name from its path: forward slashes (only Windows converts; artifact_feature.go:388-393). */
+  canonicalName(p: string): string
   /** The interactive shell. */
   shell(): string[]
 }
@@ -38,12 +40,12 @@ function posix(name: 'linux' | 'darwin'): Platform {
     supports: (feature) => name === 'linux' && (feature === 'loopbackVideo' || feature === 'loopbackAudio'),
     prepareCommand(command) {
       const argv = command as string[]
-      return { display: quote(argv), argv, files: {} }
+      return { display: shellEscape(argv), argv, files: {} }
     },
-    resolvePath(taskDir, p) {
-      const normalised = p.replace(/\\/g, '/')
-      return path.posix.isAbsolute(normalised) ? normalised : path.posix.join(taskDir, normalised)
-    },
+    // fileutil.AbsFrom: absolute paths as they are, others joined (and cleaned); a backslash
+    // is an ordinary character on posix
+    resolvePath: (taskDir, p) => (path.posix.isAbsolute(p) ? p : path.posix.join(taskDir, p)),
+    canonicalName: (p) => p,
     // generic-worker's interactive shell on posix: bash, else sh
     shell: () => [existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh'],
   }
@@ -93,6 +95,7 @@ const windows: Platform = {
     const normalised = p.replace(/\//g, '\\')
     return path.win32.isAbsolute(normalised) ? normalised : path.win32.join(taskDir, normalised)
   },
+  canonicalName: (p) => p.replace(/\\/g, '/'),
   shell: () => ['powershell.exe'],
 }
 

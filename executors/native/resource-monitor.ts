@@ -5,6 +5,7 @@
 // command is aborted and the task fails.
 
 import { readFileSync } from 'node:fs'
+import { formatGoDuration } from '../../src/lib/go-duration.js'
 
 export interface MemorySample {
   totalBytes: number
@@ -29,16 +30,30 @@ export function readMeminfo(text = readFileSync('/proc/meminfo', 'utf8')): Memor
   return { totalBytes: kib('MemTotal'), availableBytes: kib('MemAvailable') }
 }
 
-/** Bytes as generic-worker's monitor prints them (SI units, one decimal). */
+/** Go's %.2f of n / 2^k: round half to even on an exact tie, as Go's strconv does. */
+function twoDecimals(n: number, shift: number): string {
+  const scaled = (n * 100) / 2 ** shift // exact for any byte count below 2^46
+  const floor = Math.floor(scaled)
+  const cents = scaled - floor > 0.5 || (scaled - floor === 0.5 && floor % 2 === 1) ? floor + 1 : floor
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`
+}
+
+/** Bytes as generic-worker prints them: FormatMemoryString, binary units (process/process.go:184-198). */
 export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB']
-  let i = 0
-  let v = n
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000
-    i++
-  }
-  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`
+  if (n < 1024) return `${n.toFixed(6)} B`
+  if (n < 1024 ** 2) return `${twoDecimals(n, 10)} KiB`
+  if (n < 1024 ** 3) return `${twoDecimals(n, 20)} MiB`
+  return `${twoDecimals(n, 30)} GiB`
+}
+
+/** process/process.go:267-272 */
+export function highMemoryWarning(l: MonitorLimits): string {
+  return `Memory usage above ${l.maxMemoryUsagePercent}% and available memory less than ${formatBytes(l.minAvailableMemoryBytes)} persisted for over ${formatGoDuration(BigInt(l.allowedHighMemoryDurationSecs) * 1_000_000_000n)}!`
+}
+
+/** resource_monitor_feature.go:59-63 */
+export function highMemoryFailure(l: MonitorLimits): string {
+  return `task aborted due to sustained memory usage above ${l.maxMemoryUsagePercent}% and available memory less than ${formatBytes(l.minAvailableMemoryBytes)}`
 }
 
 export class ResourceMonitor {
@@ -48,13 +63,14 @@ export class ResourceMonitor {
 
   constructor(
     private readonly limits: MonitorLimits,
-    private readonly onExceeded: (message: string) => void,
+    /** The warn line, and the failure that ends the task. */
+    private readonly onExceeded: (warning: string, failure: string) => void,
     private readonly sample: () => MemorySample = () => readMeminfo(),
     private readonly intervalMs = 500,
   ) {}
 
+  /** The first sample is one interval after the start (a Go ticker: process/process.go:220). */
   start(): this {
-    this.take()
     this.timer = setInterval(() => this.take(), this.intervalMs)
     this.timer.unref()
     return this
@@ -75,11 +91,9 @@ export class ResourceMonitor {
       return
     }
     this.highSince ??= Date.now()
-    if (Date.now() - this.highSince >= this.limits.allowedHighMemoryDurationSecs * 1000 && this.timer) {
-      this.onExceeded(
-        `Aborting task: memory usage ${usedPercent.toFixed(1)}% exceeds ${this.limits.maxMemoryUsagePercent}% with only ${formatBytes(s.availableBytes)} available ` +
-          `(less than ${formatBytes(this.limits.minAvailableMemoryBytes)}) for over ${this.limits.allowedHighMemoryDurationSecs} s`,
-      )
+    // strictly longer than allowed (process/process.go:254)
+    if (Date.now() - this.highSince > this.limits.allowedHighMemoryDurationSecs * 1000 && this.timer) {
+      this.onExceeded(highMemoryWarning(this.limits), highMemoryFailure(this.limits))
       this.stopTimer()
     }
   }
@@ -93,11 +107,12 @@ export class ResourceMonitor {
     this.stopTimer()
     if (this.samples.length === 0) return undefined
     const used = this.samples.map((s) => s.totalBytes - s.availableBytes)
+    // integer means, as Go's uint64 division (process/process.go:224-227)
     return {
-      averageAvailableBytes: Math.round(this.samples.reduce((a, s) => a + s.availableBytes, 0) / this.samples.length),
-      averageUsedBytes: Math.round(used.reduce((a, b) => a + b, 0) / used.length),
+      averageAvailableBytes: Math.floor(this.samples.reduce((a, s) => a + s.availableBytes, 0) / this.samples.length),
+      averageUsedBytes: Math.floor(used.reduce((a, b) => a + b, 0) / used.length),
       peakUsedBytes: Math.max(...used),
-      totalBytes: this.samples[this.samples.length - 1]!.totalBytes,
+      totalBytes: this.samples[0]!.totalBytes, // the first sample's (process/process.go:241-243)
     }
   }
 }

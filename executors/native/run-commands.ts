@@ -24,36 +24,41 @@ export async function runCommands(ctx: TaskContext, commands: ReadonlyArray<unkn
     // the resource monitor may abort this command alone; the task then fails
     const local = new AbortController()
     let exceeded: string | undefined
-    const monitor = monitorFor(ctx, (message) => {
-      exceeded = message
-      ctx.log.error(message)
+    const monitor = monitorFor(ctx, (warning, failure) => {
+      exceeded = failure
+      ctx.log.warn(warning)
       local.abort()
     })
+    const signal = AbortSignal.any([ctx.signal, local.signal])
+    // taskstatus.go:213: logged when the abort happens, before the kill (not for a cancel,
+    // whose log is never uploaded)
+    const onAbort = () => {
+      if ((ctx.signal.reason as { code?: string } | undefined)?.code !== 'TASK_CANCELLED') ctx.log.error('Aborting task...')
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
     const result = await runCommand({
       argv,
       cwd: ctx.taskDir,
       env,
       log: ctx.log,
-      signal: AbortSignal.any([ctx.signal, local.signal]),
+      signal,
       wrap: runAs ? (a) => asTaskUser(runAs, a) : undefined,
       graceSecs: ctx.config.abortGraceSecs,
       onStarted: (pgid) => recordProcessGroup(ctx.taskDir, pgid, ctx.taskId),
-    })
+    }).finally(() => signal.removeEventListener('abort', onAbort))
     const memory = monitor?.stop()
     writeCommandResult(ctx.log, { ...result, ...(memory ? { memory } : {}) })
     exitCode = result.exitCode
     if (exceeded) throw new TaskFailure(exceeded)
-    if (result.aborted) {
-      ctx.log.error('Aborting task...')
-      break
-    }
+    if (result.aborted) break
     if (exitCode !== 0) break
   }
   return exitCode
 }
 
 /** generic-worker's resource monitor for one command, unless the payload or the config turns it off. */
-function monitorFor(ctx: TaskContext, onExceeded: (message: string) => void): ResourceMonitor | undefined {
+function monitorFor(ctx: TaskContext, onExceeded: (warning: string, failure: string) => void): ResourceMonitor | undefined {
   const features = (ctx.task.payload as NativePayload).features ?? {}
   if (features.resourceMonitor === false || !ctx.config.enableResourceMonitor) return undefined
   const c = ctx.config

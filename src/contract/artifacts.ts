@@ -21,8 +21,20 @@ export type ArtifactSpec =
       contentType: string
       contentEncoding: 'gzip' | 'identity'
       expires: string
+      /** The payload marked it optional: a failure to store it decides nothing. */
+      optional?: boolean
     }
-  | { kind: 'error'; name: string; reason: ArtifactErrorReason; message: string; expires: string }
+  | {
+      kind: 'error'
+      name: string
+      reason: ArtifactErrorReason
+      message: string
+      expires: string
+      /** The payload marked it optional: it is still stored, but does not fail the task. */
+      optional?: boolean
+      /** The path it stands for, as the payload (or the directory walk) gave it. */
+      path?: string
+    }
   | { kind: 'link'; name: string; artifact: string; contentType?: string; expires: string }
   | { kind: 'reference'; name: string; url: string; contentType: string; expires: string }
 

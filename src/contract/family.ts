@@ -5,7 +5,8 @@
 // no family literal.
 
 import type { WorkerConfig } from '../config/config.js'
-import type { LogFormat } from '../lib/task-log.js'
+import type { LogFormat, TaskLog } from '../lib/task-log.js'
+import type { ArtifactSpec } from './artifacts.js'
 import type { AbortReason } from './errors.js'
 import type { FeatureName, FeatureRequest } from './feature.js'
 import type { Resolution } from './outcome.js'
@@ -22,6 +23,8 @@ export interface FamilyProfile<P = unknown> {
   validate(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<P>
   /** The features this payload asks for; the core starts them in FEATURE_ORDER. */
   requestedFeatures(payload: P): FeatureRequest[]
+  /** Requested features started before `prepare` (mounts, users…), in FEATURE_ORDER; the others start after it. */
+  readonly featuresBeforePrepare?: readonly FeatureName[]
   readonly log: {
     /** How worker lines look in this family's task log. */
     readonly format: LogFormat
@@ -29,6 +32,11 @@ export interface FamilyProfile<P = unknown> {
     header(ctx: TaskContext): void
     /** Lines at the very end (duration, the error that decided the resolution). */
     footer(ctx: TaskContext, summary: RunSummary): void
+    /**
+     * The task-log lines for one of the task's artifacts as it is uploaded; without it, one
+     * line per artifact, and a line for an upload that failed.
+     */
+    artifact?(log: TaskLog, spec: ArtifactSpec): void
     /** The logs published for a payload that did not validate (no live log: no link to the backing log). */
     readonly unvalidatedLogs: { live: string | null; backing: string | null }
   }

@@ -84,4 +84,6 @@ export interface RunSummary {
   exitCode?: number
   /** The first error of the run, if any. */
   error?: unknown
+  /** The non-optional error artifacts the run uploaded (missing or wrong-kind paths), in upload order. */
+  failedArtifacts?: ReadonlyArray<{ reason: string; message: string }>
 }

@@ -1,6 +1,8 @@
 // Scope satisfaction as Taskcluster defines it: a held scope ending in `*` covers every scope
 // it is a prefix of. (Role expansion, `assume:…`, needs the auth service and is not done here.)
 
+import { goQuote } from './go-quote.js'
+
 export function scopeSatisfied(held: readonly string[], needed: string): boolean {
   return held.some((h) => h === needed || (h.endsWith('*') && needed.startsWith(h.slice(0, -1))))
 }
@@ -10,16 +12,50 @@ export function anyScopeSatisfied(held: readonly string[], alternatives: readonl
   return alternatives.some((a) => scopeSatisfied(held, a))
 }
 
+/** generic-worker's names for its features (each feature's Name()), by megalodon's payload key. */
+const featureDisplayNames: Record<string, string> = {
+  backingLog: 'Backing Log',
+  chainOfTrust: 'Chain of Trust',
+  interactive: 'Interactive',
+  liveLog: 'Live Log',
+  loopbackAudio: 'LoopbackAudio',
+  loopbackVideo: 'LoopbackVideo',
+  mounts: 'Mounts/Caches',
+  osGroups: 'OS Groups',
+  resourceMonitor: 'Resource Monitor',
+  runTaskAsCurrentUser: 'Run Task As Current User',
+  taskclusterProxy: 'Taskcluster Proxy',
+}
+
+export function featureDisplayName(feature: string): string {
+  return featureDisplayNames[feature] ?? feature
+}
+
 /**
- * generic-worker's refusal of a feature whose scopes the task lacks (malformed-payload), or
+ * generic-worker's refusal of a feature whose scopes the task lacks (malformed-payload,
+ * main.go:1227, one alternative formatted as internal/scopes/scopes.go:122-151 does), or
  * undefined when it holds them all.
  */
 export function missingScopesProblem(feature: string, held: readonly string[], needed: readonly string[]): string | undefined {
-  const missing = [...new Set(needed)].filter((s) => !scopeSatisfied(held, s))
-  return missing.length > 0 ? `Feature "${feature}" requires scopes the task does not have. Missing scopes:\n${missing.join('\n')}` : undefined
+  const required = [...new Set(needed)]
+  if (required.every((s) => scopeSatisfied(held, s))) return undefined
+  const given = held.length === 0 ? '<no scopes>' : held.join(' and ')
+  return `Feature ${goQuote(featureDisplayName(feature))} requires scopes:\n\n${required.join(', and\n')}\n\nbut task only has scopes:\n\n${given}\n\nYou probably should add some scopes to your task definition`
 }
 
-/** generic-worker's refusal of a feature this worker pool's config does not enable. */
-export function featureNotEnabledProblem(feature: string, pool: { provisionerId: string; workerType: string }): string {
-  return `This task requires the feature "${feature}", which is not enabled on worker pool ${pool.provisionerId}/${pool.workerType}`
+/**
+ * generic-worker's refusal of a feature this worker pool's config does not enable
+ * (main.go:1207-1213); the pool id path-escaped as url.PathEscape does (a worker pool id has
+ * only letters, digits, `-`, `_` and its one `/`, which encodeURIComponent escapes alike).
+ */
+export function featureNotEnabledProblem(feature: string, pool: { provisionerId: string; workerType: string; rootURL: string }): string {
+  const name = goQuote(featureDisplayName(feature))
+  const id = `${pool.provisionerId}/${pool.workerType}`
+  return [
+    `this task is attempting to use feature ${name}, but it's not enabled on this worker pool (${id})`,
+    'If you do not require this feature, remove the toggle from the task definition.',
+    'If you do require this feature, please do one of two things:',
+    `\t1. Contact the owner of the worker pool ${id} (see ${pool.rootURL}/worker-manager/${encodeURIComponent(id)}) and ask for ${name} to be enabled.`,
+    `\t2. Use a worker pool that already allows ${name}`,
+  ].join('\n')
 }

@@ -9,6 +9,11 @@ export interface LogFormat {
   info(line: string, now: Date): string
   warn(line: string, now: Date): string
   error(line: string, now: Date): string
+  /**
+   * Whether a worker line after output that did not end in a newline starts a line of its own
+   * (default true). generic-worker inserts nothing: its prefix follows the output (main.go:1056-1065).
+   */
+  readonly ownLine?: boolean
 }
 
 export type LogSink = (chunk: Buffer) => void
@@ -84,8 +89,9 @@ export class TaskLog {
     if (this.closed) return
     const now = this.now()
     const text = message.split('\n').map((l) => fmt(l, now) + '\n').join('')
-    // Worker lines always start on a line of their own, even after output without a newline.
-    this.write((this.atLineStart ? '' : '\n') + text)
+    // Worker lines start on a line of their own, even after output without a newline, unless
+    // the family's format says otherwise.
+    this.write((this.atLineStart || this.format.ownLine === false ? '' : '\n') + text)
   }
 
   /**

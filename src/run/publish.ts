@@ -4,7 +4,11 @@ import PQueue from 'p-queue'
 import type { ArtifactPublisher, ArtifactSpec } from '../contract/artifacts.js'
 import type { TaskClaim } from '../contract/taskcluster.js'
 
-/** Publishes every spec, `concurrency` at a time; every one is tried, and the first error is thrown after. */
+/**
+ * Publishes every spec, `concurrency` at a time; every one is tried, and the first error of a
+ * non-optional one is thrown after (generic-worker ignores an optional artifact's failure,
+ * artifact_feature.go:115-118).
+ */
 export async function publishAll(publisher: ArtifactPublisher, specs: ArtifactSpec[], concurrency: number, announce: (spec: ArtifactSpec) => void): Promise<void> {
   const queue = new PQueue({ concurrency })
   let firstError: unknown
@@ -14,7 +18,7 @@ export async function publishAll(publisher: ArtifactPublisher, specs: ArtifactSp
       try {
         await publisher.publish(spec)
       } catch (err) {
-        firstError ??= err
+        if (!('optional' in spec && spec.optional === true)) firstError ??= err
       }
     })
   }

@@ -5,7 +5,7 @@
 import { FeatureNotOffered, MalformedPayload } from '../contract/errors.js'
 import { FEATURE_ORDER, type Feature, type FeatureRequest, type FeatureTable } from '../contract/feature.js'
 import type { TaskContext, ValidatedPayload } from '../contract/task-context.js'
-import { missingScopesProblem } from '../lib/scopes.js'
+import { featureDisplayName, missingScopesProblem } from '../lib/scopes.js'
 
 /**
  * Starts the requested features in FEATURE_ORDER. Each is pushed onto `started` before its start
@@ -45,7 +45,8 @@ export function withoutReserved<T extends { name: string }>(specs: T[], features
   for (const f of features) for (const name of f.reservedArtifacts ?? []) reserved.set(name, f.name)
   return specs.filter((spec) => {
     const owner = reserved.get(spec.name)
-    if (owner) warn(`Not uploading artifact ${spec.name} from the task: the name is reserved for the ${owner} feature's own artifact`)
+    // generic-worker's warning, naming the feature as its Name() does (artifact_feature.go:109-110)
+    if (owner) warn(`Not uploading artifact ${spec.name} found in task.payload.artifacts section, since this will be uploaded later by ${featureDisplayName(owner)}`)
     return !owner
   })
 }

@@ -136,6 +136,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   let exitCode: number | undefined
   let startedAt: Date | undefined
   let artifactErrors = 0
+  const failedArtifacts: Array<{ reason: string; message: string }> = []
   const started: Feature[] = []
   // What prepare made, undone after the features stop whatever happened.
   const undo = new AsyncDisposableStack()
@@ -154,8 +155,11 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     validated = profile.validate(claim.task, config)
     workerLog.info('payload valid')
     signal.throwIfAborted()
+    const requests = profile.requestedFeatures(validated.payload)
+    const early = (r: { name: string }) => profile.featuresBeforePrepare?.some((n) => n === r.name) === true
+    await startFeatures(ctx, requests.filter(early), options.features, validated, started)
     prepared = { run: await executor.prepare(ctx, validated.payload, undo) }
-    await startFeatures(ctx, profile.requestedFeatures(validated.payload), options.features, validated, started)
+    await startFeatures(ctx, requests.filter((r) => !early(r)), options.features, validated, started)
     signal.throwIfAborted()
     const maxRunTime = validated.maxRunTimeSecs
     // maxRunTime may exceed setTimeout's 2^31-1 ms once maxTaskRunTime is raised (L5)
@@ -178,14 +182,19 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   if (prepared && (!abortReason || profile.outcomes.uploadsArtifactsAfter(abortReason))) {
     try {
       const specs = withoutReserved(await executor.result(ctx, prepared.run), started, (m) => taskLog.warn(m))
-      artifactErrors = specs.filter((s) => s.kind === 'error').length
+      // an optional artifact's error artifact is uploaded but fails nothing
+      artifactErrors = specs.filter((s) => s.kind === 'error' && s.optional !== true).length
       await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
-        if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
+        if (spec.kind === 'error' && spec.optional !== true) failedArtifacts.push({ reason: spec.reason, message: spec.message })
+        if (profile.log.artifact) profile.log.artifact(taskLog, spec)
+        else if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
         else taskLog.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
       })
       workerLog.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
     } catch (err) {
-      taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
+      // a family that writes its own artifact lines has the error in its footer alone
+      // (generic-worker: artifact_feature.go:144-146 adds it to the run's errors, unlogged)
+      if (!profile.log.artifact) taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
       noteError(err)
     }
   }
@@ -212,7 +221,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   })
   const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   try {
-    profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
+    profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError, failedArtifacts })
   } catch (err) {
     workerLog.error({ err }, 'could not write the log footer')
   }

@@ -48,7 +48,13 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
       // Anything else after retries is the Queue being unavailable.
       const status = statusOf(err)
       const detail = err instanceof Error ? err.message : String(err)
-      if (status === 409) throw new MalformedPayload(`artifact ${spec.name} conflicts with an existing artifact: ${detail}`)
+      if (status === 409) {
+        const taskUrl = `${this.queue.options.rootUrl.replace(/\/+$/, '')}/api/queue/v1/task/${this.queue.taskId}`
+        // artifacts.go:136-147
+        throw new MalformedPayload(
+          `there was a conflict uploading artifact ${spec.name} - this suggests artifact ${spec.name} was already uploaded to this task with different content earlier on in this task.\nCheck the artifacts section of the task payload at ${taskUrl}\n${detail}`,
+        )
+      }
       if (status !== undefined && status < 500) throw new InternalError(`WORKER EXCEPTION due to response code ${status} from Queue when uploading artifact ${spec.name}: ${detail}`, { cause: err })
       throw new ResourceUnavailable(`could not upload artifact ${spec.name}: ${detail}`, { cause: err })
     }

@@ -67,7 +67,12 @@ describe('artifacts (fake Queue)', function () {
         // s3 artifacts carry their encoding; object artifacts are stored as they are.
         if (storageType === 's3') assert.equal(art.contentEncoding, encoding, name)
       }
-      assert.equal(a.has('public/optional.txt'), false, 'a missing optional artifact is not created')
+      // artifact_feature.go:113-130, artifacts_test.go TestMissingOptionalFileArtifactDoesNotFailTest:
+      // the error artifact is still uploaded; only the task failure is skipped
+      assert.equal(a.get('public/optional.txt')?.storageType, 'error', 'a missing optional artifact is an error artifact')
+      assert.doesNotMatch(o.log, /optional\.txt/, 'and appears only in the worker log (artifacts/error.go:20-24)')
+      // upload lines go to the worker log only (artifacts/s3.go:66, object.go:41)
+      assert.doesNotMatch(o.log, /Uploading/)
       if (storageType === 's3') {
         // what was PUT is the gzip of the file; createArtifact's contentLength is the size before
         // encoding (generic-worker: workers/generic-worker/artifacts/s3.go:31-33, artifacts.go:45-48)
@@ -97,7 +102,16 @@ describe('artifacts (fake Queue)', function () {
     assert.equal(file.reason, 'file-missing-on-worker')
     assert.match(file.message!, /^Could not read file '\/.*\/missing\.txt'$/)
     assert.equal(fake.artifacts(o.taskId).get('public/missing-dir')!.reason, 'file-missing-on-worker')
-    assert.match(o.log, /\[taskcluster:error\] Uploading error artifact public\/missing\.txt/)
+    // artifacts/error.go:20-24, then artifact_feature.go:131-133, then the footer (the first error)
+    const abs = file.message!.slice("Could not read file '".length, -1)
+    assert.ok(
+      o.log.includes(
+        `[taskcluster:error] Uploading error artifact public/missing.txt from file missing.txt with message "Could not read file '${abs}'", reason "file-missing-on-worker" and expiry ${new Date(file.expires).toISOString()}\n` +
+          `[taskcluster:error] TASK FAILURE during artifact upload: file-missing-on-worker: Could not read file '${abs}'\n`,
+      ),
+      o.log,
+    )
+    assert.match(o.log, /\n\[taskcluster:error\] file-missing-on-worker: Could not read (file|directory) '.*'\n$/)
   })
 
   it('uploads invalid-resource-on-worker when a file artifact is a directory and vice versa', async () => {
@@ -110,14 +124,58 @@ describe('artifacts (fake Queue)', function () {
       ],
     })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
-    assert.equal(fake.artifacts(o.taskId).get('public/d')!.reason, 'invalid-resource-on-worker')
-    assert.equal(fake.artifacts(o.taskId).get('public/f')!.reason, 'invalid-resource-on-worker')
+    const d = fake.artifacts(o.taskId).get('public/d')!
+    const f = fake.artifacts(o.taskId).get('public/f')!
+    assert.deepEqual([d.reason, f.reason], ['invalid-resource-on-worker', 'invalid-resource-on-worker'])
+    // artifact_feature.go:295 and :303 (artifacts_test.go TestFileArtifactIsDirectory, TestDirectoryArtifactIsFile)
+    assert.match(d.message!, /^File artifact '\/.*\/d' exists as a directory, not a file, on the worker$/)
+    assert.match(f.message!, /^Directory artifact '\/.*\/f' exists as a file, not a directory, on the worker$/)
+  })
+
+  it('walks a directory artifact without following links: broken link → file-missing-on-worker, link to a directory → invalid-resource-on-worker, names cleaned like filepath.Join (artifact_feature.go:190-232)', async () => {
+    const o = await submitAndRun(fake, {
+      command: [['sh', '-c', 'mkdir -p d/sub && echo x > d/sub/e.html && ln -s nowhere d/broken && ln -s sub d/linkdir && ln -s sub/e.html d/link.html && ln -s d dl']],
+      maxRunTime: 30,
+      artifacts: [
+        { type: 'directory', path: 'd', name: 'public/d/' },
+        { type: 'directory', path: 'dl', name: 'public/dl' },
+      ],
+    })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    const a = fake.artifacts(o.taskId)
+    assert.equal(a.get('public/d/sub/e.html')!.content!.toString(), 'x\n')
+    assert.equal(a.get('public/d/link.html')!.content!.toString(), 'x\n')
+    assert.match(a.get('public/d/broken')!.message!, /^Could not read file '\/.*\/d\/broken'$/)
+    assert.equal(a.get('public/d/broken')!.reason, 'file-missing-on-worker')
+    assert.match(a.get('public/d/linkdir')!.message!, /^File artifact '\/.*\/d\/linkdir' exists as a directory, not a file, on the worker$/)
+    // the walk root is lstat'ed: a directory artifact that is a link is one error artifact (row 35)
+    assert.match(a.get('public/dl')!.message!, /^File artifact '\/.*\/dl' exists as a directory, not a file, on the worker$/)
+    assert.equal([...a.keys()].some((k) => k.includes('//') || k.startsWith('public/dl/')), false)
   })
 
   it('uploads artifacts even when the command failed', async () => {
     const o = await submitAndRun(fake, { command: [['sh', '-c', 'echo partial > r.txt; exit 2']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'r.txt', name: 'public/r.txt' }] })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
     assert.equal(fake.artifacts(o.taskId).get('public/r.txt')!.content!.toString(), 'partial\n')
+  })
+
+  it('resolves malformed-payload with generic-worker’s message when the Queue answers 409 (the same name with other content: artifacts.go:136-147)', async () => {
+    const o = await submitAndRun(fake, {
+      command: [['sh', '-c', 'echo a > a.txt; echo b > b.txt']],
+      maxRunTime: 30,
+      artifacts: [
+        { type: 'file', path: 'a.txt', name: 'public/same.txt' },
+        { type: 'file', path: 'b.txt', name: 'public/same.txt', contentType: 'application/x-other' },
+      ],
+    })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'], o.log)
+    assert.ok(
+      o.log.includes(
+        '[taskcluster:error] there was a conflict uploading artifact public/same.txt - this suggests artifact public/same.txt was already uploaded to this task with different content earlier on in this task.\n' +
+          `[taskcluster:error] Check the artifacts section of the task payload at ${fake.rootUrl}/api/queue/v1/task/${o.taskId}\n`,
+      ),
+      o.log,
+    )
   })
 
   it('resolves internal-error when the Queue refuses an artifact name with 400 (not ASCII), and keeps the other artifacts', async () => {
@@ -148,6 +206,11 @@ describe('artifacts (fake Queue)', function () {
   it('resolves malformed-payload when an artifact expires before the task deadline', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'a', expires: new Date(Date.now() + 60_000).toISOString() }] })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /is before the task deadline/)
+    // artifact_feature.go:71 (payload_test.go checks "expires before task deadline")
+    assert.match(o.log, /\[taskcluster:error\] malformed payload: artifact 'a' expires before task deadline \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z is before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\)\n/)
+    const late = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, artifacts: [{ type: 'file', path: 'b', expires: new Date(Date.now() + 3650 * 86_400_000).toISOString() }] })
+    assert.deepEqual([late.state, late.reason], ['exception', 'malformed-payload'])
+    // artifact_feature.go:76 (payload_test.go checks "expires after task expiry")
+    assert.match(late.log, /\[taskcluster:error\] malformed payload: artifact 'b' expires after task expiry \(\S+ is after \S+\)\n/)
   })
 })

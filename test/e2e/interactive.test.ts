@@ -84,7 +84,7 @@ describe('interactive shell (generic payloads, the current UI’s v=2)', functio
   it('is refused when the worker does not offer it, and off unless asked for', async () => {
     const off = await submitAndRun(fake, { command: [['true']], maxRunTime: 60, features: { interactive: true } })
     assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
-    assert.match(off.log, /requires the feature "interactive", which is not enabled/)
+    assert.match(off.log, /this task is attempting to use feature "Interactive", but it's not enabled on this worker pool/)
 
     const plain = await submitAndRun(fake, { command: [['true']], maxRunTime: 60 }, { config: { enableInteractive: true } })
     assert.equal(plain.state, 'completed')

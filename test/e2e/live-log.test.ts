@@ -35,6 +35,18 @@ describe('live log', function () {
   })
   afterEach(async () => fake.stop())
 
+  it('with backingLog false, is served and its reference left in place: no backing log, no link (generic-worker livelog_feature.go:33-35,135)', async () => {
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['echo', 'only live']], maxRunTime: 30, features: { backingLog: false } } })
+    const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+    await fake.waitForResolution(taskId)
+    assert.equal(fake.status(taskId).runs[0]!.state, 'completed')
+    const artifacts = fake.artifacts(taskId)
+    assert.deepEqual([...artifacts.keys()], ['public/logs/live.log'])
+    assert.equal(artifacts.get('public/logs/live.log')!.storageType, 'reference')
+    assert.equal((await worker).exitCode, 68)
+  })
+
   it('is readable while the task runs, and its final bytes equal the backing log', async () => {
     const taskId = slugid()
     await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo first; sleep 1; echo second']], maxRunTime: 30 } })
@@ -76,6 +88,36 @@ describe('live log', function () {
     await slow.done
     assert.equal(slow.text(), backingLog(fake, taskId))
     await worker
+  })
+
+  it('is readable while a mount still downloads: it starts before the mounts (generic-worker main.go:82-94)', async () => {
+    let release!: () => void
+    const released = new Promise<void>((r) => (release = r))
+    let asked = false
+    const server = http.createServer((_req, res) => {
+      asked = true
+      void released.then(() => res.end('mounted\n'))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/slow.txt`
+      const taskId = slugid()
+      await fake.createTask(taskId, { payload: { command: [['cat', 'm.txt']], maxRunTime: 60, mounts: [{ file: 'm.txt', content: { url } }] } })
+      const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+      await until(() => asked && fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+      const reader = follow(fake.artifacts(taskId).get('public/logs/live.log')!.url!)
+      await until(() => reader.text().includes(`[mounts] Downloading url ${url}`))
+      assert.doesNotMatch(reader.text(), /Executing command 0/, 'read while the mount was still downloading')
+      release()
+      await reader.done
+      await fake.waitForResolution(taskId)
+      assert.equal(fake.status(taskId).runs[0]!.state, 'completed')
+      assert.match(reader.text(), /^mounted$/m)
+      await worker
+    } finally {
+      release()
+      server.close()
+    }
   })
 
   it('is not offered when the worker config turns it off', async () => {

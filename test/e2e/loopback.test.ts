@@ -50,7 +50,7 @@ describe('loopback devices (native)', function () {
     assert.match(noDevice.log, /This worker has no loopback video device \/dev\/video96/)
     const off = await submitAndRun(fake, payload, { task: { scopes: [videoScope] } })
     assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
-    assert.match(off.log, /requires the feature "loopbackVideo", which is not enabled/)
+    assert.match(off.log, /this task is attempting to use feature "LoopbackVideo", but it's not enabled on this worker pool/)
     const noScope = await submitAndRun(fake, payload, { config: video })
     assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
     assert.ok(noScope.log.includes(videoScope))

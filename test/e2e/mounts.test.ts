@@ -83,7 +83,8 @@ describe('mounts (native executor, fake Queue)', function () {
     ])
     assert.equal(o!.state, 'completed', o!.log)
     assert.match(o!.log, /raw content\nbase64 content\ncontent from a URL\nan artifact of another task\nan artifact of another task\nwas gzip-compressed\n/)
-    assert.match(o!.log, /\[mounts\] Download artifact public\/thing.txt of task \S+ has SHA256 [0-9a-f]{64} but the task payload does not declare a required value/)
+    // mounts_feature.go:1065 (a warn line) and :1280-1282's description of the content
+    assert.match(o!.log, /\[taskcluster:warn \S+\] \[mounts\] Download \/\S+ of task \S+ artifact public\/thing.txt has SHA256 [0-9a-f]{64} but task payload does not declare a required value, so content authenticity cannot be verified\n/)
   })
 
   it('unpacks read-only directories (tar.gz and zip) from artifacts', async () => {
@@ -211,7 +212,9 @@ describe('mounts (native executor, fake Queue)', function () {
     ])
     for (const o of outcomes) assert.equal(o.state, 'completed', o.log)
     assert.equal(served - before, 1, 'the URL was fetched once')
-    assert.match(outcomes[1]!.log, /\[mounts\] Using cached url /)
+    // mounts_feature.go:1082 for the download, :1008 for the reuse
+    assert.match(outcomes[0]!.log, new RegExp(`\\[mounts\\] Content from url ${baseUrl}/file.txt \\(/\\S+\\) matches required SHA256 ${sha256(urlBody)}\n`))
+    assert.match(outcomes[1]!.log, new RegExp(`\\[mounts\\] Found existing download for urlcontent:${baseUrl}/file.txt \\(/\\S+\\) with correct SHA256 ${sha256(urlBody)}\n`))
   })
 
   it('fails the task on a sha256 mismatch, with both hashes in the log', async () => {
@@ -232,9 +235,14 @@ describe('mounts (native executor, fake Queue)', function () {
       { payload: { command: [['true']], maxRunTime: 60, mounts: [cache] } },
     ])
     assert.equal(first!.state, 'completed', first!.log)
-    assert.match(first!.log, /\[mounts\] Created new writable cache build-cache/)
+    // mounts_feature.go:828, :873, :885
+    assert.match(first!.log, /\[mounts\] No existing writable directory cache 'build-cache' - creating \/\S+\n/)
+    assert.match(first!.log, /\[mounts\] Successfully mounted writable directory cache '\/\S+\/cache'\n/)
+    assert.match(first!.log, /\[mounts\] Preserving cache: Moving "\/\S+\/cache" to "\/\S+"\n/)
+    assert.match(second!.log, /\[mounts\] Moving existing writable directory cache build-cache from \/\S+ to \/\S+\/cache\n/)
     assert.match(second!.log, /^kept$/m, 'the second task saw what the first wrote')
-    assert.match(second!.log, /\[mounts\] Purging cache build-cache/)
+    // mounts_feature.go:696
+    assert.match(second!.log, /\[mounts\] Purging caches since last command had exit code 3 which is listed in task.Payload.OnExitStatus.PurgeCaches array\n/)
     assert.equal(purged!.state, 'completed')
     assert.match(purged!.log, /^files: 0$/m, 'purged: the next task starts empty')
     assert.deepEqual([after!.state, after!.reason], ['exception', 'malformed-payload'])
@@ -269,7 +277,7 @@ describe('mounts (native executor, fake Queue)', function () {
     assert.equal(moved!.state, 'failed', moved!.log)
     assert.match(moved!.log, /Could not persist cache "c"/)
     assert.deepEqual([undeclared!.state, undeclared!.reason], ['exception', 'malformed-payload'])
-    assert.match(undeclared!.log, new RegExp(`task.dependencies needs to include ${producer} since one or more of its artifacts are mounted`))
+    assert.ok(undeclared!.log.includes(`[taskcluster:error] [mounts] task.dependencies needs to include ${producer} since one or more of its artifacts are mounted\n`), undeclared!.log) // mounts_test.go:100
     assert.equal(outside!.state, 'failed', outside!.log)
     assert.match(outside!.log, /Mount target generic-worker\/live_backing.log is inside the worker's own generic-worker directory/)
     assert.doesNotMatch(outside!.log, /forged log/)
@@ -283,6 +291,6 @@ describe('mounts (native executor, fake Queue)', function () {
     config = { ...config, enableMounts: false }
     const [off] = await run([{ payload: { command: [['true']], maxRunTime: 60, mounts: [{ file: 'x', content: { raw: 'x' } }] } }])
     assert.deepEqual([off!.state, off!.reason], ['exception', 'malformed-payload'])
-    assert.match(off!.log, /requires the feature "mounts", which is not enabled/)
+    assert.match(off!.log, /this task is attempting to use feature "Mounts\/Caches", but it's not enabled on this worker pool/)
   })
 })

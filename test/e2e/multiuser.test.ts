@@ -62,6 +62,8 @@ describe('multiuser engine (root)', function () {
     const a = mu.fake.artifacts(o.id).get('public/shadow.txt')!
     assert.equal(a.storageType, 'error')
     assert.equal(a.reason, 'file-not-readable-on-worker')
+    // artifact_feature.go:316 around artifacts_multiuser.go:21 (copy-to-temp-file exits 76)
+    assert.match(a.message!, /^Could not copy file '(\/.*\/shadow\.txt)' to temporary location as task user: failed to copy file \1 to temporary location as task user: exit status 76$/)
     assert.equal(o.state, 'failed', 'an error artifact fails a generic-worker task')
   })
 
@@ -148,7 +150,7 @@ describe('multiuser engine (root)', function () {
     assert.match(ok.log, new RegExp(`^me=${os.userInfo().username}$`, 'm'))
     const off = await mu.run(payload, [scope])
     assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
-    assert.match(off.log, /requires the feature "runTaskAsCurrentUser", which is not enabled/)
+    assert.match(off.log, /this task is attempting to use feature "Run Task As Current User", but it's not enabled on this worker pool/)
     const noScope = await mu.run(payload, [], { enableRunTaskAsCurrentUser: true })
     assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
     assert.ok(noScope.log.includes(scope))

@@ -31,7 +31,18 @@ describe('native executor end to end (fake Queue)', function () {
     const ts = String.raw`\[taskcluster \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\]`
     const expected = [
       `${ts} Worker Type \\(test-provisioner/test-worker-type\\) settings:`,
+      // main.go:308-320 merges generic-worker's own entry (insecure.go:251-258: config.capacity);
+      // MarshalIndent sorts the keys
       `${ts}   \\{`,
+      `${ts}     "generic-worker": \\{`,
+      `${ts}       "config": \\{`,
+      `${ts}         "capacity": 1`,
+      `${ts}       \\},`,
+      `${ts}       "engine": "insecure",`,
+      `${ts}       "go-arch": "(amd64|arm64)",`,
+      `${ts}       "go-os": "linux",`,
+      `${ts}       "version": "\\d+\\.\\d+\\.\\d+"`,
+      `${ts}     \\},`,
       `${ts}     "machine": "test"`,
       `${ts}   \\}`,
       `${ts} Task ID: ${o.taskId}`,
@@ -42,11 +53,8 @@ describe('native executor end to end (fake Queue)', function () {
       `${ts}                        User Time: \\S+`,
       `${ts}                      Kernel Time: \\S+`,
       `${ts}                        Wall Time: [0-9.]+(ms|s|µs)`,
-      // the resource monitor's lines (on by default)
-      `${ts}  Average Available System Memory: [0-9.]+ [kMGT]?B`,
-      `${ts}       Average System Memory Used: [0-9.]+ [kMGT]?B`,
-      `${ts}          Peak System Memory Used: [0-9.]+ [kMGT]?B`,
-      `${ts}              Total System Memory: [0-9.]+ [kMGT]?B`,
+      // no memory lines: the resource monitor's first sample is 500 ms after the start
+      // (process/process.go:220), and the lines need one (process.go:132)
       `${ts}                           Result: SUCCEEDED`,
       `${ts} Executing command 1: true`,
     ]
@@ -64,11 +72,22 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(o.log, /\n\[taskcluster:error\] exit status 1\n$/)
   })
 
-  it('fails a task whose executable does not exist (system error, exit code -2)', async () => {
+  it('fails a task whose executable does not exist: one info line in Go’s words, no result block, the error as footer (process/process.go:146-147, posix.go:32-43)', async () => {
     const o = await submitAndRun(fake, { command: [['/nonexistent/binary']], maxRunTime: 30 })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
-    assert.match(o.log, /\[taskcluster:error\] System error executing command: .*ENOENT/)
-    assert.match(o.log, /Exit Code: -2/)
+    assert.match(o.log, /\[taskcluster \S+\] System error executing command: fork\/exec \/nonexistent\/binary: no such file or directory\n/)
+    assert.doesNotMatch(o.log, /Exit Code/)
+    assert.match(o.log, /\n\[taskcluster:error\] fork\/exec \/nonexistent\/binary: no such file or directory\n$/)
+    const bare = await submitAndRun(fake, { command: [['no-such-command-here']], maxRunTime: 30 })
+    assert.match(bare.log, /\n\[taskcluster:error\] exec: "no-such-command-here": executable file not found in \$PATH\n$/)
+  })
+
+  it('ends the log of a command killed by a signal with Go’s ExitError text (signal: killed)', async () => {
+    const o = await submitAndRun(fake, { command: [['sh', '-c', 'kill -9 $$']], maxRunTime: 30 })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    // process/process.go:61-63: -1 for a signal
+    assert.match(o.log, /Exit Code: -1\n/)
+    assert.match(o.log, /\n\[taskcluster:error\] signal: killed\n$/)
   })
 
   it('resolves malformed-payload with every validation error in the log', async () => {
@@ -79,8 +98,11 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(o.log, /\[taskcluster:error\] - maxRunTime: Invalid type\. Expected: integer, given: string/)
     assert.match(o.log, /\[taskcluster:error\] - env\.A: Invalid type\. Expected: string, given: integer/)
     assert.match(o.log, /\[taskcluster:error\] - \(root\): Additional property extra is not allowed/)
-    assert.match(o.log, /Task payload for this worker type must conform to the following jsonschema:/)
-    assert.doesNotMatch(o.log, /=== Task Starting ===/)
+    // main.go:935-938: the schema first, every line an error line; the footer main.go:968
+    assert.match(o.log, /=== Task Starting ===\n\[taskcluster:error\] Task payload for this worker type must conform to the following jsonschema:\n\[taskcluster:error\] \{\n/)
+    assert.match(o.log, /\n\[taskcluster:error\] validation of payload failed for task \S+\n$/)
+    // backing_log_feature.go:68: written with the header, before validation
+    assert.match(o.log, /Task ID: \S+\n\[taskcluster \S+\] === Task Starting ===\n/)
   })
 
   it('refuses what the insecure engine and this worker’s config do not offer, every problem by name (osGroups, loopbackAudio)', async () => {
@@ -92,7 +114,18 @@ describe('native executor end to end (fake Queue)', function () {
     })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
     assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]/)
-    assert.match(o.log, /requires the feature "loopbackAudio", which is not enabled on worker pool test-provisioner\/test-worker-type/)
+    // main.go:1207-1213, the feature by its Name() and the pool's worker-manager page
+    const rootURL = fake.rootUrl
+    assert.ok(
+      o.log.includes(
+        `[taskcluster:error] this task is attempting to use feature "LoopbackAudio", but it's not enabled on this worker pool (test-provisioner/test-worker-type)\n` +
+          `[taskcluster:error] If you do not require this feature, remove the toggle from the task definition.\n` +
+          `[taskcluster:error] If you do require this feature, please do one of two things:\n` +
+          `[taskcluster:error] \t1. Contact the owner of the worker pool test-provisioner/test-worker-type (see ${rootURL}/worker-manager/test-provisioner%2Ftest-worker-type) and ask for "LoopbackAudio" to be enabled.\n` +
+          `[taskcluster:error] \t2. Use a worker pool that already allows "LoopbackAudio"\n`,
+      ),
+      o.log,
+    )
   })
 
   it('refuses a maxRunTime above the worker’s maxTaskRunTime', async () => {
@@ -106,8 +139,12 @@ describe('native executor end to end (fake Queue)', function () {
     const o = await submitAndRun(fake, { command: [['sh', '-c', 'sleep 60 & sleep 60; echo not reached'], ['echo', 'second command']], maxRunTime: 1 })
     assert.ok(Date.now() - started < 15_000, 'the task was stopped well before its commands would end')
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
-    assert.match(o.log, /Command ABORTED after [0-9.]+s: process aborted/)
+    // taskstatus.go:213 logs "Aborting task..." before the kill; process.go:143-144's text ends
+    // in a newline, an empty line of its own
+    assert.match(o.log, /\[taskcluster:error\] Aborting task\.\.\.\n(.*\n)*\[taskcluster \S+\] Command ABORTED after [0-9.]+s: process aborted\n(\[taskcluster \S+\] +[A-Z].*\n)*\[taskcluster \S+\] \n/)
     assert.match(o.log, /\[taskcluster:error\] task aborted - max run time exceeded/)
+    // the Mounts feature runs for every task and says why it purges (mounts_feature.go:690-692)
+    assert.match(o.log, /\[taskcluster \S+\] \[mounts\] Purging caches since the task was aborted and may have left them in an inconsistent state\n/)
     assert.doesNotMatch(o.log, /^(second command|not reached)$/m)
     assert.doesNotMatch(o.log, /Executing command 1/)
   })
@@ -115,6 +152,8 @@ describe('native executor end to end (fake Queue)', function () {
   it('resolves exception/intermittent-task for an exit code in onExitStatus.retry, and the Queue schedules a new run', async () => {
     const o = await submitAndRun(fake, { command: [['sh', '-c', 'exit 3']], maxRunTime: 30, onExitStatus: { retry: [3, 4] } })
     assert.deepEqual([o.state, o.reason], ['exception', 'intermittent-task'])
+    // main.go:1092-1096
+    assert.match(o.log, /\n\[taskcluster:error\] task appears to have failed intermittently - exit code 3 found in task payload.onExitStatus list\n$/)
     const runs = fake.status(o.taskId).runs
     assert.equal(runs.length, 2)
     assert.deepEqual([runs[1]!.state, runs[1]!.reasonCreated], ['pending', 'task-retry'])

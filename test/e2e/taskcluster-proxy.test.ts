@@ -85,7 +85,7 @@ describe('taskcluster-proxy', function () {
   it('is refused with a clear message when the worker does not offer it', async () => {
     const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 60, features: { taskclusterProxy: true } }, { config: { enableTaskclusterProxy: false } })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /\[taskcluster:error\] This task requires the feature "taskclusterProxy", which is not enabled on worker pool test-provisioner\/test-worker-type/)
+    assert.match(o.log, /\[taskcluster:error\] this task is attempting to use feature "Taskcluster Proxy", but it's not enabled on this worker pool \(test-provisioner\/test-worker-type\)\n/)
   })
 
   it('is off unless asked for', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { contentEncodingFor, contentTypeFor, loadHostTypes } from '../../executors/native/mime.js'
+import { contentEncodingFor, contentTypeFor, goExt, loadHostTypes } from '../../executors/native/mime.js'
 
 describe('content types and encodings (generic-worker rules)', () => {
   it('uses generic-worker’s own map first, then Go’s built-ins', () => {
@@ -27,7 +27,19 @@ describe('content types and encodings (generic-worker rules)', () => {
     assert.equal(fromTypes.get('.json'), 'application/x-json-alt')
   })
   it('uploads already-compressed extensions with identity encoding, the rest gzip', () => {
-    for (const f of ['a.zip', 'a.tar.gz', 'a.ZST', 'a.png', 'a.whl', 'a.lz4']) assert.equal(contentEncodingFor(f), 'identity', f)
+    for (const f of ['a.zip', 'a.tar.gz', 'a.zst', 'a.png', 'a.whl', 'a.lz4']) assert.equal(contentEncodingFor(f), 'identity', f)
     for (const f of ['a.txt', 'a.tar', 'a.json', 'noext']) assert.equal(contentEncodingFor(f), 'gzip', f)
+  })
+  it('looks the identity list up by the exact extension: b.ZIP is gzipped (artifact_feature.go:377)', () => {
+    for (const f of ['b.ZIP', 'a.ZST', 'c.Png']) assert.equal(contentEncodingFor(f), 'gzip', f)
+  })
+  it('looks its own map up by the lower-cased extension: .LOG is text/plain (artifact_feature.go:326)', () => {
+    assert.equal(contentTypeFor('build.LOG'), 'text/plain')
+    assert.equal(contentTypeFor('x.JsonL'), 'application/jsonl')
+  })
+  it('takes the extension as Go’s filepath.Ext does: a leading dot counts (.log is text/plain)', () => {
+    assert.equal(goExt('dir/.log'), '.log')
+    assert.equal(goExt('a.b/c'), '')
+    assert.equal(contentTypeFor('dir/.log'), 'text/plain')
   })
 })

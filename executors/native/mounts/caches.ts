@@ -9,6 +9,7 @@ import { TaskFailure } from '../../../src/contract/errors.js'
 import { CachePool, type CacheInstance } from '../../../src/lib/cache-pool.js'
 import type { TaskLog } from '../../../src/lib/task-log.js'
 import type { TaskMover } from './places.js'
+import { goQuote } from '../../../src/lib/go-quote.js'
 
 export const NATIVE_CACHES = 'generic-worker::caches'
 
@@ -47,6 +48,18 @@ export interface MountedCache {
 }
 
 
+/**
+ * generic-worker's line saying why caches are purged, once commands ran (shouldPurgeCaches,
+ * mounts_feature.go:683-701: the Mounts feature is always requested, so any task logs it).
+ */
+export function purgeLine(commands: { ran: boolean; aborted: boolean; exitCode?: number }, purgeCaches: readonly number[]): string | undefined {
+  if (!commands.ran) return undefined
+  if (commands.aborted) return 'Purging caches since the task was aborted and may have left them in an inconsistent state'
+  const code = commands.exitCode
+  if (code !== undefined && purgeCaches.includes(code)) return `Purging caches since last command had exit code ${code} which is listed in task.Payload.OnExitStatus.PurgeCaches array`
+  return undefined
+}
+
 /** Move every cache back into cachesDir (or delete it: purge). A cache the task moved away fails the task. */
 export async function unmountAll(caches: CachePool, mounted: MountedCache[], purge: boolean, log: TaskLog): Promise<void> {
   let missing: string | undefined
@@ -56,11 +69,11 @@ export async function unmountAll(caches: CachePool, mounted: MountedCache[], pur
     if (m.staged) await m.mover.run(['mv', '-T', '--', m.target, m.staged]).catch(() => undefined)
     const present = (await lstat(from).catch(() => undefined))?.isDirectory() === true
     if (present && !purge) {
+      // mounts_feature.go:885
+      log.info(`[mounts] Preserving cache: Moving ${goQuote(m.target)} to ${goQuote(caches.pathOf(m.instance))}`)
       await rename(from, caches.pathOf(m.instance))
-      log.info(`[mounts] Preserving cache ${m.cacheName}`)
       await caches.release(m.instance, false)
     } else {
-      if (purge) log.info(`[mounts] Purging cache ${m.cacheName}`)
       await caches.release(m.instance, true)
       if (!present && !purge) missing ??= m.cacheName
     }

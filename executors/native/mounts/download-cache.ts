@@ -13,7 +13,7 @@ import { TaskFailure } from '../../../src/contract/errors.js'
 import { sha256File } from '../../../src/lib/sha256.js'
 import { artifactDownloadRetry, withRetry } from '../../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../../src/contract/task-context.js'
-import { describeContent, type Content } from './content.js'
+import { contentCacheKey, describeContent, type Content, type MountLog } from './content.js'
 
 interface Downloaded {
   file: string
@@ -51,7 +51,7 @@ export class DownloadCache {
    * or unpack it). The download is not evicted while `use` runs: garbage collection before
    * another claim may run while this task still unpacks it.
    */
-  async with<T>(ctx: TaskContext, content: Content, log: (line: string) => void, use: (file: string) => Promise<T>): Promise<T> {
+  async with<T>(ctx: TaskContext, content: Content, log: MountLog, use: (file: string) => Promise<T>): Promise<T> {
     const source = await sourceKey(ctx, content)
     const { key } = source
     this.pinned.set(key, (this.pinned.get(key) ?? 0) + 1)
@@ -64,7 +64,7 @@ export class DownloadCache {
     }
   }
 
-  private async fetch(ctx: TaskContext, content: Content, source: { key: string; taskId?: string }, log: (line: string) => void): Promise<Downloaded> {
+  private async fetch(ctx: TaskContext, content: Content, source: { key: string; taskId?: string }, log: MountLog): Promise<Downloaded> {
     const index = await this.load()
     const { key, taskId } = source
     const wanted = 'sha256' in content ? content.sha256 : undefined
@@ -72,12 +72,17 @@ export class DownloadCache {
     if (known) {
       // generic-worker checks a cached download again on every use
       const actual = await sha256File(known.file).then((f) => f.sha256, () => undefined)
+      const cacheKey = contentCacheKey(content, taskId)
       if (actual && (!wanted || actual === wanted)) {
         known.lastUsed = Date.now()
         await this.save()
-        log(`Using cached ${describeContent(content)} (${known.size} bytes)`)
+        // mounts_feature.go:1004, :1008
+        if (!wanted) log(`No SHA256 specified in task mounts for ${cacheKey} - SHA256 from downloaded file ${known.file} is ${actual}.`, 'warn')
+        else log(`Found existing download for ${cacheKey} (${known.file}) with correct SHA256 ${actual}`)
         return known
       }
+      // :1011
+      if (actual && wanted) log(`Found existing download of ${cacheKey} (${known.file}) with SHA256 ${actual} but task definition explicitly requires ${wanted} so deleting it`)
       delete index[key]
       await rm(known.file, { force: true })
     }
@@ -89,16 +94,19 @@ export class DownloadCache {
     const done = await job
     if (wanted && done.sha256 !== wanted) {
       await rm(done.file, { force: true })
-      throw new TaskFailure(`Download ${describeContent(content)} has SHA256 ${done.sha256} but task definition explicitly requires ${wanted}; not retrying download as there were no connection failures and HTTP response status code was 200`)
+      // mounts_feature.go:1069
+      throw new TaskFailure(`Download ${done.file} of ${describeContent(content)} has SHA256 ${done.sha256} but task definition explicitly requires ${wanted}; not retrying download as there were no connection failures and HTTP response status code was 200`)
     }
-    if (!wanted) log(`Download ${describeContent(content)} has SHA256 ${done.sha256} but the task payload does not declare a required value, so its authenticity cannot be verified`)
+    // :1065, :1082
+    if (!wanted) log(`Download ${done.file} of ${describeContent(content)} has SHA256 ${done.sha256} but task payload does not declare a required value, so content authenticity cannot be verified`, 'warn')
+    else log(`Content from ${describeContent(content)} (${done.file}) matches required SHA256 ${done.sha256}`)
     index[key] = done
     await this.save()
     return done
   }
 
   /** Delete cached downloads, least recently used first, until `enough()`; none being downloaded or used. */
-  async evict(enough: () => Promise<boolean>, log: (line: string) => void): Promise<void> {
+  async evict(enough: () => Promise<boolean>, log: MountLog): Promise<void> {
     const index = await this.load()
     const entries = Object.entries(index).sort(([, a], [, b]) => a.lastUsed - b.lastUsed)
     for (const [key, d] of entries) {
@@ -111,7 +119,7 @@ export class DownloadCache {
     }
   }
 
-  private async download(ctx: TaskContext, content: Content, taskId: string | undefined, log: (line: string) => void): Promise<Downloaded> {
+  private async download(ctx: TaskContext, content: Content, taskId: string | undefined, log: MountLog): Promise<Downloaded> {
     const file = path.join(this.dir, randomUUID())
     if ('raw' in content || 'base64' in content) {
       const bytes = 'raw' in content ? Buffer.from(content.raw, 'utf8') : Buffer.from(content.base64, 'base64')

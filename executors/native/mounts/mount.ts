@@ -15,7 +15,7 @@ import { CachePool } from '../../../src/lib/cache-pool.js'
 import type { PurgeRequests } from '../../../src/taskcluster/purge-cache.js'
 import type { TaskContext } from '../../../src/contract/task-context.js'
 import { decompressFile, extractArchive } from '../../../src/lib/archives/index.js'
-import { describeContent, isCache, type Mount } from './content.js'
+import { describeContent, isCache, type Mount, type MountLog } from './content.js'
 import { mountPlace, moveOut, stagingPath, type TaskMover } from './places.js'
 import type { DownloadCache } from './download-cache.js'
 import type { MountedCache } from './caches.js'
@@ -35,7 +35,7 @@ export async function mountAll(
   stores: MountStores,
   mounted: MountedCache[],
 ): Promise<void> {
-  const log = (line: string) => ctx.log.info(`[mounts] ${line}`)
+  const log: MountLog = (line, level) => (level === 'warn' ? ctx.log.warn(`[mounts] ${line}`) : ctx.log.info(`[mounts] ${line}`))
   // caches someone asked to purge are destroyed before a task can get them
   if (mounts.some(isCache)) {
     const purged = await stores.caches.applyPurges(await stores.purges.current((m) => ctx.log.warn(`[mounts] ${m}`)))
@@ -51,7 +51,7 @@ export async function mountAll(
   }
 }
 
-async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted: MountedCache[], log: (l: string) => void): Promise<void> {
+async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted: MountedCache[], log: MountLog): Promise<void> {
   const where = 'file' in m ? m.file : m.directory
   const { target, outside } = mountPlace(ctx.taskDir, where)
   // an outside mount is prepared in the task directory, then moved out with the task's rights
@@ -72,12 +72,13 @@ async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted
     const cache: MountedCache = { instance, target, cacheName: m.cacheName, staged: outside ? at : undefined, mover: stores.mover }
     mounted.push(cache)
     const home = stores.caches.pathOf(instance)
+    // mounts_feature.go:828, :799
     if (fresh) {
+      log(`No existing writable directory cache '${m.cacheName}' - creating ${home}`)
       await mkdir(home, { recursive: true })
       const format = m.format
       if (m.content && format) await stores.downloads.with(ctx, m.content, log, (file) => extractArchive(file, home, format))
-      log(`Created new writable cache ${m.cacheName}`)
-    } else log(`Moving existing writable directory cache ${m.cacheName} into ${where}`)
+    } else log(`Moving existing writable directory cache ${m.cacheName} from ${home} to ${target}`)
     // inside, what is in the way is the task directory's own; outside, `mv` refuses to replace
     // anything but an empty directory
     if (!outside) await rm(target, { recursive: true, force: true })
@@ -93,6 +94,8 @@ async function mountOne(ctx: TaskContext, m: Mount, stores: MountStores, mounted
         throw err
       }
     }
+    // :873
+    log(`Successfully mounted writable directory cache '${target}'`)
     return
   }
   const format = m.format
