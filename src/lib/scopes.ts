@@ -23,3 +23,11 @@ export function missingScopesProblem(feature: string, held: readonly string[], n
 export function featureNotEnabledProblem(feature: string, pool: { provisionerId: string; workerType: string }): string {
   return `This task requires the feature "${feature}", which is not enabled on worker pool ${pool.provisionerId}/${pool.workerType}`
 }
+
+/**
+ * True when a scope set holds anything the Auth service could expand: an `assume:` scope, or a
+ * `*` scope that covers `assume:` (`*`, `as*`…). Without one, expansion returns the set unchanged.
+ */
+export function mayAssumeRoles(held: readonly string[]): boolean {
+  return held.some((s) => s.startsWith('assume:') || (s.endsWith('*') && 'assume:'.startsWith(s.slice(0, -1))))
+}
