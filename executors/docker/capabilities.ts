@@ -31,8 +31,11 @@ function devicePaths(name: string, config: WorkerConfig): string[] {
   }
 }
 
-/** The host access the payload gets, or the reason it may not have it (docker-worker's wording where it had one). */
-export function hostAccess(payload: DockerPayload, scopes: readonly string[], config: WorkerConfig): HostAccess | { refused: string; ptrace?: true } {
+/**
+ * The host access the payload gets, or the reason it may not have it (docker-worker's wording where
+ * it had one). `expanded` is what caches and devices are checked against (task-scopes.ts).
+ */
+export function hostAccess(payload: DockerPayload, scopes: readonly string[], config: WorkerConfig, expanded: readonly string[] = scopes): HostAccess | { refused: string; ptrace?: true } {
   const pool = `${config.provisionerId}/${config.workerType}`
   const d2g = config.d2gConfig
   const access: HostAccess = { privileged: false, binds: [], devices: [], capAdd: [] }
@@ -44,7 +47,7 @@ export function hostAccess(payload: DockerPayload, scopes: readonly string[], co
     access.capAdd.push('SYS_PTRACE')
   }
   for (const name of Object.keys(payload.cache ?? {})) {
-    if (!anyScopeSatisfied(scopes, [`docker-worker:cache:${name}`, `docker-worker:cache:${name}:${pool}`])) {
+    if (!anyScopeSatisfied(expanded, [`docker-worker:cache:${name}`, `docker-worker:cache:${name}:${pool}`])) {
       return { refused: `Insufficient scopes to attach cache volumes. The task needs docker-worker:cache:${name}.` }
     }
   }
@@ -57,7 +60,7 @@ export function hostAccess(payload: DockerPayload, scopes: readonly string[], co
   }
   for (const [name, wanted] of Object.entries(payload.capabilities?.devices ?? {})) {
     if (!wanted) continue
-    if (!anyScopeSatisfied(scopes, [`docker-worker:capability:device:${name}`, `docker-worker:capability:device:${name}:${pool}`])) {
+    if (!anyScopeSatisfied(expanded, [`docker-worker:capability:device:${name}`, `docker-worker:capability:device:${name}:${pool}`])) {
       return { refused: `Insufficient scopes to attach devices. The task needs docker-worker:capability:device:${name}.` }
     }
     if (d2g[deviceConfigKey[name]!] !== true) return { refused: `Device ${name} is not enabled on this worker (d2gConfig.${deviceConfigKey[name]}).` }

@@ -5,6 +5,8 @@
 // listens on, `docker exec` terminals, the image's hash for the chain of trust).
 
 import { purgeTrackers } from '../../src/taskcluster/purge-cache.js'
+import { expandScopes } from '../../src/taskcluster/auth.js'
+import { configCredentials } from '../../src/taskcluster/credentials.js'
 import type { WorkerCredentials } from '../../src/contract/taskcluster.js'
 import { ResourceUnavailable, TaskEnvironmentUnavailable, TaskFailure, type WorkerError } from '../../src/contract/errors.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
@@ -12,6 +14,7 @@ import type { TaskExecutor, UndoStack } from '../../src/contract/executor.js'
 import { collectDockerArtifacts } from './artifacts.js'
 import { CacheManager, type MountedCache } from './caches.js'
 import { hostAccess, type HostAccess } from './capabilities.js'
+import { hostCheckScopes } from './task-scopes.js'
 import { createTaskNetwork, removeLeftovers, removeWorkerContainers, runContainer, WORKER_LABEL, type Leftovers, type TaskNetwork } from './container.js'
 import { engineHasLabelled, lazyDockerEngine } from './lazy-engine.js'
 import type { DockerEngine } from './engine.js'
@@ -103,7 +106,15 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
         ctx.log.error(`Error: ${(err as Error).message}`)
         throw new TaskEnvironmentUnavailable(`Pulling docker image has failed: ${(err as Error).message}`)
       }
-      const access = hostAccess(payload, ctx.task.scopes, ctx.config)
+      let expanded: readonly string[]
+      try {
+        expanded = await hostCheckScopes(payload, ctx.task.scopes, (s) => expandScopes(ctx.config.rootURL, options.credentials?.current() ?? configCredentials(ctx.config), s))
+      } catch (err) {
+        // docker-worker: an expandScopes error fails the task while its docker config is built (src/task.js:855-862)
+        ctx.log.error('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.')
+        throw new TaskFailure(`auth.expandScopes failed: ${(err as Error).message}`)
+      }
+      const access = hostAccess(payload, ctx.task.scopes, ctx.config, expanded)
       if ('refused' in access) {
         if (access.ptrace) ctx.log.error(`Task was aborted because states could not be created successfully. ${access.refused}`)
         else {

@@ -59,3 +59,11 @@ export function featureNotEnabledProblem(feature: string, pool: { provisionerId:
     `\t2. Use a worker pool that already allows ${name}`,
   ].join('\n')
 }
+
+/**
+ * True when a scope set holds anything the Auth service could expand: an `assume:` scope, or a
+ * `*` scope that covers `assume:` (`*`, `as*`…). Without one, expansion returns the set unchanged.
+ */
+export function mayAssumeRoles(held: readonly string[]): boolean {
+  return held.some((s) => s.startsWith('assume:') || (s.endsWith('*') && 'assume:'.startsWith(s.slice(0, -1))))
+}

@@ -32,6 +32,10 @@ declare module 'taskcluster-client' {
     purgeRequests(workerPoolId: string, query?: { since?: string }): Promise<{ requests: Array<{ cacheName: string; before: string }> }>
     purgeCache(workerPoolId: string, body: { cacheName: string }): Promise<unknown>
   }
+  export class Auth {
+    constructor(options: ClientOptions)
+    expandScopes(body: { scopes: string[] }): Promise<{ scopes: string[] }>
+  }
   export class WorkerManager {
     constructor(options: ClientOptions)
     registerWorker(body: Json): Promise<Json>
@@ -77,6 +81,7 @@ declare module 'taskcluster-client' {
     createClient: typeof createClient
     Index: typeof Index
     PurgeCache: typeof PurgeCache
+    Auth: typeof Auth
     upload: typeof upload
     createTemporaryCredentials: typeof createTemporaryCredentials
     slugid: typeof slugid

@@ -40,6 +40,8 @@ export class FakeAuth {
   private readonly clients = new Map<string, Client>()
   /** What an unauthenticated caller may do (a deployment's `anonymous` role). */
   anonymousScopes: string[] = ANONYMOUS_SCOPES
+  /** Roles, for auth.expandScopes: roleId (may end in `*`) → its scopes. */
+  readonly roles = new Map<string, string[]>()
 
   addClient(clientId: string, accessToken: string, scopes: string[]): void {
     this.clients.set(clientId, { accessToken, scopes })

@@ -3,15 +3,18 @@
 // create and cancel tasks, inject faults, and read back everything uploaded.
 
 import http, { type Server } from 'node:http'
+import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import taskcluster from 'taskcluster-client'
 import type { TaskDefinition } from '../../../src/contract/taskcluster.js'
 import { FakeAuth, HttpError } from './auth.js'
+import { authRoutes } from './auth-routes.js'
 import { parseJson, readBody, route, sendError, sendJson, type Route } from './http.js'
 import { objectRoutes } from './object-routes.js'
 import { queueRoutes } from './queue-routes.js'
 import { QueueState, type StoredArtifact } from './state.js'
+import { seededRandom } from './random.js'
 import { purgeCacheRoutes, type PurgeRequest } from './purge-cache-routes.js'
 import { workerManagerRoutes, type TerminateAnswer, type WorkerManagerSettings } from './worker-manager-routes.js'
 
@@ -46,17 +49,7 @@ export interface RandomFaults {
   rate: number
 }
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { seededRandom }
 
 export interface FakeQueueOptions {
   /** Seconds a claim lasts (the real Queue: 1200). Default 1200. */
@@ -64,6 +57,12 @@ export interface FakeQueueOptions {
   /** How long claimWork long-polls when nothing is pending (the real Queue: 20 s). Default 1000 ms. */
   claimWaitMs?: number
   randomFaults?: RandomFaults
+  /**
+   * Also serve over HTTPS with this certificate, and hand out https putUrls: docker-worker
+   * uploads artifacts with https.request whatever the putUrl says (docker-worker
+   * src/upload_to_s3.js). The API itself stays on http.
+   */
+  tls?: { cert: string; key: string }
 }
 
 export const WORKER = { clientId: 'worker/test', accessToken: 'worker-secret-token-0123456789' }
@@ -80,6 +79,8 @@ export class FakeQueue {
   /** Faults injected at random, by kind (for the test's report). */
   readonly randomFaultCounts: Record<string, number> = {}
   private server: Server | undefined
+  private tlsServer: Server | undefined
+  private readonly tls: { cert: string; key: string } | undefined
   claimTimeoutSecs: number
   claimWaitMs: number
   /** The Index: namespace → taskId (findTask). */
@@ -96,12 +97,14 @@ export class FakeQueue {
     this.claimWaitMs = options.claimWaitMs ?? 1000
     this.random = options.randomFaults ? seededRandom(options.randomFaults.seed) : undefined
     this.faultRate = options.randomFaults?.rate ?? 0
+    this.tls = options.tls
     const baseUrl = () => this.rootUrl
     this.routes = [
-      ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
+      ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, putBaseUrl: () => this.putBaseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
       ...objectRoutes(this.state, baseUrl),
       ...workerManagerRoutes(this.auth, () => this.workerManager, new Map(), () => this.shouldTerminate),
       ...purgeCacheRoutes(this.purgeRequests),
+      ...authRoutes(this.auth.roles),
       route('findTask', 'GET', '/api/index/v1/task/:namespace', (r) => {
         const taskId = this.index.get(decodeURIComponent(r.params[0]!))
         if (!taskId) throw new HttpError(404, 'ResourceNotFound', `nothing indexed at ${r.params[0]}`)
@@ -118,6 +121,7 @@ export class FakeQueue {
       `queue:worker-id:${workerGroup}/${workerId}`,
       `purge-cache:purge-requests::${taskQueueId}`,
       `worker-manager:should-worker-terminate:${taskQueueId}/${workerGroup}/${workerId}`,
+      'auth:expand-scopes',
     ])
   }
 
@@ -127,16 +131,29 @@ export class FakeQueue {
     return `http://127.0.0.1:${addr.port}`
   }
 
+  /** Where putUrls point: the HTTPS listener when there is one. */
+  get putBaseUrl(): string {
+    const addr = this.tlsServer?.address() as AddressInfo | undefined
+    return addr ? `https://127.0.0.1:${addr.port}` : this.rootUrl
+  }
+
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res))
     this.server.keepAliveTimeout = 1000
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    if (this.tls) {
+      this.tlsServer = https.createServer(this.tls, (req, res) => void this.handle(req, res))
+      this.tlsServer.keepAliveTimeout = 1000
+      await new Promise<void>((resolve) => this.tlsServer!.listen(0, '127.0.0.1', resolve))
+    }
     return this
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections()
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    for (const server of [this.server, this.tlsServer]) {
+      server?.closeAllConnections()
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    }
   }
 
   injectFault(fault: Fault): void {

@@ -9,6 +9,8 @@ export interface QueueRouteContext {
   state: QueueState
   auth: FakeAuth
   baseUrl: () => string
+  /** Where putUrls point (an HTTPS listener, when the fake has one). */
+  putBaseUrl: () => string
   claimTimeoutSecs: () => number
   claimWaitMs: () => number
 }
@@ -210,7 +212,7 @@ export function queueRoutes(ctx: QueueRouteContext): Route[] {
       const stored = state.putArtifact(record, runId, base)
       const expiresIso = new Date(expires).toISOString()
       if (storageType === 's3') {
-        const putUrl = `${ctx.baseUrl()}/_s3/${taskId}/${runId}/${encodeURIComponent(name)}`
+        const putUrl = `${ctx.putBaseUrl()}/_s3/${taskId}/${runId}/${encodeURIComponent(name)}`
         return sendJson(r.res, 200, { storageType, putUrl, expires: expiresIso, contentType: stored.contentType }, 'queue/v1/post-artifact-response')
       }
       if (storageType === 'object') {
