@@ -11,32 +11,30 @@
 // - gz, zz (zlib), br, zst: node:zlib, in process.
 // - bz2, xz, lz, lz4: Debian's bzip2, xz-utils, lzip, lz4 commands (no maintained streaming
 //   pure-JS decoders exist for them), piped.
-// - tar (and tar.<any of the above>): node-tar, strict (an unsafe entry is an error).
-// - zip: yauzl (reads entries from the central directory, streams each).
+// - tar (and tar.<any of the above>): node-tar, strict (an unsafe entry is an error; tar-extract.ts).
+// - zip: yauzl (reads entries from the central directory, streams each; zip-extract.ts).
+// Both are imported with the first archive of their kind: an idle worker loads neither.
 // - 7z and rar: Debian's 7-Zip (`7z`, which reads RAR4 and RAR5), then the same check of what
 //   it wrote.
 // - sz: snappy's framing format, snappyjs for the blocks (snappy-framed.ts).
 // - mz: MinLZ's stream format, decoded here from its specification (minlz.ts, minlz-block.ts).
 
 import { spawn } from 'node:child_process'
-import { constants, createReadStream, createWriteStream } from 'node:fs'
-import { chmod, lstat, mkdir, mkdtemp, open, readdir, readlink, rename, rm, statfs, symlink } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { chmod, lstat, mkdir, mkdtemp, readdir, readlink, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
-import { Duplex, PassThrough, type Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import { Duplex, PassThrough } from 'node:stream'
 import { createBrotliDecompress, createGunzip, createInflate, createZstdDecompress } from 'node:zlib'
-import * as tar from 'tar'
-import yauzl from 'yauzl'
 import { minlzDecoder } from './minlz.js'
 import { snappyFramedDecoder } from './snappy-framed.js'
+import { Budget, defaultLimits, inside, KEPT_MODE_BITS, runPipeline, UnpackError, type ExtractLimits } from './unpack-common.js'
+
+export { DEFAULT_MAX_ENTRIES, UnpackError, type ExtractLimits } from './unpack-common.js'
 
 export const compressionFormats = ['br', 'bz2', 'gz', 'lz', 'lz4', 'mz', 'sz', 'xz', 'zst', 'zz'] as const
 export type CompressionFormat = (typeof compressionFormats)[number]
 export const archiveFormats = ['7z', 'rar', 'tar', 'tar.br', 'tar.bz2', 'tar.gz', 'tar.lz', 'tar.lz4', 'tar.mz', 'tar.sz', 'tar.xz', 'tar.zst', 'tar.zz', 'zip'] as const
 export type ArchiveFormat = (typeof archiveFormats)[number]
-
-/** Content that cannot be unpacked safely or at all: generic-worker fails the task for it. */
-export class UnpackError extends Error {}
 
 /** The command-line tool (and its Debian package) behind each piped format. */
 export const externalTools: Partial<Record<CompressionFormat | '7z', { command: string; args: string[]; debian: string }>> = {
@@ -96,175 +94,17 @@ export async function decompressFile(source: string, target: string, format: Com
   await runPipeline([createReadStream(source), decompressor(format), createWriteStream(target)])
 }
 
-/** pipeline() over stages, with our own errors kept as they are. */
-async function runPipeline(stages: Array<Readable | Duplex | NodeJS.WritableStream>): Promise<void> {
-  try {
-    await pipeline(stages as unknown as [Readable, ...Duplex[]])
-  } catch (err) {
-    if (err instanceof UnpackError) throw err
-    throw new UnpackError(`cannot unpack: ${(err as Error).message}`)
-  }
-}
-
-/** Whether `target` lies inside `dir` (or is it). */
-function inside(dir: string, target: string): boolean {
-  const rel = path.relative(dir, target)
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
-}
-
-/**
- * How much one archive may unpack to. generic-worker is bounded only by the disk (the audit's
- * I4); megalodon stops at the free space the target had when it started, and at a count of
- * entries, with a task error that says which, instead of filling the disk or the inode table.
- */
-export interface ExtractLimits {
-  maxEntries: number
-  maxBytes: number
-}
-
-export const DEFAULT_MAX_ENTRIES = 1_000_000
-
-async function defaultLimits(root: string): Promise<ExtractLimits> {
-  const fs = await statfs(root)
-  return { maxEntries: DEFAULT_MAX_ENTRIES, maxBytes: Number(fs.bavail) * Number(fs.bsize) }
-}
-
-/** Counts entries and bytes against the limits; throws the task error once one is passed. */
-class Budget {
-  private entries = 0
-  private bytes = 0
-  constructor(private readonly limits: ExtractLimits) {}
-  entry(): void {
-    if (++this.entries > this.limits.maxEntries) throw new UnpackError(`archive has more than ${this.limits.maxEntries} entries`)
-  }
-  add(n: number): void {
-    this.bytes += n
-    if (this.bytes > this.limits.maxBytes) throw new UnpackError(`archive unpacks to more than ${this.limits.maxBytes} bytes (the free space of the target)`)
-  }
-}
-
-/** Mode bits an unpacked file keeps: never setuid or setgid (the worker may be root). */
-const KEPT_MODE_BITS = 0o1777
-
-/**
- * The directories from `root` down to `dir` must be real directories, not links (an earlier
- * entry's): missing ones are made one by one, so nothing is ever created through a link.
- */
-async function realDirectories(root: string, dir: string, entryName: string): Promise<void> {
-  let at = root
-  for (const part of path.relative(root, dir).split(path.sep).filter(Boolean)) {
-    at = path.join(at, part)
-    const st = await lstat(at).catch(() => undefined)
-    if (!st) await mkdir(at)
-    else if (st.isSymbolicLink()) throw new UnpackError(`unsafe archive: entry ${entryName} would be written through the symbolic link ${path.relative(root, at)}`)
-    else if (!st.isDirectory()) throw new UnpackError(`unsafe archive: entry ${entryName} needs ${path.relative(root, at)} to be a directory`)
-  }
-}
-
 /** Unpack an archive into `dir` (created if missing). */
 export async function extractArchive(source: string, dir: string, format: ArchiveFormat, limits?: ExtractLimits): Promise<void> {
   await mkdir(dir, { recursive: true })
   const root = path.resolve(dir)
   const budget = new Budget(limits ?? (await defaultLimits(root)))
-  if (format === 'zip') return extractZip(source, root, budget)
+  // node-tar and yauzl are loaded with the first archive of their kind, not by an idle worker
+  if (format === 'zip') return (await import('./zip-extract.js')).extractZip(source, root, budget)
   // 7-Zip reads rar (RAR4 and RAR5) too
   if (format === '7z' || format === 'rar') return extract7z(source, root, format, budget)
   const compression = format === 'tar' ? undefined : (format.slice('tar.'.length) as CompressionFormat)
-  const problems: string[] = []
-  const extractor = tar.x({
-    cwd: root,
-    strict: true, // an entry node-tar will not write (absolute, `..`, through a link) is an error, not a warning
-    preservePaths: false,
-    // node-tar keeps the archive's owners when run as root: never (generic-worker's unarchive
-    // has no chown, and runs as the task user)
-    preserveOwner: false,
-    filter: (entryPath, entry) => {
-      const e = entry as tar.ReadEntry
-      try {
-        budget.entry()
-        budget.add(e.size ?? 0)
-      } catch (err) {
-        extractor.abort(err as Error)
-        return false
-      }
-      if (typeof e.mode === 'number') e.mode &= KEPT_MODE_BITS
-      const at = path.resolve(root, entryPath)
-      if (!inside(root, at)) {
-        problems.push(`entry ${entryPath} would be written outside the target directory`)
-        return false
-      }
-      if (e.type === 'SymbolicLink' && !inside(root, path.resolve(path.dirname(at), e.linkpath ?? ''))) {
-        problems.push(`symbolic link ${entryPath} -> ${e.linkpath} points outside the target directory`)
-        return false
-      }
-      if (e.type === 'Link' && !inside(root, path.resolve(root, e.linkpath ?? ''))) {
-        problems.push(`hard link ${entryPath} -> ${e.linkpath} points outside the target directory`)
-        return false
-      }
-      return true
-    },
-  })
-  try {
-    await runPipeline([createReadStream(source), ...(compression ? [decompressor(compression)] : []), extractor as unknown as Duplex])
-  } catch (err) {
-    if (err instanceof UnpackError) throw err
-    const msg = (err as Error).message
-    throw new UnpackError(/TAR_ENTRY|path|Absolute|\.\./i.test(msg) ? `unsafe archive entry: ${msg}` : msg)
-  }
-  if (problems.length > 0) throw new UnpackError(`unsafe archive: ${problems.join('; ')}`)
-}
-
-function openZip(file: string): Promise<yauzl.ZipFile> {
-  return new Promise((resolve, reject) => yauzl.open(file, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (err, zip) => (err ? reject(err) : resolve(zip))))
-}
-
-async function extractZip(source: string, root: string, budget: Budget): Promise<void> {
-  let zip: yauzl.ZipFile
-  try {
-    zip = await openZip(source)
-  } catch (err) {
-    throw new UnpackError(`cannot unarchive zip: ${(err as Error).message}`)
-  }
-  try {
-    await new Promise<void>((resolve, reject) => {
-      zip.on('error', (err: Error) => reject(new UnpackError(`cannot unarchive zip: ${err.message}`)))
-      zip.on('end', resolve)
-      zip.on('entry', (entry: yauzl.Entry) => {
-        void (async () => {
-          const target = path.resolve(root, entry.fileName)
-          if (!inside(root, target)) throw new UnpackError(`unsafe archive: entry ${entry.fileName} would be written outside the target directory`)
-          budget.entry()
-          budget.add(entry.uncompressedSize)
-          const mode = (entry.externalFileAttributes >>> 16) & 0o170000
-          if (entry.fileName.endsWith('/')) {
-            await realDirectories(root, target, entry.fileName)
-          } else {
-            await realDirectories(root, path.dirname(target), entry.fileName)
-            const stream = await new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, s) => (err ? rej(err) : res(s))))
-            if (mode === 0o120000) {
-              // a symbolic link: its content is the target
-              const chunks: Buffer[] = []
-              for await (const c of stream) chunks.push(c as Buffer)
-              const link = Buffer.concat(chunks).toString('utf8')
-              if (!inside(root, path.resolve(path.dirname(target), link))) throw new UnpackError(`unsafe archive: symbolic link ${entry.fileName} -> ${link} points outside the target directory`)
-              await symlink(link, target)
-            } else {
-              // O_NOFOLLOW: an entry of the same name made a link there earlier
-              const out = await open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644)
-              await pipeline(stream, out.createWriteStream())
-            }
-          }
-          zip.readEntry()
-        })().catch(reject)
-      })
-      zip.readEntry()
-    })
-  } catch (err) {
-    if (err instanceof UnpackError) throw err
-    throw new UnpackError(`cannot unarchive zip: ${(err as Error).message}`)
-  } finally {
-    zip.close()
-  }
+  return (await import('./tar-extract.js')).extractTar(source, root, compression ? [decompressor(compression)] : [], budget)
 }
 
 /** 7z and rar through 7-Zip into a fresh directory, checked, then moved into place entry by entry. */
