@@ -23,11 +23,15 @@ export interface TaskUser {
 /** Prefix of every task user's name: a worker removes only users it could have made. */
 export const TASK_USER_PREFIX = 'task_'
 
-/** A new user whose home is the task directory; `groups` must exist. */
+/**
+ * A new user whose home is the task directory; `groups` must exist. Named like the task
+ * directory and with that name as its full name, as generic-worker's headless task users are
+ * (main.go:648-658, runtime/runtime_linux.go:13-21 `useradd`, `chfn -f <name>`).
+ */
 export async function createTaskUser(taskDir: string, groups: readonly string[]): Promise<TaskUser> {
-  // generic-worker names them task_<seconds>; a random suffix keeps concurrent tasks apart
-  const name = `${TASK_USER_PREFIX}${Math.floor(Date.now() / 1000)}${randomBytes(3).toString('hex')}`
-  const args = ['--no-create-home', '--home-dir', taskDir, '--shell', '/bin/bash', '--user-group', '--comment', 'megalodon task user']
+  const name = path.basename(taskDir)
+  if (!name.startsWith(TASK_USER_PREFIX)) throw new Error(`a task user is named like its task directory (task_…), not ${name}`)
+  const args = ['--no-create-home', '--home-dir', taskDir, '--shell', '/bin/bash', '--user-group', '--comment', name]
   if (groups.length > 0) args.push('--groups', groups.join(','))
   await run('useradd', [...args, name])
   const uid = Number((await run('id', ['-u', name])).stdout.trim())

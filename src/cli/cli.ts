@@ -172,8 +172,9 @@ export function buildProgram(): Command {
     .description('claim and run tasks from the Queue (generic-worker command line)')
     .option('--config <file>', 'generic-worker config file (JSON, or YAML)', 'generic-worker.config')
     .option('--with-worker-runner', 'started by worker-runner')
-    .action(async (opts: { config: string; withWorkerRunner?: boolean }) => {
-      const code = await runWorker({ configFile: opts.config, withWorkerRunner: opts.withWorkerRunner === true, version })
+    .option('--worker-runner-protocol-pipe <pipe>', 'worker-runner\'s worker.protocolPipe: the protocol on <pipe>-input and <pipe>-output (exit 78 if they cannot be opened)')
+    .action(async (opts: { config: string; withWorkerRunner?: boolean; workerRunnerProtocolPipe?: string }) => {
+      const code = await runWorker({ configFile: opts.config, withWorkerRunner: opts.withWorkerRunner === true, protocolPipe: opts.workerRunnerProtocolPipe, version })
       // stdin (worker-runner) and timers must not keep a finished worker alive.
       process.exit(code)
     })

@@ -12,6 +12,7 @@ export const ExitCode = {
   WorkerShutdown: 72, // graceful termination (SIGTERM aborts running tasks)
   InvalidConfig: 73,
   CantCreateEd25519Keypair: 75,
+  CantConnectProtocolPipe: 78, // --worker-runner-protocol-pipe cannot be opened
   CantGetWorkerStatus: 84,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]

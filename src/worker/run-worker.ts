@@ -2,6 +2,10 @@
 // on stdin/stdout; standalone it uses static credentials or registers with worker-manager.
 // Whatever ends it, it exits with generic-worker's exit code for that reason.
 
+import { closeSync, constants, open } from 'node:fs'
+import { promisify } from 'node:util'
+import { Socket } from 'node:net'
+import type { Readable, Writable } from 'node:stream'
 import { defaultExecutors } from '../../executors/index.js'
 import { ClaimLoop } from './claim-loop.js'
 import { loadWorkerConfig, type WorkerConfig } from '../config/config.js'
@@ -19,14 +23,44 @@ import { metadataFile, readTasksResolved, tasksResolvedFile, workerStatusFile, w
 import type { Credentials } from '../contract/taskcluster.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
 
+const openFd = promisify(open) as (path: string, flags: number) => Promise<number>
+
 export interface RunWorkerOptions {
   configFile: string
   withWorkerRunner: boolean
+  /** worker-runner's `worker.protocolPipe`: the protocol on `<pipe>-input` / `<pipe>-output` instead of stdout / stdin. */
+  protocolPipe?: string
   version: string
 }
 
+/**
+ * The protocol transport: stdin/stdout, or the named pipes generic-worker connects to with
+ * --worker-runner-protocol-pipe (main.go:148-166): `<pipe>-input` written, `<pipe>-output` read.
+ */
+async function runnerTransport(pipe: string | undefined): Promise<{ input: Readable; output: Writable }> {
+  if (!pipe) return { input: process.stdin, output: process.stdout }
+  // numeric descriptors (a FileHandle would be closed when collected), opened in this order as
+  // upstream does: each open of a FIFO waits for the runner's end
+  const output = await openFd(`${pipe}-input`, constants.O_WRONLY)
+  const input = await openFd(`${pipe}-output`, constants.O_RDONLY).catch((err: unknown) => {
+    closeSync(output)
+    throw err
+  })
+  // libuv pipe handles (not file streams, whose reads would each hold a thread-pool thread)
+  return { input: new Socket({ fd: input, readable: true, writable: false }), output: new Socket({ fd: output, readable: false, writable: true }) }
+}
+
 export async function runWorker(options: RunWorkerOptions): Promise<number> {
-  const protocol = options.withWorkerRunner ? new RunnerProtocol(process.stdin, process.stdout) : undefined
+  let transport: { input: Readable; output: Writable } | undefined
+  if (options.withWorkerRunner) {
+    try {
+      transport = await runnerTransport(options.protocolPipe)
+    } catch (err) {
+      process.stderr.write(`megalodon: cannot connect to the worker-runner protocol pipe ${options.protocolPipe}: ${(err as Error).message}\n`)
+      return ExitCode.CantConnectProtocolPipe
+    }
+  }
+  const protocol = transport ? new RunnerProtocol(transport.input, transport.output) : undefined
   if (protocol) await protocol.ready()
   const logger = protocol ? createLogger({ destination: protocol.logDestination(process.stderr) }) : createLogger()
   const reportError = (description: string, extra?: Record<string, string>) => protocol?.send('error-report', errorReport(description, extra))

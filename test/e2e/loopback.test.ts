@@ -61,7 +61,7 @@ describe('loopback devices (native)', function () {
     const config = { engine: 'multiuser', enableLoopbackAudio: true, loopbackAudioDeviceNumber: 27 }
     const o = await submitAndRun(fake, payload, { task: { scopes: [`generic-worker:loopback-audio:${POOL}`] }, config: { ...config, tasksDir: await tasksDirFor() } })
     assert.equal(o.state, 'completed', o.log)
-    const user = /^(task_\w+)$/m.exec(o.log)?.[1]
+    const user = /^(task_[\w-]+)$/m.exec(o.log)?.[1]
     assert.ok(user, o.log)
     for (const node of AUDIO) {
       assert.match(o.log, new RegExp(`^${node} ${user}$`, 'm'))

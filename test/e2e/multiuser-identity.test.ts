@@ -25,7 +25,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
       assert.match(desktop.log, /^path=\/usr\/local\/bin:\/usr\/bin:\/bin:\/usr\/sbin:\/sbin$/m)
       assert.match(desktop.log, /^display=:0$/m)
       assert.match(desktop.log, /^xdg=\/run\/user\/[1-9]\d*$/m)
-      assert.match(desktop.log, /^user=task_\w+$/m)
+      assert.match(desktop.log, /^user=task_[\w-]+$/m)
       // the payload overrides the defaults, but not DISPLAY
       const own = await mu.run({ command: [show], maxRunTime: 60, env: { PATH: '/opt/bin:/usr/bin:/bin', USER: 'someone', DISPLAY: ':7' } })
       assert.match(own.log, /^path=\/opt\/bin:\/usr\/bin:\/bin$/m)
@@ -62,7 +62,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     const text = mu.fake.artifacts(o.id).get('private/creds.json')!.content!.toString()
     const creds = JSON.parse(text) as { name: string; password: string }
     assert.equal(text, `{\n  "name": "${creds.name}",\n  "password": "${creds.password}"\n}\n`)
-    assert.match(creds.name, /^task_\w+$/)
+    assert.match(creds.name, /^task_[\w-]+$/)
     assert.match(o.log, new RegExp(`task user ${creds.name}\\)`))
     // runtime/runtime.go:22-24: pWd0_ and 24 letters and digits
     assert.match(creds.password, /^pWd0_[A-Za-z0-9]{24}$/)
@@ -86,7 +86,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     const o = await mu.run(payload, scopes, { enableRunTaskAsCurrentUser: true })
     assert.equal(o.state, 'completed', o.log)
     assert.match(o.log, /Not adding task user to group\(s\) \[no-such-group-here\] since we are running as current user\./)
-    const m = /^user=(task_\w+) home=(\S+) xdg=unset me=(\S+)$/m.exec(o.log)
+    const m = /^user=(task_[\w-]+) home=(\S+) xdg=unset me=(\S+)$/m.exec(o.log)
     assert.ok(m, o.log)
     assert.equal(m[3], os.userInfo().username)
     assert.match(o.log, new RegExp(`task user ${m[1]}\\)`), 'USER is the task user')
@@ -100,7 +100,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     // the same function the executor uses, on a user made for the test
     const { createTaskUser, removeTaskUser, setRandomPassword } = await import('../../executors/native/task-user.js')
     mkdirSync(String(mu.config.tasksDir), { recursive: true })
-    const dir = mkdtempSync(path.join(String(mu.config.tasksDir), 'pw-'))
+    const dir = mkdtempSync(path.join(String(mu.config.tasksDir), 'task_pw'))
     const user = await createTaskUser(dir, [])
     try {
       const password = await setRandomPassword(user)
@@ -119,7 +119,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     writeFileSync(hook, '#!/bin/sh\necho "hook ran as $(whoami) in $(pwd)" > hook.txt\n', { mode: 0o755 })
     const o = await mu.run({ command: [['sh', '-c', 'cat hook.txt; echo "task as $(whoami)"; rm hook.txt && echo removable']], maxRunTime: 60 }, [], { runAfterUserCreation: hook })
     assert.equal(o.state, 'completed', o.log)
-    const m = /^hook ran as (task_\w+) in (\S+)$/m.exec(o.log)
+    const m = /^hook ran as (task_[\w-]+) in (\S+)$/m.exec(o.log)
     assert.ok(m, o.log)
     assert.match(o.log, new RegExp(`^task as ${m[1]}$`, 'm'))
     assert.match(o.log, /^removable$/m)
@@ -127,7 +127,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     writeFileSync(failing, '#!/bin/sh\necho secret-setup-output\nexit 3\n', { mode: 0o755 })
     const bad = await mu.run({ command: [['sh', '-c', 'echo SHOULD-NOT-RUN']], maxRunTime: 60 }, [], { runAfterUserCreation: failing })
     assert.deepEqual([bad.state, bad.reason], ['exception', 'internal-error'])
-    assert.match(bad.log, /runAfterUserCreation \(.*failing\) failed for task user task_\w+: exit code 3/)
+    assert.match(bad.log, /runAfterUserCreation \(.*failing\) failed for task user task_[\w-]+: exit code 3/)
     assert.doesNotMatch(bad.log, /SHOULD-NOT-RUN|secret-setup-output/)
     const users = readFileSync('/etc/passwd', 'utf8').split('\n').filter((l) => l.startsWith('task_') && l.includes(String(mu.config.tasksDir)))
     assert.deepEqual(users, [], 'the task user of the failed hook was removed')
@@ -178,7 +178,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
   it('keeps the task user (without its processes) when cleanUpTaskDirs is false, as it keeps the directory', async () => {
     const o = await mu.run({ command: [['sh', '-c', 'echo "me=$(whoami)"; setsid sleep 300 >/dev/null 2>&1 < /dev/null &']], maxRunTime: 60 }, [], { cleanUpTaskDirs: false })
     assert.equal(o.state, 'completed', o.log)
-    const user = /^me=(task_\w+)$/m.exec(o.log)![1]!
+    const user = /^me=(task_[\w-]+)$/m.exec(o.log)![1]!
     try {
       assert.equal(userExists(user), true, 'the user stays for a look afterwards')
       let left = ''

@@ -26,11 +26,14 @@ describe('multiuser engine (root)', function () {
       artifacts: [{ type: 'file', path: 'out.txt', name: 'public/out.txt' }],
     })
     assert.equal(o.state, 'completed', o.log)
-    const m = /^me=(task_\w+) uid=(\d+) home=(\S+) pwd=(\S+)$/m.exec(o.log)
+    const m = /^me=(task_[\w-]+) uid=(\d+) home=(\S+) pwd=(\S+)$/m.exec(o.log)
     assert.ok(m, o.log)
     const [, user, uid, home, pwd] = m
     assert.notEqual(uid, '0')
     assert.equal(home, pwd, 'HOME is the task directory')
+    // generic-worker main.go:648-658, multiuser.go:136-147: the user is named like the task directory
+    assert.equal(user, path.basename(pwd!))
+    assert.equal(path.basename(pwd!), taskDirName(o.id, 0))
     assert.match(o.log, new RegExp(`^owner=${user}$`, 'm'))
     assert.doesNotMatch(o.log, /^LOG-(READABLE|MOVED)$/m)
     assert.match(o.log, /^log dir intact$/m)
@@ -117,7 +120,7 @@ describe('multiuser engine (root)', function () {
       [scope],
     )
     assert.equal(o.state, 'completed', o.log)
-    const me = /^me=(task_\w+)$/m.exec(o.log)![1]
+    const me = /^me=(task_[\w-]+)$/m.exec(o.log)![1]
     assert.match(o.log, new RegExp(`^file=${me}$`, 'm'))
     assert.match(o.log, new RegExp(`^cache=${me}$`, 'm'))
     assert.match(o.log, /^cache-writable$/m)

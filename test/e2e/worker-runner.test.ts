@@ -1,8 +1,13 @@
 // Playing worker-runner end to end: megalodon started as `run --config FILE
 // --with-worker-runner`, the protocol on stdin/stdout, the fake Queue checking every call.
 import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import { constants } from 'node:fs'
+import { open, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { createInterface } from 'node:readline'
 import { slugid } from 'taskcluster-client'
+import { cliEntry } from '../../src/lib/paths.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { FakeRunner } from '../helpers/fake-runner.js'
 import { backingLog, madeInTaskDir, until } from '../helpers/tasks.js'
@@ -94,6 +99,32 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
     const run = fake.status(taskId).runs[0]!
     assert.deepEqual([run.state, run.reasonResolved], ['exception', 'worker-shutdown'])
     assert.match(backingLog(fake, taskId), /^started$/m)
+  })
+
+  // generic-worker main.go:148-166: with --worker-runner-protocol-pipe P the protocol goes over
+  // P-input (written) and P-output (read); either failing to open exits 78 (usage.go:21)
+  it('speaks the protocol over --worker-runner-protocol-pipe, and exits 78 when the pipes cannot be opened', async () => {
+    const config = await workerConfig(fake)
+    const dir = path.dirname(String(config.tasksDir))
+    const file = path.join(dir, 'generic-worker.config')
+    await writeFile(file, JSON.stringify(config))
+    const pipe = path.join(dir, 'protocol')
+    const launch = () => spawn(process.execPath, [cliEntry, 'run', '--config', file, '--with-worker-runner', '--worker-runner-protocol-pipe', pipe], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir })
+    const missing = launch()
+    assert.equal(await new Promise((r) => missing.once('exit', r)), 78)
+
+    execFileSync('mkfifo', [`${pipe}-input`, `${pipe}-output`])
+    const child = launch()
+    const exited = new Promise((r) => child.once('exit', r))
+    const [fromWorker, toWorker] = await Promise.all([open(`${pipe}-input`, constants.O_RDONLY), open(`${pipe}-output`, constants.O_WRONLY)])
+    const lines: string[] = []
+    createInterface({ input: fromWorker.createReadStream() }).on('line', (l) => lines.push(l))
+    await toWorker.write(`~${JSON.stringify({ type: 'welcome', capabilities: ALL })}\n`)
+    await until(() => lines.some((l) => l.startsWith('~{"type":"hello"')))
+    await until(() => lines.some((l) => l.includes('"type":"log"')))
+    await toWorker.write(`~${JSON.stringify({ type: 'graceful-termination', 'finish-tasks': true })}\n`)
+    assert.equal(await exited, 72)
+    await toWorker.close()
   })
 
   it('sends error-report for an invalid config and exits 73 (errorreport.go:14-31, main.go:417, 1341-1352)', async () => {
