@@ -4,7 +4,6 @@
 
 import { readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
-import os from 'node:os'
 import { InternalError, MalformedPayload } from '../../src/contract/errors.js'
 import type { TaskExecutor, UndoStack } from '../../src/contract/executor.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
@@ -113,7 +112,6 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
     // what it left in the task directory belongs to the task user like the rest
     await giveTaskDirectory(user)
   }
-  ctx.log.info(`Running as task user ${run.runAs ? user.name : `${os.userInfo().username} (runTaskAsCurrentUser; task user ${user.name})`}`)
 }
 
 /**

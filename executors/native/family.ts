@@ -55,6 +55,8 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     featureNotOffered: { resolution: { state: 'exception', reason: 'malformed-payload' }, problem: featureNotEnabledProblem },
     // a missing non-optional artifact fails a generic-worker task
     missingArtifactFails: true,
+    // a failed log upload or live-log link joins the run's errors (backing_log_feature.go:80, livelog_feature.go:137)
+    logUploadDecides: true,
     // generic-worker's artifact step runs whatever stopped the commands (not after a cancel:
     // the Queue no longer takes them)
     uploadsArtifactsAfter: (reason) => reason.code !== 'TASK_CANCELLED',

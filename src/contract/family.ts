@@ -51,6 +51,8 @@ export interface FamilyOutcomes {
   featureNotOffered: { resolution: Resolution; problem(feature: FeatureName, config: WorkerConfig): string }
   /** Whether a missing (non-optional) artifact fails the task. */
   missingArtifactFails: boolean
+  /** Whether a failed upload of the task's logs decides the resolution when nothing else went wrong. */
+  logUploadDecides?: boolean
   /** Whether the task's own artifacts are still uploaded after the run was aborted for `reason`. */
   uploadsArtifactsAfter(reason: AbortReason): boolean
   /** A reclaim failed other than with 409: true fails the task (ReclaimFailed), false is an internal error. */

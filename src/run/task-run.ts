@@ -219,7 +219,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     workerLog.error({ err }, 'the task log could not be written')
     noteError(new TaskFailure(`the task log could not be written: ${(err as Error).message}`, { cause: err }))
   })
-  const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
+  let resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   try {
     profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError, failedArtifacts })
   } catch (err) {
@@ -227,9 +227,11 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
   await taskLog.close().catch((err: unknown) => workerLog.error({ err }, 'could not write the task log'))
   if (resolution.state !== 'none') {
-    await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? profile.log.unvalidatedLogs).catch((err: unknown) =>
-      workerLog.error({ err }, 'could not upload the task log'),
-    )
+    await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? profile.log.unvalidatedLogs).catch((err: unknown) => {
+      workerLog.error({ err }, 'could not upload the task log')
+      // the run's first error, if it is the only one (generic-worker: backing_log_feature.go:80, livelog_feature.go:137)
+      if (profile.outcomes.logUploadDecides && resolution.state === 'completed') resolution = resolve(profile.outcomes, { error: err })
+    })
   }
 
   // 9: resolve, exactly once.

@@ -197,6 +197,13 @@ describe('artifacts (fake Queue)', function () {
     assert.match(o.log, /WORKER EXCEPTION due to response code 400 from Queue when uploading artifact public\/caf\u00e9\.txt/)
   })
 
+  it('resolves by the backing log’s failed upload when nothing else went wrong (generic-worker backing_log_feature.go:80)', async () => {
+    fake.injectFault({ method: 'createArtifact', status: 400, times: 5 })
+    const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, features: { liveLog: false } })
+    // a 4xx other than 409 is generic-worker's WORKER EXCEPTION (artifacts.go:154-155)
+    assert.deepEqual([o.state, o.reason], ['exception', 'internal-error'])
+  })
+
   it('publishes only the backing log after a malformed payload, no live-log link (generic-worker main.go:82-87, livelog_feature.go:135-147)', async () => {
     const o = await submitAndRun(fake, { command: 'not a list', maxRunTime: 30 })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
