@@ -90,13 +90,9 @@ class ChainOfTrust implements Feature {
       if (spec.kind === 'file') artifacts[spec.name] = { sha256: (await sha256File(spec.contentPath ?? spec.path)).sha256 }
     }
     const c = ctx.config
-    const environment: Record<string, unknown> = { publicIpAddress: c.publicIP, privateIpAddress: c.privateIP }
-    // Both list the cloud instance when known; the family adds its own (generic-worker: the zone).
-    if (c.instanceID) environment.instanceId = c.instanceID
-    if (c.instanceType) environment.instanceType = c.instanceType
-    if (c.region) environment.region = c.region
-    Object.assign(environment, facts.environment(c))
-    Object.assign(environment, await ctx.provenance?.())
+    // the host facts as the family's legacy worker listed them, then what the executor adds
+    // (docker-worker: the image hashes)
+    const environment: Record<string, unknown> = { ...facts.environment(c), ...(await ctx.provenance?.()) }
     const cert: ChainOfTrustCertificate = {
       chainOfTrustVersion: 1,
       artifacts,

@@ -66,7 +66,15 @@ export const genericFamily: FamilyProfile<NativePayload> = {
       certificateBytes: (cert) => goMarshalIndent({ ...cert }),
       // generic-worker 81.0.0
       additionalDataFile: 'chain-of-trust-additional-data.json',
-      environment: (config) => (config.availabilityZone ? { availabilityZone: config.availabilityZone } : {}),
+      // CoTEnvironment (chain_of_trust_feature.go:46-52,186-196): publicIpAddress only when
+      // set; privateIpAddress is net.IP.String(), "<nil>" when unset; the rest always, maybe "".
+      environment: (config) => ({
+        ...(config.publicIP ? { publicIpAddress: config.publicIP } : {}),
+        privateIpAddress: config.privateIP || '<nil>',
+        instanceId: config.instanceID,
+        instanceType: config.instanceType,
+        region: config.region,
+      }),
     },
   },
 

@@ -64,7 +64,7 @@ export interface FeatureFacts {
     certificateBytes(cert: ChainOfTrustCertificate): Buffer
     /** The file in the task directory whose JSON object joins the certificate, if the family has one. */
     additionalDataFile?: string
-    /** The config facts the certificate lists under `environment`. */
+    /** The host facts from the config the certificate lists under `environment`, in the legacy worker's form. */
     environment(config: WorkerConfig): Record<string, unknown>
   }
 }

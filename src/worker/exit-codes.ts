@@ -12,6 +12,7 @@ export const ExitCode = {
   WorkerShutdown: 72, // graceful termination (SIGTERM aborts running tasks)
   InvalidConfig: 73,
   CantCreateEd25519Keypair: 75,
+  MissingEd25519PrivateKey: 82, // usage_multiuser.go:7
   CantGetWorkerStatus: 84,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -31,6 +32,7 @@ export const exitCodeByCode = {
   TASK_CANCELLED: ExitCode.InternalError,
   WORKER_SHUTDOWN: ExitCode.WorkerShutdown,
   FEATURE_NOT_OFFERED: ExitCode.InternalError,
+  SIGNING_KEY_MISSING: ExitCode.MissingEd25519PrivateKey,
 } as const satisfies Record<WorkerErrorCode, ExitCodeValue>
 
 /** Anything that is not a WorkerError is a bug: exit 69 (internal error). */

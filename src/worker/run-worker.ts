@@ -5,7 +5,7 @@
 import { defaultExecutors } from '../../executors/index.js'
 import { ClaimLoop } from './claim-loop.js'
 import { loadWorkerConfig, type WorkerConfig } from '../config/config.js'
-import { ConfigError } from '../contract/errors.js'
+import { ConfigError, WorkerError } from '../contract/errors.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import type { WorkerMetrics } from './metrics.js'
@@ -75,10 +75,11 @@ async function runWithConfig(
   try {
     features = await startWorkerFeatures(config, logger)
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
+    // a config problem (73), a signing key that is missing (82) or will not load (69)
+    if (!(err instanceof WorkerError)) throw err
     logger.fatal(err.message)
     process.stderr.write(`megalodon: ${err.message}\n`)
-    ctx.reportError('invalid worker configuration', err.message)
+    ctx.reportError(err instanceof ConfigError ? 'invalid worker configuration' : 'worker start-up failed', err.message)
     registration?.stop()
     return exitCodeFor(err)
   }
