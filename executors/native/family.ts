@@ -60,7 +60,8 @@ export const genericFamily: FamilyProfile<NativePayload> = {
       // a scope per worker pool
       requiredScopes: (config) => [`generic-worker:interactive:${config.provisionerId}/${config.workerType}`],
     },
-    taskclusterProxy: { extraScopes: () => [] },
+    // task scopes cannot name the run's own artifacts: taskcluster_proxy_feature.go:166-168
+    taskclusterProxy: { extraScopes: (taskId, runId) => [`queue:create-artifact:${taskId}/${runId}`] },
     chainOfTrust: {
       contentTypes: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
       certificateBytes: (cert) => goMarshalIndent({ ...cert }),
