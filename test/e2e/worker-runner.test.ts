@@ -89,10 +89,10 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
   })
 
   it('sends error-report for an invalid config and exits 73', async () => {
-    const r = await start({ noSuchKey: true })
+    const r = await start({ capacity: 0 })
     const report = await r.waitFor((m) => m.type === 'error-report')
     assert.equal(report.title, 'invalid worker configuration')
-    assert.match(String(report.description), /unknown config key "noSuchKey"/)
+    assert.match(String(report.description), /capacity must be at least 1 \(got 0\)/)
     assert.equal(await r.exited, 73)
   })
 
