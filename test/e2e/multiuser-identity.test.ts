@@ -110,6 +110,16 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     assert.ok(verifyDetached(pair.publicKeyBase64, a.get('public/chain-of-trust.json')!.content!, a.get('public/chain-of-trust.json.sig')!.content!))
   })
 
+  it('refuses chain of trust when the task’s user can read the signing key, e.g. runTaskAsCurrentUser (chain_of_trust_feature.go:21-24,126-137)', async () => {
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
+    writeFileSync(keyFile, generateKeyPair().privateKeyBase64)
+    const payload = { command: [['true']], maxRunTime: 60, features: { chainOfTrust: true, runTaskAsCurrentUser: true } }
+    const o = await mu.run(payload, [`generic-worker:run-task-as-current-user:${MULTIUSER_POOL}`], { ed25519SigningKeyLocation: keyFile })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'], o.log)
+    assert.match(o.log, /was expecting attempt to read private chain of trust key as task user to fail - however, it did not/)
+    assert.equal(mu.fake.artifacts(o.id).has('public/chain-of-trust.json'), false)
+  })
+
   it('adds the task’s chain-of-trust-additional-data.json to the certificate, read as the task user', async () => {
     const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
     const pair = generateKeyPair()
