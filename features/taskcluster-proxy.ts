@@ -16,6 +16,7 @@ import { guardServer } from '../src/servers/guard.js'
 import { peerUid } from '../src/servers/peer-uid.js'
 import { listen } from '../src/servers/listen.js'
 import type { Credentials } from '../src/contract/taskcluster.js'
+import { createTaskNetwork, inSubnet, type TaskNetwork } from './docker-bridge.js'
 import { bewitUrl, forward, hawkExt, proxyHeaders, routeOf, targetUrl } from './taskcluster-proxy-routes.js'
 
 export { hawkExt, targetUrl } from './taskcluster-proxy-routes.js'
@@ -41,7 +42,10 @@ export function taskclusterProxyFeature(options: ProxyOptions): FeatureFactory {
     },
     release: (slot: number) => used.delete(slot),
   }
-  return () => new TaskclusterProxy(options, slots)
+  return (ctx, validated) => {
+    const wanted = (validated.payload as { taskclusterProxyInterface?: unknown } | undefined)?.taskclusterProxyInterface
+    return new TaskclusterProxy(options, slots, ctx.reach === undefined && wanted === 'docker-bridge')
+  }
 }
 
 /** Request bodies are buffered so that a failed attempt can be retried (routes.go:240-249); larger ones are refused (413). */
@@ -73,7 +77,11 @@ class TaskclusterProxy implements Feature {
   constructor(
     private readonly options: ProxyOptions,
     private readonly slots: { take(): number; release(slot: number): void },
+    /** `taskclusterProxyInterface: docker-bridge`: serve a Docker network of the task's own. */
+    private readonly bridge: boolean,
   ) {}
+
+  private network: TaskNetwork | undefined
 
   async start(ctx: TaskContext): Promise<void> {
     this.server = guardServer(http.createServer((req, res) => void this.handle(ctx, req, res)))
@@ -90,7 +98,10 @@ class TaskclusterProxy implements Feature {
       }
       void peerUid(socket.remoteAddress ?? '', socket.remotePort ?? 0).then(
         (uid) => {
-          if (uid === 0 || uid === admitted) {
+          // a peer in another network namespace (a container) has no socket here: admitted when
+          // it is inside the task's own Docker network (upstream's --allowed-network)
+          const container = uid === undefined && this.network !== undefined && inSubnet(socket.remoteAddress ?? '', this.network.subnet)
+          if (uid === 0 || uid === admitted || container) {
             http_.emit('connection', socket)
             socket.resume()
           } else {
@@ -104,7 +115,17 @@ class TaskclusterProxy implements Feature {
     })
     // A container reaches the worker at the address its executor gives (its own network's
     // gateway, port 80 as docker-worker's http://taskcluster); a native task at localhost.
-    const host = ctx.reach?.listenHost ?? '127.0.0.1'
+    let host = ctx.reach?.listenHost ?? '127.0.0.1'
+    if (this.bridge) {
+      try {
+        this.network = await createTaskNetwork(ctx.taskId, ctx.runId)
+      } catch (err) {
+        throw new InternalError((err as Error).message, { cause: err })
+      }
+      host = this.network.gateway
+      ctx.env.TASKCLUSTER_DOCKER_NETWORK = this.network.name
+      ctx.env.TASKCLUSTER_PROXY_GATEWAY = this.network.gateway
+    }
     let wanted = ctx.reach?.portFor('taskcluster')
     if (wanted === undefined) {
       this.slot = this.slots.take()
@@ -117,7 +138,7 @@ class TaskclusterProxy implements Feature {
       // taskcluster_proxy_feature.go:226-227; the task resolves exception/internal-error
       throw new InternalError(`could not start taskcluster proxy on port ${wanted}: ${(err as Error).message}`, { cause: err })
     }
-    const url = ctx.reach ? ctx.reach.urlFor('taskcluster', port) : `http://127.0.0.1:${port}`
+    const url = ctx.reach ? ctx.reach.urlFor('taskcluster', port) : `http://${host}:${port}`
     ctx.env.TASKCLUSTER_PROXY_URL = url
     ctx.log.info(`Taskcluster proxy listening on ${url}`)
   }
@@ -128,6 +149,8 @@ class TaskclusterProxy implements Feature {
     await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()))
     if (this.slot !== undefined) this.slots.release(this.slot)
     this.slot = undefined
+    await this.network?.remove()
+    this.network = undefined
   }
 
   /** Credentials PUT to /credentials, kept until the next reclaim replaces the run's own. */

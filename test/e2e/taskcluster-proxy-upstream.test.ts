@@ -2,7 +2,10 @@
 // headers of upstream's proxy (tools/taskcluster-proxy/routes.go), retries, ports per task.
 import assert from 'node:assert/strict'
 import net from 'node:net'
+import { execFileSync } from 'node:child_process'
 import { routeOf, targetUrl } from '../../features/taskcluster-proxy-routes.js'
+import { inSubnet, taskNetworkName } from '../../features/docker-bridge.js'
+import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
 import { listen } from '../../src/servers/listen.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { submitAndRun } from '../helpers/tasks.js'
@@ -122,3 +125,40 @@ describe('taskcluster-proxy as generic-worker runs it', function () {
     assert.ok('notFound' in targetUrl(root, '/evil.example.com/steal'), 'only the deployment is proxied')
   })
 })
+
+describe('taskcluster-proxy on a Docker network of the task’s own (taskclusterProxyInterface: docker-bridge, real engine)', function () {
+  let fake: FakeQueue
+  before(async function () {
+    if (!dockerTestsEnabled()) this.skip()
+    await dockerForTests()
+  })
+  beforeEach(async () => {
+    fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  })
+  afterEach(async () => fake?.stop())
+
+  it('creates gw-task-<taskId[:12]>-<runId>, binds the proxy to its gateway, exports TASKCLUSTER_DOCKER_NETWORK/_PROXY_GATEWAY, removes it after (taskcluster_proxy_feature.go:108-159)', async () => {
+    const script = [
+      'echo "net=$TASKCLUSTER_DOCKER_NETWORK gw=$TASKCLUSTER_PROXY_GATEWAY url=$TASKCLUSTER_PROXY_URL"',
+      `docker run --rm --network "$TASKCLUSTER_DOCKER_NETWORK" ${BUSYBOX_IMAGE} wget -qO- "$TASKCLUSTER_PROXY_URL/api/queue/v1/task/$TASK_ID" > def.json && echo "GOT $(head -c 200 def.json)"`,
+    ].join('; ')
+    const o = await submitAndRun(fake, { command: [['sh', '-c', script]], maxRunTime: 120, features: { taskclusterProxy: true }, taskclusterProxyInterface: 'docker-bridge' }, { task: { scopes: ['queue:get-task:*'] } })
+    assert.equal(o.state, 'completed', o.log)
+    const m = /^net=(\S+) gw=(\S+) url=(\S+)$/m.exec(o.log)
+    assert.ok(m, o.log)
+    assert.equal(m[1], taskNetworkName(o.taskId, 0))
+    assert.match(m[3]!, new RegExp(`^http://${m[2]!.replace(/\./g, '\\.')}:\\d+$`))
+    assert.match(o.log, /^GOT \{/m)
+    const left = execFileSync('docker', ['network', 'ls', '--filter', `name=${m[1]}`, '--format', '{{.Name}}'], { encoding: 'utf8' }).trim()
+    assert.equal(left, '', 'the network was removed')
+  })
+
+  it('names networks and tests subnets as upstream', () => {
+    assert.equal(taskNetworkName('abcdefghijklmnopqrstuv', 3), 'gw-task-abcdefghijkl-3')
+    assert.ok(inSubnet('172.18.0.2', '172.18.0.0/16'))
+    assert.ok(inSubnet('::ffff:172.18.5.9', '172.18.0.0/16'))
+    assert.ok(!inSubnet('172.19.0.2', '172.18.0.0/16'))
+    assert.ok(!inSubnet('127.0.0.1', '172.18.0.0/16'))
+  })
+})
+
