@@ -35,16 +35,16 @@ export const ChainOfTrustKeyNotSecureMessage = 'was expecting attempt to read pr
  * `environment`; megalodon refuses any key the worker itself vouches for instead (taskId,
  * artifacts, environment…), deliberately. docker-worker had no such file.
  */
-async function additionalData(ctx: TaskContext): Promise<Record<string, unknown>> {
+async function additionalData(ctx: TaskContext): Promise<Record<string, unknown> | undefined> {
   const file = ctx.profile.featureFacts.chainOfTrust.additionalDataFile
-  if (!file || !ctx.readTaskFile) return {}
+  if (!file || !ctx.readTaskFile) return undefined
   let content: Buffer | undefined
   try {
     content = await ctx.readTaskFile(file, ADDITIONAL_DATA_MAX_BYTES)
   } catch (err) {
     throw new TaskFailure(`chain of trust: cannot read ${file}: ${(err as Error).message}`)
   }
-  if (content === undefined) return {}
+  if (content === undefined) return undefined
   let data: unknown
   try {
     data = JSON.parse(content.toString('utf8'))
@@ -122,7 +122,7 @@ class ChainOfTrust implements Feature {
       workerId: c.workerId,
       environment,
     }
-    const bytes = facts.certificateBytes({ ...cert, ...additional })
+    const bytes = additional ? facts.certificateBytes({ ...cert, ...additional }, true) : facts.certificateBytes(cert)
     const jsonPath = path.join(dir, 'chain-of-trust.json')
     const sigPath = path.join(dir, 'chain-of-trust.json.sig')
     await writeFile(jsonPath, bytes)

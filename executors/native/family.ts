@@ -64,7 +64,9 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     taskclusterProxy: { extraScopes: (taskId, runId) => [`queue:create-artifact:${taskId}/${runId}`] },
     chainOfTrust: {
       contentTypes: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
-      certificateBytes: (cert) => goMarshalIndent({ ...cert }),
+      // the ChainOfTrustData struct (environment a CoTEnvironment struct, in field order); with
+      // a task's additional data, a map re-marshalled with every key sorted (chain_of_trust_feature.go:198,253-292)
+      certificateBytes: (cert, withAdditionalData) => goMarshalIndent({ ...cert }, withAdditionalData ? [] : ['environment']),
       // generic-worker 81.0.0
       additionalDataFile: 'chain-of-trust-additional-data.json',
       // CoTEnvironment (chain_of_trust_feature.go:46-52,186-196): publicIpAddress only when

@@ -61,7 +61,7 @@ export interface FeatureFacts {
   chainOfTrust: {
     contentTypes: Record<'log' | 'json' | 'sig', string>
     /** The exact bytes the signature covers, as the legacy worker serialised the certificate. */
-    certificateBytes(cert: ChainOfTrustCertificate): Buffer
+    certificateBytes(cert: ChainOfTrustCertificate, withAdditionalData?: boolean): Buffer
     /** The file in the task directory whose JSON object joins the certificate, if the family has one. */
     additionalDataFile?: string
     /** The host facts from the config the certificate lists under `environment`, in the legacy worker's form. */
