@@ -39,6 +39,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     reportError('invalid worker configuration', err.message)
     return exitCodeFor(err)
   }
+  if (config.engine === 'insecure' && config.capacity > 1) {
+    // insecure.go:31-38
+    logger.warn(`insecure engine with capacity=${config.capacity} provides NO credential or file system isolation between concurrent tasks. Use multiuser engine for production workloads.`)
+  }
   if (Object.keys(config.notApplied).length > 0) {
     logger.warn({ keys: Object.keys(config.notApplied) }, 'generic-worker config keys accepted but not acted on by this version')
   }
