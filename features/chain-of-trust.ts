@@ -11,7 +11,7 @@ import type { ChainOfTrustCertificate } from '../src/contract/family.js'
 import type { Feature, FeatureFactory } from '../src/contract/feature.js'
 import type { TaskContext } from '../src/contract/task-context.js'
 import { signDetached, type SigningKey } from '../src/lib/ed25519.js'
-import { MalformedPayload, TaskFailure, type AbortReason } from '../src/contract/errors.js'
+import { InternalError, MalformedPayload, TaskFailure, type AbortReason } from '../src/contract/errors.js'
 import { sha256File } from '../src/lib/sha256.js'
 
 export const CERTIFIED_LOG = 'public/logs/certified.log'
@@ -42,16 +42,18 @@ async function additionalData(ctx: TaskContext): Promise<Record<string, unknown>
   try {
     content = await ctx.readTaskFile(file, ADDITIONAL_DATA_MAX_BYTES)
   } catch (err) {
-    throw new TaskFailure(`chain of trust: cannot read ${file}: ${(err as Error).message}`)
+    // a failed copy as the task user, or invalid JSON, panics generic-worker's Stop: the task
+    // resolves exception/internal-error (chain_of_trust_feature.go:200-203,262-278, main.go:1185-1188)
+    throw new InternalError(`chain of trust: cannot read ${file}: ${(err as Error).message}`)
   }
   if (content === undefined) return undefined
   let data: unknown
   try {
     data = JSON.parse(content.toString('utf8'))
   } catch (err) {
-    throw new TaskFailure(`chain of trust: ${file} is not valid JSON: ${(err as Error).message}`)
+    throw new InternalError(`chain of trust: ${file} is not valid JSON: ${(err as Error).message}`)
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TaskFailure(`chain of trust: ${file} must hold a JSON object`)
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InternalError(`chain of trust: ${file} must hold a JSON object`)
   const clashes = Object.keys(data).filter((k) => WORKER_KEYS.has(k))
   if (clashes.length > 0) throw new TaskFailure(`chain of trust: ${file} may not set what the worker vouches for: ${clashes.join(', ')}`)
   ctx.log.info(`Adding ${Object.keys(data).length} key(s) from ${file} to the chain of trust certificate`)
