@@ -43,7 +43,7 @@ async function additionalData(ctx: TaskContext): Promise<Record<string, unknown>
     content = await ctx.readTaskFile(file, ADDITIONAL_DATA_MAX_BYTES)
   } catch (err) {
     // a failed copy as the task user, or invalid JSON, panics generic-worker's Stop: the task
-    // resolves exception/internal-error (chain_of_trust_feature.go:200-203,262-278, main.go:1185-1188)
+    // resolves exception/internal-error (chain_of_trust_feature.go:203-206,262-281, main.go:1185-1188)
     throw new InternalError(`chain of trust: cannot read ${file}: ${(err as Error).message}`)
   }
   if (content === undefined) return undefined

@@ -35,7 +35,7 @@ describe('chain of trust certificate bytes', () => {
     assert.match(text, /echo \\u003ca\\u003e \\u0026 b/)
     assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(cert)))
   })
-  it('generic-worker: environment in CoTEnvironment’s field order, sorted once a task’s additional data joined (chain_of_trust_feature.go:46-52,198,291)', () => {
+  it('generic-worker: environment in CoTEnvironment’s field order, sorted once a task’s additional data joined (chain_of_trust_feature.go:46-52,198,292)', () => {
     const env = { publicIpAddress: '203.0.113.7', privateIpAddress: '10.0.0.1', instanceId: 'i', instanceType: 't', region: 'r' }
     const plain = JSON.parse(genericFamily.featureFacts.chainOfTrust.certificateBytes({ ...cert, environment: env }).toString()) as { environment: object }
     assert.deepEqual(Object.keys(plain.environment), ['publicIpAddress', 'privateIpAddress', 'instanceId', 'instanceType', 'region'])

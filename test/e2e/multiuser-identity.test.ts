@@ -138,7 +138,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
 
     // a link to a file only root can read publishes nothing of it
     // a copy that fails, or JSON that does not parse, panics upstream's Stop: internal-error
-    // (chain_of_trust_feature.go:200-203,262-278)
+    // (chain_of_trust_feature.go:203-206,262-281)
     const shadow = await cot('ln -s /etc/shadow chain-of-trust-additional-data.json')
     assert.deepEqual([shadow.state, shadow.reason], ['exception', 'internal-error'], shadow.log)
     assert.match(shadow.log, /chain of trust: cannot read chain-of-trust-additional-data\.json: the task user cannot read/)
