@@ -10,7 +10,7 @@ import Hawk from 'hawk'
 import type { Credentials } from '../src/contract/taskcluster.js'
 import { projectPath } from '../src/lib/paths.js'
 
-/** routes.go:90-101 dispatches on these prefixes of the request URL, in this order. */
+/** routes.go:87-99 dispatches on these prefixes of the request URL, in this order. */
 export type Route = 'bewit' | 'credentials' | 'api' | 'root'
 export function routeOf(url: string): Route {
   if (url.startsWith('/bewit')) return 'bewit'
@@ -29,7 +29,7 @@ function apiUrl(rootUrl: string, service: string, version: string, rest: string)
 }
 
 /**
- * Where an API path goes. `/api/<service>/<version>/<path>` (routes.go:187-216: any service and
+ * Where an API path goes. `/api/<service>/<version>/<path>` (routes.go:186-215: any service and
  * version, else 404 `invalid /api path`); any other path is the legacy `/<service>/<version>/<path>`
  * of a service named like a hostname (taskcluster/services.go:23-68, else 404 `Unkown taskcluster
  * service: …`). Upstream sends a dotted service name to `https://<name>/`; megalodon proxies to
@@ -101,7 +101,7 @@ export interface Forward {
   target: string
   headers: IncomingHttpHeaders
   body: Buffer
-  /** Signs one attempt (a fresh Authorization header each time, as routes.go:255-258). */
+  /** Signs one attempt (a fresh Authorization header each time, as routes.go:255-260). */
   sign: (target: string, method: string) => string
   signal: AbortSignal
 }
@@ -144,7 +144,7 @@ function send(f: Forward): Promise<IncomingMessage> {
   })
 }
 
-/** A bewit-signed URL valid for an hour (routes.go:104-139). */
+/** A bewit-signed URL valid for an hour (routes.go:101-134). */
 export function bewitUrl(url: string, credentials: { id: string; key: string; algorithm: 'sha256' }, ext: string | undefined): string {
   const bewit = Hawk.client.getBewit(url, { credentials, ext, ttlSec: 3600 })
   return `${url}${url.includes('?') ? '&' : '?'}bewit=${bewit}`

@@ -48,7 +48,7 @@ export function taskclusterProxyFeature(options: ProxyOptions): FeatureFactory {
   }
 }
 
-/** Request bodies are buffered so that a failed attempt can be retried (routes.go:240-249); larger ones are refused (413). */
+/** Request bodies are buffered so that a failed attempt can be retried (routes.go:236-247); larger ones are refused (413). */
 const BODY_LIMIT = 8 * 1024 * 1024
 
 class BodyTooLarge extends Error {}
@@ -210,7 +210,7 @@ class TaskclusterProxy implements Feature {
     }
   }
 
-  /** Any method on /bewit*: 303 to the signed URL, the URL also the body (routes.go:104-139). */
+  /** Any method on /bewit*: 303 to the signed URL, the URL also the body (routes.go:101-134). */
   private async bewit(ctx: TaskContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = (await readBody(req, BODY_LIMIT)).toString('utf8').trim()
     let signed: string
@@ -226,7 +226,7 @@ class TaskclusterProxy implements Feature {
 
   /**
    * /credentials*: PUT `{clientId, accessToken, certificate}` replaces the credentials, 200 with
-   * no body; a body that does not decode is 400; any other method 405 (routes.go:142-166).
+   * no body; a body that does not decode is 400; any other method 405 (routes.go:137-161).
    */
   private async credentials(ctx: TaskContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'PUT') {

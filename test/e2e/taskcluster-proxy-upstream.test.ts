@@ -71,7 +71,7 @@ describe('taskcluster-proxy as generic-worker runs it', function () {
     assert.equal(fake.requests.filter((r) => r.method === 'task' && r.status === 404).length, 1)
   })
 
-  it('/credentials: PUT answers 200 with no body, a body that does not decode 400, any other method 405 (routes.go:142-166)', async () => {
+  it('/credentials: PUT answers 200 with no body, a body that does not decode 400, any other method 405 (routes.go:137-161)', async () => {
     const o = await submitAndRun(fake, {
       command: [call('GET', '"/credentials"'), call('BAD', '"/credentials"', `{ method: 'PUT', body: 'not json' }`), call('PUT', '"/credentials"', `{ method: 'PUT', body: JSON.stringify({ clientId: 'c', accessToken: 't' }) }`), call('AFTER', '"/credentials"')],
       maxRunTime: 60,
@@ -81,7 +81,7 @@ describe('taskcluster-proxy as generic-worker runs it', function () {
     assert.deepEqual([answer(o.log, 'GET').status, answer(o.log, 'BAD').status], [405, 400])
     const put = answer(o.log, 'PUT')
     assert.deepEqual([put.status, put.body], [200, ''])
-    // the headers are set before the update (routes.go:143), so the next answer names the new, permanent client
+    // the headers are set before the update (routes.go:138), so the next answer names the new, permanent client
     assert.match(put.headers['x-taskcluster-proxy-temp-clientid']!, /^task-client\//)
     assert.equal(answer(o.log, 'AFTER').headers['x-taskcluster-proxy-perm-clientid'], 'c')
   })
