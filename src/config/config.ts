@@ -69,7 +69,7 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
     parsed = await parseJsonOrYaml(file, text)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object')
   } catch (err) {
-    // an unmarshal error: exit 64 (gwconfig/config.go:292-296, main.go:177-178)
+    // an unmarshal error: exit 64 (gwconfig/config.go:292-296, main.go:178-179)
     throw new ConfigUnreadable(`Error unmarshaling generic worker config file ${file} as ${isYamlFile(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`)
   }
   try {

@@ -1,6 +1,6 @@
 // The config file as generic-worker decodes it: Go's encoding/json into the Config struct with
 // DisallowUnknownFields (gwconfig/config.go:282-296). What fails here is an unmarshal error,
-// which generic-worker exits 64 for (main.go:177-178): an unknown key, a value of the wrong JSON
+// which generic-worker exits 64 for (main.go:178-179): an unknown key, a value of the wrong JSON
 // type, a negative or fractional number for an unsigned field, a number past its Go type, an
 // IP address that does not parse.
 

@@ -80,7 +80,7 @@ describe('megalodon CLI', function () {
     for (const cmd of ['run', 'local', 'validate']) assert.match(megalodon(cmd, '--help').stdout, /Usage: megalodon/)
   })
 
-  it('run: exits 64 for a config that does not decode (an unknown key) or cannot be read, 73 for an invalid one (main.go:177-178,417-418)', async () => {
+  it('run: exits 64 for a config that does not decode (an unknown key) or cannot be read, 73 for an invalid one (main.go:178-179,417-418)', async () => {
     const file = path.join(dir, 'worker.json')
     const base = { rootURL: 'http://127.0.0.1:1', clientId: 'c', accessToken: 't', workerType: 'w', workerId: 'i', engine: 'insecure' }
     await writeFile(file, JSON.stringify({ ...base, bogusKey: 1 }))

@@ -38,7 +38,7 @@ describe('config: Go encoding/json key matching (gwconfig/config.go:282-296)', (
     assert.deepEqual([c.capacity, c.workerGroup, c.enableLiveLog], [1, 'test-worker-group', true])
   })
 
-  it('an unknown key, a wrong JSON type, a number its Go type cannot hold, a bad IP: unmarshal errors, exit 64 (main.go:177-178)', () => {
+  it('an unknown key, a wrong JSON type, a number its Go type cannot hold, a bad IP: unmarshal errors, exit 64 (main.go:178-179)', () => {
     const cases: RawConfig[] = [
       { livelogSecret: 'x' },
       { cleanUpTaskDirs: 'true' },
@@ -71,7 +71,7 @@ describe('config: Go encoding/json key matching (gwconfig/config.go:282-296)', (
 describe('config: what generic-worker checks after decoding (exit 73)', () => {
   const run = (layer: RawConfig) => buildConfig([{ rootURL: 'https://tc.example.com', clientId: 'c', accessToken: 't', workerId: 'w', workerType: 'wt', ...layer }], { required: (engine) => runSettings(engine, true) })
 
-  it('an empty required setting: `Config setting "<name>" has not been defined` (config.go:121-144, 264-266)', () => {
+  it('an empty required setting: `Config setting "<name>" has not been defined` (config.go:121-144, 254-256)', () => {
     for (const key of ['cachesDir', 'downloadsDir', 'livelogExecutable', 'provisionerId', 'tasksDir', 'workerGroup', 'workerId']) {
       assert.throws(() => run({ [key]: '' }), (e: Error) => e instanceof ConfigError && exitCodeFor(e) === 73 && e.message === `Config setting "${key}" has not been defined`, key)
     }
