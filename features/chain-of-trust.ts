@@ -11,7 +11,7 @@ import type { ChainOfTrustCertificate } from '../src/contract/family.js'
 import type { Feature, FeatureFactory } from '../src/contract/feature.js'
 import type { TaskContext } from '../src/contract/task-context.js'
 import { signDetached, type SigningKey } from '../src/lib/ed25519.js'
-import { TaskFailure, type AbortReason } from '../src/contract/errors.js'
+import { InternalError, MalformedPayload, TaskFailure, type AbortReason } from '../src/contract/errors.js'
 import { sha256File } from '../src/lib/sha256.js'
 
 export const CERTIFIED_LOG = 'public/logs/certified.log'
@@ -24,31 +24,36 @@ export function chainOfTrustFeature(key: SigningKey): FeatureFactory {
 
 const ADDITIONAL_DATA_MAX_BYTES = 1024 * 1024
 
+/** chain_of_trust_feature.go:21-24 */
+export const ChainOfTrustKeyNotSecureMessage = 'was expecting attempt to read private chain of trust key as task user to fail - however, it did not'
+
 /**
  * The JSON object a task wrote to its family's additional-data file (generic-worker's
  * chain-of-trust-additional-data.json) in its task directory: its keys join the certificate's.
- * The schema says only that tasks "inject additional data into the certificate"; that the
- * object's keys join the top level, and that a key the worker itself vouches for (taskId,
- * artifacts, environment…) is refused rather than overwritten, are megalodon's reading,
- * unverified against upstream's code. docker-worker had no such file.
+ * generic-worker deep-merges the certificate over the object, the worker's values winning
+ * (chain_of_trust_feature.go:253-292), so a task can add entries inside `artifacts` or
+ * `environment`; megalodon refuses any key the worker itself vouches for instead (taskId,
+ * artifacts, environment…), deliberately. docker-worker had no such file.
  */
-async function additionalData(ctx: TaskContext): Promise<Record<string, unknown>> {
+async function additionalData(ctx: TaskContext): Promise<Record<string, unknown> | undefined> {
   const file = ctx.profile.featureFacts.chainOfTrust.additionalDataFile
-  if (!file || !ctx.readTaskFile) return {}
+  if (!file || !ctx.readTaskFile) return undefined
   let content: Buffer | undefined
   try {
     content = await ctx.readTaskFile(file, ADDITIONAL_DATA_MAX_BYTES)
   } catch (err) {
-    throw new TaskFailure(`chain of trust: cannot read ${file}: ${(err as Error).message}`)
+    // a failed copy as the task user, or invalid JSON, panics generic-worker's Stop: the task
+    // resolves exception/internal-error (chain_of_trust_feature.go:203-206,262-281, main.go:1185-1188)
+    throw new InternalError(`chain of trust: cannot read ${file}: ${(err as Error).message}`)
   }
-  if (content === undefined) return {}
+  if (content === undefined) return undefined
   let data: unknown
   try {
     data = JSON.parse(content.toString('utf8'))
   } catch (err) {
-    throw new TaskFailure(`chain of trust: ${file} is not valid JSON: ${(err as Error).message}`)
+    throw new InternalError(`chain of trust: ${file} is not valid JSON: ${(err as Error).message}`)
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TaskFailure(`chain of trust: ${file} must hold a JSON object`)
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InternalError(`chain of trust: ${file} must hold a JSON object`)
   const clashes = Object.keys(data).filter((k) => WORKER_KEYS.has(k))
   if (clashes.length > 0) throw new TaskFailure(`chain of trust: ${file} may not set what the worker vouches for: ${clashes.join(', ')}`)
   ctx.log.info(`Adding ${Object.keys(data).length} key(s) from ${file} to the chain of trust certificate`)
@@ -63,11 +68,27 @@ class ChainOfTrust implements Feature {
 
   constructor(private readonly key: SigningKey) {}
 
-  async start(): Promise<void> {
-    // Nothing to do before the run: the certificate is about what the run produced.
+  /** Set when start refused the run: nothing is vouched for. */
+  private refused = false
+
+  async start(ctx: TaskContext): Promise<void> {
+    // generic-worker's Start (chain_of_trust_feature.go:126-137,240-251): the task's user must
+    // not be able to read the signing key (e.g. with runTaskAsCurrentUser), else malformed.
+    // Only an executor that runs tasks as a user of its own host can read task files there.
+    const key = ctx.config.ed25519SigningKeyLocation
+    if (!ctx.readTaskFile || !key) return
+    const readable = await ctx.readTaskFile(path.relative(ctx.taskDir, path.resolve(key)), 64 * 1024).then(
+      (content) => content !== undefined,
+      () => false,
+    )
+    if (readable) {
+      this.refused = true
+      throw new MalformedPayload(ChainOfTrustKeyNotSecureMessage)
+    }
   }
 
   async stop(ctx: TaskContext): Promise<void> {
+    if (this.refused) return
     // Only a run whose artifacts were uploaded is vouched for: never after a cancel, and after
     // other aborts only where the family still uploads artifacts.
     if (ctx.signal.aborted && !ctx.profile.outcomes.uploadsArtifactsAfter(ctx.signal.reason as AbortReason)) return
@@ -90,13 +111,9 @@ class ChainOfTrust implements Feature {
       if (spec.kind === 'file') artifacts[spec.name] = { sha256: (await sha256File(spec.contentPath ?? spec.path)).sha256 }
     }
     const c = ctx.config
-    const environment: Record<string, unknown> = { publicIpAddress: c.publicIP, privateIpAddress: c.privateIP }
-    // Both list the cloud instance when known; the family adds its own (generic-worker: the zone).
-    if (c.instanceID) environment.instanceId = c.instanceID
-    if (c.instanceType) environment.instanceType = c.instanceType
-    if (c.region) environment.region = c.region
-    Object.assign(environment, facts.environment(c))
-    Object.assign(environment, await ctx.provenance?.())
+    // the host facts as the family's legacy worker listed them, then what the executor adds
+    // (docker-worker: the image hashes)
+    const environment: Record<string, unknown> = { ...facts.environment(c), ...(await ctx.provenance?.()) }
     const cert: ChainOfTrustCertificate = {
       chainOfTrustVersion: 1,
       artifacts,
@@ -107,7 +124,7 @@ class ChainOfTrust implements Feature {
       workerId: c.workerId,
       environment,
     }
-    const bytes = facts.certificateBytes({ ...cert, ...additional })
+    const bytes = additional ? facts.certificateBytes({ ...cert, ...additional }, true) : facts.certificateBytes(cert)
     const jsonPath = path.join(dir, 'chain-of-trust.json')
     const sigPath = path.join(dir, 'chain-of-trust.json.sig')
     await writeFile(jsonPath, bytes)

@@ -55,7 +55,15 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
       contentTypes: { log: 'text/plain', json: 'text/plain', sig: 'application/octet-stream' },
       // docker-worker signed JSON.stringify's bytes
       certificateBytes: (cert) => Buffer.from(JSON.stringify(cert, null, 2)),
-      environment: () => ({}),
+      // docker-worker src/features/chain_of_trust.js:83-100: both addresses, then the
+      // instance's id, type and region when known
+      environment: (config) => ({
+        publicIpAddress: config.publicIP,
+        privateIpAddress: config.privateIP,
+        ...(config.instanceID ? { instanceId: config.instanceID } : {}),
+        ...(config.instanceType ? { instanceType: config.instanceType } : {}),
+        ...(config.region ? { region: config.region } : {}),
+      }),
     },
   },
 

@@ -75,13 +75,24 @@ export const genericFamily: FamilyProfile<NativePayload> = {
       publishFailureWarning: (err) => `[interactive] could not upload interactive artifact: ${err instanceof Error ? err.message : String(err)}`,
       requiredScopes: () => [],
     },
-    taskclusterProxy: { extraScopes: () => [] },
+    // task scopes cannot name the run's own artifacts: taskcluster_proxy_feature.go:166-168
+    taskclusterProxy: { extraScopes: (taskId, runId) => [`queue:create-artifact:${taskId}/${runId}`] },
     chainOfTrust: {
       contentTypes: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
-      certificateBytes: (cert) => goMarshalIndent({ ...cert }),
+      // the ChainOfTrustData struct (environment a CoTEnvironment struct, in field order); with
+      // a task's additional data, a map re-marshalled with every key sorted (chain_of_trust_feature.go:198,253-292)
+      certificateBytes: (cert, withAdditionalData) => goMarshalIndent({ ...cert }, withAdditionalData ? [] : ['environment']),
       // generic-worker 81.0.0
       additionalDataFile: 'chain-of-trust-additional-data.json',
-      environment: (config) => (config.availabilityZone ? { availabilityZone: config.availabilityZone } : {}),
+      // CoTEnvironment (chain_of_trust_feature.go:46-52,186-196): publicIpAddress only when
+      // set; privateIpAddress is net.IP.String(), "<nil>" when unset; the rest always, maybe "".
+      environment: (config) => ({
+        ...(config.publicIP ? { publicIpAddress: config.publicIP } : {}),
+        privateIpAddress: config.privateIP || '<nil>',
+        instanceId: config.instanceID,
+        instanceType: config.instanceType,
+        region: config.region,
+      }),
     },
   },
 

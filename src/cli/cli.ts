@@ -216,11 +216,12 @@ export function buildProgram(): Command {
     })
   program
     .command('new-ed25519-keypair')
-    .description('write a new ed25519 private key for chain of trust signing to FILE; print the public key (base64)')
-    .requiredOption('--file <file>', 'where to write the private key (must not exist; mode 0400)')
+    .description('write a new ed25519 private key for chain of trust signing to FILE (base64 of the 32-byte seed, as generic-worker writes it); print the public key (base64, no newline)')
+    .requiredOption('--file <file>', 'where to write the private key (overwritten if it exists; a new file gets mode 0600)')
     .action(async (opts: { file: string }) => {
       try {
-        process.stdout.write(`${await writeKeyPair(opts.file)}\n`)
+        // generic-worker prints the key with no newline (ed25519.go:27-31)
+        process.stdout.write(await writeKeyPair(opts.file))
       } catch (err) {
         process.stderr.write(`megalodon: cannot create an ed25519 key pair in ${opts.file}: ${(err as Error).message}\n`)
         process.exitCode = ExitCode.CantCreateEd25519Keypair

@@ -11,6 +11,10 @@ export interface ConfigKeySpec<T = unknown, Applies extends boolean = boolean> {
   oneOf?: readonly string[]
   min?: number
   max?: number
+  /** The width of generic-worker's unsigned Go field (uint8, uint16, uint32; default 64): a larger number does not decode. */
+  uintBits?: 8 | 16 | 32
+  /** A net.IP field: a string that must parse as an IP address (or be empty). */
+  ip?: boolean
   doc: string
 }
 
@@ -19,7 +23,11 @@ const accepted = (type: ConfigKeySpec['type'], doc: string): ConfigKeySpec<unkno
 const str = (doc: string, def: string): ConfigKeySpec<string, true> => ({ type: 'string', default: def, applies: true, doc })
 const optionalStr = (doc: string): ConfigKeySpec<string | undefined, true> => ({ type: 'string', applies: true, doc })
 const oneOf = <const T extends string>(values: readonly T[], doc: string, def: T): ConfigKeySpec<T, true> => ({ type: 'string', oneOf: values, default: def, applies: true, doc })
-const int = (doc: string, def: number, min = 0, max?: number): ConfigKeySpec<number, true> => ({ type: 'integer', default: def, applies: true, doc, min, max })
+const int = (doc: string, def: number, min = 0, max?: number, uintBits?: 8 | 16 | 32): ConfigKeySpec<number, true> => ({ type: 'integer', default: def, applies: true, doc, min, max, uintBits })
+const port = (doc: string, def: number, max = 65535): ConfigKeySpec<number, true> => int(doc, def, 0, max, 16)
+const ip = (doc: string): ConfigKeySpec<string, true> => ({ ...str(doc, ''), ip: true })
+/** generic-worker's default on Linux (gwconfig/config_linux.go:36-38), false elsewhere. */
+const onLinux = process.platform === 'linux'
 const bool = (doc: string, def: boolean): ConfigKeySpec<boolean, true> => ({ type: 'boolean', default: def, applies: true, doc })
 const obj = <T>(doc: string, def: T): ConfigKeySpec<T, true> => ({ type: 'object', default: def, applies: true, doc })
 const optionalObj = <T>(doc: string): ConfigKeySpec<T | undefined, true> => ({ type: 'object', applies: true, doc })
@@ -38,20 +46,22 @@ export const configKeys = {
   workerGroup: str('worker group', 'test-worker-group'),
   workerId: str('worker id', ''),
   // --- claiming ---
-  capacity: int('tasks run at once', 1, 1, 255),
+  // 0 decodes, then fails generic-worker's check (gwconfig/config.go:146-148)
+  capacity: int('tasks run at once', 1, 0, 255, 8),
   numberOfTasksToRun: int('exit after this many tasks (0 = never)', 0),
   idleTimeoutSecs: int('exit after this long without a task (0 = never)', 0),
   // --- directories ---
+  // the default is the engine's: `/home` on multiuser Linux (multiuser_linux.go:12-14), see config.ts
   tasksDir: str('parent of the per-task directories', 'tasks'),
   cachesDir: str('writable directory caches', 'caches'),
   downloadsDir: str('downloaded mount content', 'downloads'),
   cleanUpTaskDirs: bool('remove task directories after the task', true),
   // --- artifacts and tasks ---
   createObjectArtifacts: bool('upload artifacts to the Object service instead of s3 artifacts', false),
-  maxTaskRunTime: int('largest payload.maxRunTime accepted, in seconds', 86400, 1),
+  maxTaskRunTime: int('largest payload.maxRunTime accepted, in seconds', 86400, 1, undefined, 32),
   // --- host facts (task env, chain of trust, log header) ---
-  publicIP: str('public IP of the host', ''),
-  privateIP: str('private IP of the host', ''),
+  publicIP: ip('public IP of the host'),
+  privateIP: ip('private IP of the host'),
   instanceType: str('cloud instance type (TASKCLUSTER_INSTANCE_TYPE)', ''),
   instanceID: str('cloud instance id', ''),
   region: str('cloud region', ''),
@@ -59,10 +69,10 @@ export const configKeys = {
   workerLocation: str('RFC 148 worker location JSON (TASKCLUSTER_WORKER_LOCATION)', ''),
   workerTypeMetadata: obj<Record<string, unknown>>('printed at the top of every task log', {}),
   // --- megalodon's own ---
-  engine: oneOf(['insecure', 'multiuser'], 'how native tasks are isolated: "insecure" (as the worker\'s user) or "multiuser" (a fresh OS user per task; the worker must run as root)', 'insecure'),
+  engine: oneOf(['insecure', 'multiuser'], 'how native tasks are isolated: "insecure" (as the worker\'s user) or "multiuser" (a fresh OS user per task; the worker must run as root). Unset, `megalodon run` as root on Linux is multiuser, otherwise insecure', 'insecure'),
   abortGraceSecs: int('seconds between SIGTERM and SIGKILL when a native command is aborted (0: SIGKILL at once, as generic-worker)', 0, 0, 300),
   uploadConcurrency: int('parallel artifact uploads per task', 10, 1, 100),
-  metricsPort: int('serve /metrics and /status on this port (0 = off)', 0, 0, 65535),
+  metricsPort: port('serve /metrics and /status on this port (0 = off)', 0),
   metricsHost: str('address the /metrics and /status server binds to', '127.0.0.1'),
   workerManager: optionalObj<{ providerId: string; workerIdentityProof: Record<string, unknown> }>('standalone worker-manager registration: {providerId, workerIdentityProof}'),
   dockerRegistries: obj<Record<string, { username: string; password: string }>>('credentials for pulling docker-worker images: {"<registry host>": {username, password}}', {}),
@@ -76,21 +86,22 @@ export const configKeys = {
   enableChainOfTrust: bool('offer the chain of trust feature (needs ed25519SigningKeyLocation)', true),
   enableInteractive: bool('offer the interactive shell feature (websocket served by the worker itself)', false),
   enableLiveLog: bool('serve live logs (megalodon serves them itself, no livelog binary)', true),
-  enableLoopbackAudio: bool('offer features.loopbackAudio (snd-aloop card loopbackAudioDeviceNumber)', false),
-  enableLoopbackVideo: bool('offer features.loopbackVideo (v4l2loopback device /dev/video<loopbackVideoDeviceNumber>)', false),
+  enableLoopbackAudio: bool('offer features.loopbackAudio (snd-aloop card loopbackAudioDeviceNumber)', onLinux),
+  enableLoopbackVideo: bool('offer features.loopbackVideo (v4l2loopback device /dev/video<loopbackVideoDeviceNumber>)', onLinux),
   enableMetadata: bool('`megalodon run` writes generic-worker-metadata.json ({lastTaskUrl}) in its working directory after each task', true),
   enableMounts: bool('offer payload mounts (files, read-only directories, writable caches)', true),
   enableOSGroups: bool('let multiuser tasks join the OS groups their payload names (osGroups)', true),
   enableResourceMonitor: bool('sample memory while commands run, report it, abort on exhaustion (features.resourceMonitor)', true),
+  // the default is the engine's: true on multiuser (gwconfig/config_multiuser.go:11-14), see config.ts
   enableRunTaskAsCurrentUser: bool('let multiuser tasks run as the worker user (features.runTaskAsCurrentUser)', false),
   enableTaskclusterProxy: bool('offer the taskcluster-proxy feature (in process, no helper binary)', true),
   headlessTasks: bool('multiuser engine: false gives tasks DISPLAY=:0, as generic-worker\'s desktop-session mode does (megalodon itself never reboots or logs the task user in)', false),
-  interactivePort: int('port of the interactive shell websocket server (taken, or 0: any free port)', 53654, 0, 65535),
+  interactivePort: port('port of the interactive shell websocket server (taken, or 0: any free port)', 53654),
   livelogExecutable: accepted('string', 'livelog binary (megalodon serves live logs itself)'),
-  livelogExposePort: int('port in live log URLs, when a proxy or NAT maps it (0 = the port served)', 0),
-  livelogPortBase: int('live logs are served on livelogPortBase + 1, as generic-worker serves GET (0 = any free port)', 60098, 0, 65534),
-  loopbackAudioDeviceNumber: int('the snd-aloop card number (/dev/snd/*C<n>*)', 16, 0, 31),
-  loopbackVideoDeviceNumber: int('the v4l2loopback device number (/dev/video<n>)', 0, 0, 255),
+  livelogExposePort: port('port in live log URLs, when a proxy or NAT maps it (0 = the port served)', 0),
+  livelogPortBase: port('live logs are served on livelogPortBase + 1, as generic-worker serves GET (0 = any free port)', 60098, 65534),
+  loopbackAudioDeviceNumber: int('the snd-aloop card number (/dev/snd/*C<n>*)', 16, 0, 31, 8),
+  loopbackVideoDeviceNumber: int('the v4l2loopback device number (/dev/video<n>)', 0, 0, 255, 8),
   maxMemoryUsagePercent: int('resource monitor: used memory percentage above which memory counts as too high', 90),
   minAvailableMemoryBytes: int('resource monitor: available bytes below which memory counts as too high', 524288000),
   requiredDiskSpaceMegabytes: int('claim only while tasksDir has this much free space (MiB); a full disk pauses claiming until space returns', 10240),
@@ -99,7 +110,7 @@ export const configKeys = {
   shutdownMachineOnIdle: bool('after the idle timeout (exit 68), send worker-runner `shutdown` (standalone: power the host off)', false),
   shutdownMachineOnInternalError: bool('after an internal error (exit 69), send worker-runner `shutdown` (standalone: power the host off)', false),
   taskclusterProxyExecutable: accepted('string', 'taskcluster-proxy binary (megalodon proxies itself)'),
-  taskclusterProxyPort: int('taskcluster-proxy port on localhost (taken, or 0: any free port)', 80, 0, 65535),
+  taskclusterProxyPort: port('taskcluster-proxy port on 127.0.0.1, + 4 for each further concurrent task (0: any free port)', 80),
   wstAudience: accepted('string', 'websocktunnel audience'),
   wstServerURL: accepted('string', 'websocktunnel server'),
 } as const satisfies Record<string, ConfigKeySpec>

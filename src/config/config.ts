@@ -7,6 +7,8 @@ import path from 'node:path'
 import { isYamlFile, parseJsonOrYaml } from '../lib/json-or-yaml.js'
 import { ConfigError, ConfigUnreadable } from '../contract/errors.js'
 import { configKeys, type ConfigKeySpec } from './config-keys.js'
+import { canonicalLayer, checkDecodes } from './go-decode.js'
+import { validateSettings } from './validate.js'
 
 type ValueOf<Spec> = Spec extends ConfigKeySpec<infer T, true> ? T : never
 /** The keys of a table that the worker acts on, each with its value's type. */
@@ -62,22 +64,28 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   } catch (err) {
     throw new ConfigUnreadable(`cannot read config file ${file}: ${(err as Error).message}`)
   }
+  let parsed: unknown
   try {
-    const parsed = await parseJsonOrYaml(file, text)
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new Error('the top level must be an object')
-    }
-    return parsed as RawConfig
+    parsed = await parseJsonOrYaml(file, text)
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object')
   } catch (err) {
-    throw new ConfigError(`config file ${file} is not valid ${isYamlFile(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`)
+    // an unmarshal error: exit 64 (gwconfig/config.go:292-296, main.go:178-179)
+    throw new ConfigUnreadable(`Error unmarshaling generic worker config file ${file} as ${isYamlFile(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`)
+  }
+  try {
+    return canonicalLayer(parsed as RawConfig, KEYS, EXTRA_KEYS)
+  } catch (err) {
+    throw new ConfigUnreadable(`Error unmarshaling generic worker config file ${file} as JSON: ${(err as Error).message}`)
   }
 }
 
-function checkType(key: string, spec: ConfigKeySpec, value: unknown): void {
-  const actual = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value
-  const ok =
-    spec.type === 'integer' ? Number.isInteger(value) : spec.type === 'any' ? true : actual === spec.type
-  if (!ok) throw new ConfigError(`config key "${key}" must be ${spec.type === 'integer' ? 'an integer' : `a ${spec.type}`}, got ${JSON.stringify(value)}`)
+const KEYS = Object.keys(configKeys)
+/** Not a key of the table, split into provisionerId and workerType below. */
+const EXTRA_KEYS = ['workerPoolId']
+export type Engine = 'insecure' | 'multiuser'
+
+/** megalodon's bounds and choices past what decodes: an invalid config (73). */
+function checkRange(key: string, spec: ConfigKeySpec, value: unknown): void {
   if (spec.type === 'integer' && ((spec.min !== undefined && (value as number) < spec.min) || (spec.max !== undefined && (value as number) > spec.max))) {
     throw new ConfigError(`config key "${key}" must be between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'}, got ${String(value)}`)
   }
@@ -86,36 +94,73 @@ function checkType(key: string, spec: ConfigKeySpec, value: unknown): void {
   }
 }
 
+/** What `run` requires non-empty, in generic-worker's order (gwconfig/config.go:121-144). */
+export function runSettings(engine: Engine, withCredentials: boolean): string[] {
+  const keys = ['accessToken', 'cachesDir', 'clientId', 'downloadsDir', 'ed25519SigningKeyLocation', 'livelogExecutable', 'provisionerId', 'rootURL', 'tasksDir', 'workerGroup', 'workerId', 'workerType']
+  // The key is only ever read by generic-worker's multiuser build (its insecure build has no
+  // chain of trust), so megalodon's insecure engine does not insist on it.
+  return keys.filter((k) => (withCredentials || (k !== 'clientId' && k !== 'accessToken')) && (engine === 'multiuser' || k !== 'ed25519SigningKeyLocation'))
+}
+
+export interface BuildOptions {
+  /** Keys that must be non-empty once defaults apply (`run`: runSettings). */
+  required?: string[] | ((engine: Engine) => string[])
+  baseDir?: string
+  /** The engine when no layer names one (`run` as root on Linux: multiuser). */
+  defaultEngine?: Engine
+}
+
+/** The engine `megalodon run` uses when the config names none: never weaker than the generic-worker build it replaces. */
+export function runDefaultEngine(): Engine {
+  return process.platform === 'linux' && process.getuid?.() === 0 ? 'multiuser' : 'insecure'
+}
+
+/** An empty value for a key generic-worker requires; a key it defaults ("accepted" here) may be absent. */
+function undefinedSetting(config: Record<string, unknown>, key: string): boolean {
+  const spec = (configKeys as Record<string, ConfigKeySpec>)[key]
+  const value = spec?.applies === false ? (config.notApplied as RawConfig)[key] : config[key]
+  return value === '' || (value === undefined && spec?.applies !== false)
+}
+
 /**
- * Merge file and environment, check every key, apply defaults.
- * `required` lists keys that must be present (the `run` command needs credentials, `local` does not).
+ * Merge file and environment, check every key, apply defaults. Decoding problems (64) are
+ * found before invalid settings (73), as generic-worker decodes before it validates.
  */
-export function buildConfig(layers: RawConfig[], options: { required?: string[]; baseDir?: string } = {}): WorkerConfig {
-  const merged: RawConfig = Object.assign({}, ...layers)
+export function buildConfig(layers: RawConfig[], options: BuildOptions = {}): WorkerConfig {
+  const merged: RawConfig = Object.assign({}, ...layers.map((l) => canonicalLayer(l, KEYS, EXTRA_KEYS)))
   // generic-worker has no workerPoolId key, but people write it: split it as worker-runner does.
-  if (typeof merged.workerPoolId === 'string') {
-    const [prov, ...rest] = merged.workerPoolId.split('/')
-    if (!prov || rest.length === 0) throw new ConfigError(`config key "workerPoolId" must look like "provisionerId/workerType", got ${JSON.stringify(merged.workerPoolId)}`)
+  if (merged.workerPoolId !== undefined) {
+    const [prov, ...rest] = String(merged.workerPoolId).split('/')
+    if (typeof merged.workerPoolId !== 'string' || !prov || rest.length === 0) throw new ConfigError(`config key "workerPoolId" must look like "provisionerId/workerType", got ${JSON.stringify(merged.workerPoolId)}`)
     merged.provisionerId ??= prov
     merged.workerType ??= rest.join('/')
     delete merged.workerPoolId
   }
-  const unknown = Object.keys(merged).filter((k) => !(k in configKeys))
-  if (unknown.length > 0) {
-    throw new ConfigError(`unknown config key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} (see the README's configuration table)`)
+  for (const [key, spec] of Object.entries(configKeys) as Array<[string, ConfigKeySpec]>) {
+    if (merged[key] !== undefined) checkDecodes(key, spec, merged[key])
+  }
+  const engine = (merged.engine as Engine | undefined) ?? options.defaultEngine ?? 'insecure'
+  merged.engine = engine
+  // the engine's own defaults
+  if (engine === 'multiuser') {
+    merged.enableRunTaskAsCurrentUser ??= true // gwconfig/config_multiuser.go:11-14
+    if (process.platform === 'linux') merged.tasksDir ??= '/home' // multiuser_linux.go:12-14
   }
   const config: Record<string, unknown> = { notApplied: {} }
-  for (const [key, spec] of Object.entries(configKeys)) {
+  for (const [key, spec] of Object.entries(configKeys) as Array<[string, ConfigKeySpec]>) {
     const value = merged[key]
     if (value === undefined) {
-      if (options.required?.includes(key)) throw new ConfigError(`config key "${key}" is required`)
       if (spec.applies) config[key] = spec.default
       continue
     }
-    checkType(key, spec, value)
+    checkRange(key, spec, value)
     if (spec.applies) config[key] = value
     else (config.notApplied as RawConfig)[key] = value
   }
+  const required = typeof options.required === 'function' ? options.required(engine) : (options.required ?? [])
+  const missing = required.find((key) => undefinedSetting(config, key))
+  if (missing !== undefined) throw new ConfigError(`Config setting "${missing}" has not been defined`)
+  validateSettings(config as WorkerConfig)
   const baseDir = options.baseDir ?? process.cwd()
   for (const dirKey of ['tasksDir', 'cachesDir', 'downloadsDir'] as const) {
     config[dirKey] = path.resolve(baseDir, config[dirKey] as string)
@@ -123,22 +168,13 @@ export function buildConfig(layers: RawConfig[], options: { required?: string[];
   if (config.engine === 'multiuser' && process.getuid?.() !== 0) {
     throw new ConfigError('the multiuser engine creates a user per task: the worker must run as root')
   }
-  if (config.publicIP && !isIP(config.publicIP as string)) {
-    throw new ConfigError(`config key "publicIP" is not a valid IP address: ${JSON.stringify(config.publicIP)}`)
-  }
   // every key of the table was checked against its spec above
   return config as WorkerConfig
-}
-
-function isIP(s: string): boolean {
-  return /^(\d{1,3}\.){3}\d{1,3}$/.test(s) || /^[0-9a-f:]+$/i.test(s)
 }
 
 /** Config for `megalodon run`: file + environment; credentials required unless worker-manager provides them. */
 export async function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<WorkerConfig> {
   const layers = [await readConfigFile(file), configFromEnv(env)]
   const registers = layers.some((l) => l.workerManager !== undefined)
-  return buildConfig(layers, {
-    required: ['rootURL', 'workerId', 'workerType', ...(registers ? [] : ['clientId', 'accessToken'])],
-  })
+  return buildConfig(layers, { required: (engine) => runSettings(engine, !registers), defaultEngine: runDefaultEngine() })
 }

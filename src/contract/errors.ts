@@ -16,6 +16,7 @@ export const WORKER_ERROR_CODES = [
   'CONFIG_INVALID',
   'CONFIG_UNREADABLE',
   'FEATURE_NOT_OFFERED',
+  'SIGNING_KEY_MISSING',
 ] as const
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number]
 
@@ -96,6 +97,16 @@ export class ConfigError extends WorkerError {
 export class ConfigUnreadable extends ConfigError {
   constructor(message: string) {
     super(message, 'CONFIG_UNREADABLE')
+  }
+}
+
+/**
+ * The chain of trust signing key cannot be read or is not base64: generic-worker's
+ * MissingED25519PrivateKey (chain_of_trust_feature.go:84-91), exit 82 (usage_multiuser.go:7).
+ */
+export class SigningKeyMissing extends WorkerError {
+  constructor(detail: string) {
+    super('SIGNING_KEY_MISSING', `Missing ED25519 Private Key: ${detail}`)
   }
 }
 

@@ -79,10 +79,10 @@ export interface FeatureFacts {
   chainOfTrust: {
     contentTypes: Record<'log' | 'json' | 'sig', string>
     /** The exact bytes the signature covers, as the legacy worker serialised the certificate. */
-    certificateBytes(cert: ChainOfTrustCertificate): Buffer
+    certificateBytes(cert: ChainOfTrustCertificate, withAdditionalData?: boolean): Buffer
     /** The file in the task directory whose JSON object joins the certificate, if the family has one. */
     additionalDataFile?: string
-    /** The config facts the certificate lists under `environment`. */
+    /** The host facts from the config the certificate lists under `environment`, in the legacy worker's form. */
     environment(config: WorkerConfig): Record<string, unknown>
   }
 }

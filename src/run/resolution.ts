@@ -33,6 +33,8 @@ export const resolutionByCode = {
   CONFIG_INVALID: { state: 'exception', reason: 'internal-error' },
   CONFIG_UNREADABLE: { state: 'exception', reason: 'internal-error' },
   FEATURE_NOT_OFFERED: 'featureNotOffered',
+  // only ever thrown at start-up, before any task
+  SIGNING_KEY_MISSING: { state: 'exception', reason: 'internal-error' },
 } as const satisfies Record<WorkerErrorCode, Resolution | 'featureNotOffered'>
 
 export function resolve(rules: FamilyOutcomes, outcome: RunOutcome): Resolution {

@@ -13,6 +13,7 @@ export const ExitCode = {
   InvalidConfig: 73,
   CantCreateEd25519Keypair: 75,
   CantConnectProtocolPipe: 78, // --worker-runner-protocol-pipe cannot be opened
+  MissingEd25519PrivateKey: 82, // usage_multiuser.go:7
   CantGetWorkerStatus: 84,
 } as const
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
@@ -32,6 +33,7 @@ export const exitCodeByCode = {
   TASK_CANCELLED: ExitCode.InternalError,
   WORKER_SHUTDOWN: ExitCode.WorkerShutdown,
   FEATURE_NOT_OFFERED: ExitCode.InternalError,
+  SIGNING_KEY_MISSING: ExitCode.MissingEd25519PrivateKey,
 } as const satisfies Record<WorkerErrorCode, ExitCodeValue>
 
 /** Anything that is not a WorkerError is a bug: exit 69 (internal error). */

@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream'
 import { defaultExecutors } from '../../executors/index.js'
 import { ClaimLoop } from './claim-loop.js'
 import { loadWorkerConfig, type WorkerConfig } from '../config/config.js'
-import { ConfigError } from '../contract/errors.js'
+import { ConfigError, WorkerError } from '../contract/errors.js'
 import { ExitCode, exitCodeFor } from './exit-codes.js'
 import { createLogger, type Logger } from '../lib/logger.js'
 import type { WorkerMetrics } from './metrics.js'
@@ -76,6 +76,10 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     reportError(exitOnErrorDescription(code === ExitCode.CantLoadConfig ? 'Error loading configuration' : 'Invalid config', err.message, code))
     return code
   }
+  if (config.engine === 'insecure' && config.capacity > 1) {
+    // insecure.go:31-38
+    logger.warn(`insecure engine with capacity=${config.capacity} provides NO credential or file system isolation between concurrent tasks. Use multiuser engine for production workloads.`)
+  }
   if (Object.keys(config.notApplied).length > 0) {
     logger.warn({ keys: Object.keys(config.notApplied) }, 'generic-worker config keys accepted but not acted on by this version')
   }
@@ -115,7 +119,8 @@ async function runWithConfig(
   try {
     features = await startWorkerFeatures(config, logger)
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err
+    // a config problem (73), a signing key that is missing (82) or will not load (69)
+    if (!(err instanceof WorkerError)) throw err
     logger.fatal(err.message)
     process.stderr.write(`megalodon: ${err.message}\n`)
     reportCrash(err)

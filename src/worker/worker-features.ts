@@ -6,8 +6,7 @@ import type { FeatureTable } from '../contract/feature.js'
 import { liveLogFeature } from '../../features/live-log.js'
 import { chainOfTrustFeature } from '../../features/chain-of-trust.js'
 import { taskclusterProxyFeature } from '../../features/taskcluster-proxy.js'
-import { readSigningKey } from '../lib/ed25519.js'
-import { ConfigError } from '../contract/errors.js'
+import { loadSigningKey } from './signing-key.js'
 import type { WorkerConfig } from '../config/config.js'
 import { LiveLogServer } from '../servers/livelog-server.js'
 import type { Logger } from '../lib/logger.js'
@@ -20,6 +19,12 @@ export interface WorkerFeatures {
 export async function startWorkerFeatures(config: WorkerConfig, logger: Logger): Promise<WorkerFeatures> {
   const table: FeatureTable = {}
   const closers: Array<() => Promise<void>> = []
+  // first: a key that stops the worker (exit 82 or 69) does so before any server listens
+  const key = await loadSigningKey(config, logger)
+  if (key) {
+    table.chainOfTrust = chainOfTrustFeature(key)
+    logger.info({ publicKey: key.publicKeyBase64 }, 'signing chain of trust certificates')
+  }
   if (config.enableLiveLog) {
     const server = new LiveLogServer()
     // Readers come from outside when the host has a public IP; otherwise keep it on loopback.
@@ -31,17 +36,6 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
     table.liveLog = liveLogFeature({ server, baseUrl })
     closers.push(() => server.stop())
     logger.info({ baseUrl }, 'serving live logs')
-  }
-  if (config.enableChainOfTrust && config.ed25519SigningKeyLocation) {
-    // An unreadable key stops the worker at start, not every task that asks for the feature.
-    let key
-    try {
-      key = await readSigningKey(config.ed25519SigningKeyLocation)
-    } catch (err) {
-      throw new ConfigError((err as Error).message)
-    }
-    table.chainOfTrust = chainOfTrustFeature(key)
-    logger.info({ publicKey: key.publicKeyBase64 }, 'signing chain of trust certificates')
   }
   if (config.enableInteractive) {
     // The websocket server (ws) is loaded only on workers that offer interactive shells (off by default).

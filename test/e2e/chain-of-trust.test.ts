@@ -1,68 +1,20 @@
 // Chain of trust: keys in the legacy workers' file format, the signed certificate of a real
 // docker task (fake Queue, real engine), and the refusals around it.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { ChainOfTrustCertificate } from '../../src/contract/family.js'
 import { dockerFamily } from '../../executors/docker/family.js'
 import { genericFamily } from '../../executors/native/family.js'
-import { generateKeyPair, signDetached, signingKeyFromBase64, verifyDetached } from '../../src/lib/ed25519.js'
-import { cliEntry } from '../../src/lib/paths.js'
+import { generateKeyPair, verifyDetached } from '../../src/lib/ed25519.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { submitAndRun } from '../helpers/tasks.js'
-import { runWorker, spawnWorker } from '../helpers/worker.js'
+import { runWorker } from '../helpers/worker.js'
 import { slugid } from 'taskcluster-client'
 import type { TaskExecutor } from '../../src/contract/executor.js'
 import { createNativeExecutor } from '../../executors/native/executor.js'
-
-// RFC 8032, section 7.1, test 2: a seed, its public key, a one-byte message and its signature.
-const RFC8032 = {
-  seed: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
-  pub: '3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c',
-  message: '72',
-  signature: '92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00',
-}
-
-describe('ed25519 keys', () => {
-  it('reads the base64 seed-and-public-key format and signs as RFC 8032 says', () => {
-    const text = Buffer.from(RFC8032.seed + RFC8032.pub, 'hex').toString('base64')
-    const key = signingKeyFromBase64(`${text}\n`)
-    assert.equal(Buffer.from(key.publicKeyBase64, 'base64').toString('hex'), RFC8032.pub)
-    const sig = signDetached(key, Buffer.from(RFC8032.message, 'hex'))
-    assert.equal(sig.toString('hex'), RFC8032.signature)
-    assert.ok(verifyDetached(key.publicKeyBase64, Buffer.from(RFC8032.message, 'hex'), sig))
-    assert.ok(!verifyDetached(key.publicKeyBase64, Buffer.from('73', 'hex'), sig))
-  })
-
-  it('refuses keys of the wrong size or with a foreign public half', () => {
-    assert.throws(() => signingKeyFromBase64(Buffer.alloc(32).toString('base64')), /64 bytes/)
-    const other = Buffer.from(generateKeyPair().privateKeyBase64, 'base64')
-    const mixed = Buffer.concat([Buffer.from(RFC8032.seed, 'hex'), other.subarray(32)])
-    assert.throws(() => signingKeyFromBase64(mixed.toString('base64')), /does not belong/)
-  })
-
-  it('`megalodon new-ed25519-keypair --file F` writes a 0400 key and prints its public key', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-'))
-    const file = path.join(dir, 'signing.key')
-    const cli = cliEntry
-    const printed = execFileSync(process.execPath, [cli, 'new-ed25519-keypair', '--file', file], { encoding: 'utf8' }).trim()
-    assert.equal(statSync(file).mode & 0o777, 0o400)
-    const key = signingKeyFromBase64(readFileSync(file, 'utf8'))
-    assert.equal(printed, key.publicKeyBase64)
-    assert.equal(Buffer.from(printed, 'base64').length, 32)
-    // an existing key is never overwritten: exit 75 as generic-worker's CANT_CREATE_ED25519_KEYPAIR
-    let status: number | null = null
-    try {
-      execFileSync(process.execPath, [cli, 'new-ed25519-keypair', '--file', file], { stdio: 'pipe' })
-    } catch (err) {
-      status = (err as { status: number }).status
-    }
-    assert.equal(status, 75)
-  })
-})
 
 describe('chain of trust certificate bytes', () => {
   const cert: ChainOfTrustCertificate = {
@@ -83,6 +35,13 @@ describe('chain of trust certificate bytes', () => {
     assert.match(text, /echo \\u003ca\\u003e \\u0026 b/)
     assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(cert)))
   })
+  it('generic-worker: environment in CoTEnvironment’s field order, sorted once a task’s additional data joined (chain_of_trust_feature.go:46-52,198,292)', () => {
+    const env = { publicIpAddress: '203.0.113.7', privateIpAddress: '10.0.0.1', instanceId: 'i', instanceType: 't', region: 'r' }
+    const plain = JSON.parse(genericFamily.featureFacts.chainOfTrust.certificateBytes({ ...cert, environment: env }).toString()) as { environment: object }
+    assert.deepEqual(Object.keys(plain.environment), ['publicIpAddress', 'privateIpAddress', 'instanceId', 'instanceType', 'region'])
+    const merged = JSON.parse(genericFamily.featureFacts.chainOfTrust.certificateBytes({ ...cert, environment: env, ...({ extra: 1 } as Record<string, unknown>) }, true).toString()) as { environment: object }
+    assert.deepEqual(Object.keys(merged.environment), ['instanceId', 'instanceType', 'privateIpAddress', 'publicIpAddress', 'region'])
+  })
   it('docker-worker: JSON.stringify with two-space indent', () => {
     assert.equal(dockerFamily.featureFacts.chainOfTrust.certificateBytes(cert).toString(), JSON.stringify(cert, null, 2))
   })
@@ -95,6 +54,13 @@ describe('chain of trust for generic-worker payloads (native executor, fake Queu
   const native = createNativeExecutor()
   const withChainOfTrust: TaskExecutor = {
     ...(native as TaskExecutor),
+    // an insecure task can read the worker's key, which the feature refuses (multiuser-identity
+    // tests that): this vehicle for the certificate's bytes hides task files from the feature
+    async prepare(ctx, payload, undo) {
+      const run = await (native as TaskExecutor).prepare(ctx, payload, undo)
+      delete ctx.readTaskFile
+      return run
+    },
     profile: {
       ...genericFamily,
       validate(task, config) {
@@ -111,7 +77,7 @@ describe('chain of trust for generic-worker payloads (native executor, fake Queu
   })
   afterEach(async () => fake?.stop())
 
-  it('signs generic-worker’s certificate: Go encoding, availability zone, every artifact hashed', async () => {
+  it('signs generic-worker’s certificate: Go encoding, its environment fields, every artifact hashed', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-cot-gw-'))
     const keyFile = path.join(dir, 'key')
     const pair = generateKeyPair()
@@ -129,7 +95,9 @@ describe('chain of trust for generic-worker payloads (native executor, fake Queu
     const text = json.content!.toString()
     assert.match(text, /\\u003chello \\u0026 bye\\u003e/, 'Go escapes HTML characters')
     const cert = JSON.parse(text) as ChainOfTrustCertificate
-    assert.deepEqual(cert.environment, { publicIpAddress: '', privateIpAddress: '10.0.0.7', instanceId: 'i-123', availabilityZone: 'us-east-1a' })
+    // CoTEnvironment (chain_of_trust_feature.go:46-52,186-196): no publicIpAddress when unset,
+    // instanceType and region present though empty, no availabilityZone
+    assert.deepEqual(cert.environment, { privateIpAddress: '10.0.0.7', instanceId: 'i-123', instanceType: '', region: '' })
     assert.deepEqual(Object.keys(cert.artifacts).sort(), ['public/logs/certified.log', 'public/out.txt'])
     const { createHash } = await import('node:crypto')
     for (const [name, { sha256 }] of Object.entries(cert.artifacts)) assert.equal(sha256, createHash('sha256').update(artifacts.get(name)!.content!).digest('hex'))
@@ -218,11 +186,10 @@ describe('chain of trust end to end (docker payload, fake Queue, real engine)', 
     const refused = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { chainOfTrust: true } })
     assert.equal(refused.state, 'failed', refused.log)
     assert.match(refused.log, /\[taskcluster:error\] chainOfTrust is not enabled on this worker/)
-  })
-
-  it('a worker whose signing key cannot be read does not start (exit 73)', async () => {
-    const { exited, stderr } = await spawnWorker(fake, { ed25519SigningKeyLocation: '/nonexistent/key' })
-    assert.equal(await exited, 73)
-    assert.match(stderr(), /cannot read the ed25519 signing key \/nonexistent\/key/)
+    // insecure engine: a key that does not load is not fatal (generic-worker's insecure build
+    // never reads it: chain_of_trust_feature.go:1); the feature is just not offered
+    const noKey = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { chainOfTrust: true } }, { config: { ed25519SigningKeyLocation: '/nonexistent/key' } })
+    assert.equal(noKey.state, 'failed', noKey.log)
+    assert.match(noKey.log, /chainOfTrust is not enabled on this worker/)
   })
 })

@@ -113,12 +113,17 @@ describe('megalodon CLI', function () {
     assert.match(r.stderr, /generic-worker\.config/)
   })
 
-  it('run: exits 73 for an invalid config naming the key, 64 for an unreadable one', async () => {
+  it('run: exits 64 for a config that does not decode (an unknown key) or cannot be read, 73 for an invalid one (main.go:178-179,417-418)', async () => {
     const file = path.join(dir, 'worker.json')
-    await writeFile(file, JSON.stringify({ rootURL: 'http://127.0.0.1:1', clientId: 'c', accessToken: 't', workerType: 'w', workerId: 'i', bogusKey: 1 }))
+    const base = { rootURL: 'http://127.0.0.1:1', clientId: 'c', accessToken: 't', workerType: 'w', workerId: 'i', engine: 'insecure' }
+    await writeFile(file, JSON.stringify({ ...base, bogusKey: 1 }))
+    const unknown = megalodon('run', '--config', file, '--with-worker-runner')
+    assert.equal(unknown.code, 64)
+    assert.match(unknown.stderr, /Error unmarshaling generic worker config file .*worker\.json as JSON: json: unknown field "bogusKey"/)
+    await writeFile(file, JSON.stringify({ ...base, workerGroup: '' }))
     const invalid = megalodon('run', '--config', file, '--with-worker-runner')
     assert.equal(invalid.code, 73)
-    assert.match(invalid.stderr, /unknown config key "bogusKey"/)
+    assert.match(invalid.stderr, /Config setting "workerGroup" has not been defined/)
     const missing = megalodon('run', '--config', path.join(dir, 'nope.json'))
     assert.equal(missing.code, 64)
   })

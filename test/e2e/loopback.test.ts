@@ -48,7 +48,7 @@ describe('loopback devices (native)', function () {
     const noDevice = await submitAndRun(fake, payload, { task: { scopes: [videoScope] }, config: { ...video, loopbackVideoDeviceNumber: 96 } })
     assert.deepEqual([noDevice.state, noDevice.reason], ['exception', 'malformed-payload'])
     assert.match(noDevice.log, /This worker has no loopback video device \/dev\/video96/)
-    const off = await submitAndRun(fake, payload, { task: { scopes: [videoScope] } })
+    const off = await submitAndRun(fake, payload, { task: { scopes: [videoScope] }, config: { enableLoopbackVideo: false } })
     assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
     assert.match(off.log, /this task is attempting to use feature "LoopbackVideo", but it's not enabled on this worker pool/)
     const noScope = await submitAndRun(fake, payload, { config: video })

@@ -142,6 +142,16 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     assert.ok(verifyDetached(pair.publicKeyBase64, a.get('public/chain-of-trust.json')!.content!, a.get('public/chain-of-trust.json.sig')!.content!))
   })
 
+  it('refuses chain of trust when the task’s user can read the signing key, e.g. runTaskAsCurrentUser (chain_of_trust_feature.go:21-24,126-137)', async () => {
+    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
+    writeFileSync(keyFile, generateKeyPair().privateKeyBase64)
+    const payload = { command: [['true']], maxRunTime: 60, features: { chainOfTrust: true, runTaskAsCurrentUser: true } }
+    const o = await mu.run(payload, [`generic-worker:run-task-as-current-user:${MULTIUSER_POOL}`], { ed25519SigningKeyLocation: keyFile })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'], o.log)
+    assert.match(o.log, /was expecting attempt to read private chain of trust key as task user to fail - however, it did not/)
+    assert.equal(mu.fake.artifacts(o.id).has('public/chain-of-trust.json'), false)
+  })
+
   it('adds the task’s chain-of-trust-additional-data.json to the certificate, read as the task user', async () => {
     const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
     const pair = generateKeyPair()
@@ -159,18 +169,21 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     assert.equal(cert.taskId, o.id)
 
     // a link to a file only root can read publishes nothing of it
+    // a copy that fails, or JSON that does not parse, panics upstream's Stop: internal-error
+    // (chain_of_trust_feature.go:203-206,262-281)
     const shadow = await cot('ln -s /etc/shadow chain-of-trust-additional-data.json')
-    assert.deepEqual([shadow.state, shadow.reason], ['failed', 'failed'], shadow.log)
+    assert.deepEqual([shadow.state, shadow.reason], ['exception', 'internal-error'], shadow.log)
     assert.match(shadow.log, /chain of trust: cannot read chain-of-trust-additional-data\.json: the task user cannot read/)
     assert.equal(mu.fake.artifacts(shadow.id).has('public/chain-of-trust.json'), false)
     assert.doesNotMatch(shadow.log, /root:/)
 
-    // what the worker vouches for is not the task's to say
+    // what the worker vouches for is not the task's to say (upstream merges the certificate
+    // over it; megalodon refuses it, deliberately)
     const forged = await cot(`echo '{"workerId": "someone-else"}' > chain-of-trust-additional-data.json`)
     assert.equal(forged.state, 'failed', forged.log)
     assert.match(forged.log, /may not set what the worker vouches for: workerId/)
     const broken = await cot(`echo '{not json' > chain-of-trust-additional-data.json`)
-    assert.equal(broken.state, 'failed')
+    assert.deepEqual([broken.state, broken.reason], ['exception', 'internal-error'])
     assert.match(broken.log, /chain-of-trust-additional-data\.json is not valid JSON/)
   })
 

@@ -50,7 +50,8 @@ describe('multiuser engine (root)', function () {
     await mu.fake.createTask(b, {
       payload: { command: [['sh', '-c', `echo "uid=$(id -u)"; sleep 1; cat ${aDir}/secret 2>&1 || echo "CANNOT READ"; ls ${String(mu.config.tasksDir)} 2>&1 || echo "CANNOT LIST"`]], maxRunTime: 60 },
     })
-    await runWorker(mu.fake, { ...mu.config, capacity: 2, numberOfTasksToRun: 2 })
+    // capacity > 1 needs headlessTasks on multiuser (multiuser.go:29-34)
+    await runWorker(mu.fake, { ...mu.config, capacity: 2, headlessTasks: true, numberOfTasksToRun: 2 })
     const [logA, logB] = [backingLog(mu.fake, a), backingLog(mu.fake, b)]
     assert.equal(mu.fake.state.get(a).runs[0]!.state, 'completed', logA)
     const uidA = /^uid=(\d+)$/m.exec(logA)?.[1]
@@ -152,7 +153,10 @@ describe('multiuser engine (root)', function () {
     const ok = await mu.run(payload, [scope], { enableRunTaskAsCurrentUser: true })
     assert.equal(ok.state, 'completed', ok.log)
     assert.match(ok.log, new RegExp(`^me=${os.userInfo().username}$`, 'm'))
-    const off = await mu.run(payload, [scope])
+    // on by default on multiuser (gwconfig/config_multiuser.go:11-14): only an explicit false turns it off
+    const byDefault = await mu.run(payload, [scope])
+    assert.equal(byDefault.state, 'completed', byDefault.log)
+    const off = await mu.run(payload, [scope], { enableRunTaskAsCurrentUser: false })
     assert.deepEqual([off.state, off.reason], ['exception', 'malformed-payload'])
     assert.match(off.log, /this task is attempting to use feature "Run Task As Current User", but it's not enabled on this worker pool/)
     const noScope = await mu.run(payload, [], { enableRunTaskAsCurrentUser: true })

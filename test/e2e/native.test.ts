@@ -111,7 +111,7 @@ describe('native executor end to end (fake Queue)', function () {
       maxRunTime: 30,
       osGroups: ['docker'],
       features: { loopbackAudio: true },
-    })
+    }, { config: { enableLoopbackAudio: false } }) // on by default on Linux (gwconfig/config_linux.go:36-38)
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
     assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]/)
     // main.go:1207-1213, the feature by its Name() and the pool's worker-manager page

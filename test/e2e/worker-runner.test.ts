@@ -128,11 +128,11 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
   })
 
   it('sends error-report for an invalid config and exits 73 (errorreport.go:14-31, main.go:417, 1341-1352)', async () => {
-    const r = await start({ noSuchKey: true })
+    const r = await start({ capacity: 0 })
     const report = await r.waitFor((m) => m.type === 'error-report')
     assert.equal(report.title, 'generic-worker error')
     assert.equal(report.kind, 'worker-error')
-    assert.match(String(report.description), /^Invalid config, args: \[\], root cause: .*unknown config key "noSuchKey".*, exit code: 73$/)
+    assert.match(String(report.description), /^Invalid config, args: \[\], root cause: .*capacity must be at least 1 \(got 0\).*, exit code: 73$/)
     assert.deepEqual(report.extra, {})
     assert.equal(await r.exited, 73)
   })

@@ -1,4 +1,5 @@
 // Upstream reference data (../shared/upstream), read by tests, never copied into the project.
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import YAML from 'yaml'
@@ -14,4 +15,9 @@ export function readUpstreamYaml(rel: string): unknown {
 export function upstreamSchemas(): Array<Record<string, unknown>> {
   const refs = JSON.parse(readFileSync(path.join(upstreamDir, 'references.json'), 'utf8')) as Array<{ filename: string; content: Record<string, unknown> }>
   return refs.filter((r) => r.filename.startsWith('schemas/')).map((r) => r.content)
+}
+
+/** One file of the upstream source tarball (taskcluster-workers-src.tar.gz), e.g. `taskcluster-head/workers/generic-worker/testdata/ed25519_private_key`. */
+export function readUpstreamSource(rel: string): Buffer {
+  return execFileSync('tar', ['-xzOf', path.join(upstreamDir, 'taskcluster-workers-src.tar.gz'), rel], { maxBuffer: 64 * 1024 * 1024 })
 }

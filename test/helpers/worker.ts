@@ -12,6 +12,7 @@ import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config
 import { silentLogger } from '../../src/lib/logger.js'
 import { startWorkerFeatures } from '../../src/worker/worker-features.js'
 import { cliEntry } from '../../src/lib/paths.js'
+import { generateKeyPair } from '../../src/lib/ed25519.js'
 import { WORKER, type FakeQueue } from './fake-queue/index.js'
 
 export const TASK_QUEUE_ID = 'test-provisioner/test-worker-type'
@@ -36,11 +37,21 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     cachesDir: path.join(base, 'caches'),
     downloadsDir: path.join(base, 'downloads'),
     workerTypeMetadata: { machine: 'test' },
+    // tests run as root, where `run` with no engine is multiuser (config.ts runDefaultEngine)
+    engine: 'insecure',
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
     interactivePort: 0,
+    // the multiuser engine reads its chain of trust key at start, as generic-worker's does
+    ...(overrides.engine === 'multiuser' ? { ed25519SigningKeyLocation: await testSigningKey(base) } : {}),
     ...overrides,
   }
+}
+
+async function testSigningKey(dir: string): Promise<string> {
+  const file = path.join(dir, 'ed25519_private_key')
+  await writeFile(file, generateKeyPair().privateKeyBase64, { mode: 0o600 })
+  return file
 }
 
 /** Short retry delays so fault-injection tests stay quick. */

@@ -27,7 +27,7 @@ describe('H9: multiuser: a task’s proxy and another task’s user', function (
   })
 
   it('admits only the task’s own user: the other task can neither call through it nor replace its credentials', async () => {
-    worker = await startWorker(fake, { engine: 'multiuser' })
+    worker = await startWorker(fake, { engine: 'multiuser', headlessTasks: true }) // capacity 2 needs it (multiuser.go:29-34)
     const a = await startTask(
       fake,
       {

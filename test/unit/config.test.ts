@@ -19,8 +19,8 @@ describe('config', () => {
     assert.throws(() => buildConfig([{ workerType: 'wt', livelogSecret: 'x' }]), (e: Error) => e instanceof ConfigError && /"livelogSecret"/.test(e.message))
   })
   it('refuses a wrong type, naming the key (booleans must be booleans)', () => {
-    assert.throws(() => buildConfig([{ cleanUpTaskDirs: 'true' }]), /"cleanUpTaskDirs" must be a boolean/)
-    assert.throws(() => buildConfig([{ capacity: 0 }]), /"capacity" must be between 1 and 255/)
+    assert.throws(() => buildConfig([{ cleanUpTaskDirs: 'true' }]), /cannot unmarshal string into config key "cleanUpTaskDirs" \(a boolean\)/)
+    assert.throws(() => buildConfig([{ capacity: 0 }]), /capacity must be at least 1 \(got 0\)/)
   })
   it('splits workerPoolId', () => {
     const c = buildConfig([{ workerPoolId: 'proj/linux-large' }])
@@ -36,7 +36,7 @@ describe('config', () => {
     assert.equal(buildConfig([{ workerGroup: 'file' }, env]).workerGroup, 'g1')
   })
   it('requires credentials for `run`, and a valid publicIP', () => {
-    assert.throws(() => buildConfig([{}], { required: ['clientId'] }), /"clientId" is required/)
+    assert.throws(() => buildConfig([{}], { required: ['clientId'] }), /Config setting "clientId" has not been defined/)
     assert.throws(() => buildConfig([{ publicIP: 'not-an-ip' }]), /publicIP/)
   })
 })
