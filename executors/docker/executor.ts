@@ -122,7 +122,6 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
         prepared.caches.push(mounted)
         undo.defer(() => cacheManager.release([mounted], purge()))
       })
-      for (const c of prepared.caches) ctx.log.info(`using cache "${c.name}" -> ${c.dir}`)
       if (payload.features?.taskclusterProxy) {
         // The proxy listens on the worker side of the task's own network; the container knows
         // that address as `taskcluster`, so TASKCLUSTER_PROXY_URL is http://taskcluster.

@@ -30,6 +30,10 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     // docker-worker started its features (live log, bulk log) before it validated the payload
     // (src/task.js:774-812), so a malformed payload still got both logs
     unvalidatedLogs: { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' },
+    // docker-worker logged only an artifact's problems, never its upload; a missing artifact is
+    // an info line, "not as an error so that other systems do not think it's a fatal issue"
+    // (src/features/artifacts.js:51-70)
+    quietUploads: true,
   },
 
   outcomes: {

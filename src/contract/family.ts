@@ -31,6 +31,8 @@ export interface FamilyProfile<P = unknown> {
     footer(ctx: TaskContext, summary: RunSummary): void
     /** The logs published for a payload that did not validate (no live log: no link to the backing log). */
     readonly unvalidatedLogs: { live: string | null; backing: string | null }
+    /** No line per uploaded artifact (generic-worker's `Uploading artifact …` lines) when true. */
+    readonly quietUploads?: boolean
   }
   readonly outcomes: FamilyOutcomes
   readonly featureFacts: FeatureFacts

@@ -80,6 +80,8 @@ export interface ValidatedPayload<P> {
 export interface RunSummary {
   /** Set once the task's commands began (the "Task Starting" line was written). */
   startedAt?: Date
+  /** When the run began, before the header was written (docker-worker's taskStart). */
+  runStartedAt?: Date
   finishedAt: Date
   exitCode?: number
   /** The first error of the run, if any. */

@@ -137,6 +137,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   workerLog.info({ executor: executor.name }, 'task claimed')
 
   // 1–4: validate, prepare, start features, run.
+  const runStartedAt = new Date()
   try {
     profile.log.header(ctx)
     if (!profile.accepts(claim.task.payload)) {
@@ -175,6 +176,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
       const specs = withoutReserved(await executor.result(ctx, prepared.run), started, (m) => taskLog.warn(m))
       artifactErrors = specs.filter((s) => s.kind === 'error').length
       await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
+        if (profile.log.quietUploads) return
         if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
         else taskLog.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
       })
@@ -200,7 +202,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   // 8: footer, close, upload the backing log (and point the live log at it).
   const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   try {
-    profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError })
+    profile.log.footer(ctx, { startedAt, runStartedAt, finishedAt: new Date(), exitCode, error: firstError })
   } catch (err) {
     workerLog.error({ err }, 'could not write the log footer')
   }

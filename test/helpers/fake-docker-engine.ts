@@ -67,7 +67,20 @@ export class FakeDockerEngine implements DockerEngine {
     pull: async (ref, _auth, progress) => {
       this.check('images.pull')
       if (!this.pullable.has(ref)) throw new Error(`pull access denied for ${ref}, repository does not exist`)
-      progress({ status: 'Pull complete', id: 'layer1' })
+      // the events a registry pull of a one-layer image reports, in order
+      for (const event of [
+        { status: `Pulling from ${ref.split(':')[0]}`, id: ref.split(':')[1] ?? 'latest' },
+        { status: 'Pulling fs layer', id: 'layer1' },
+        { status: 'Downloading', id: 'layer1' },
+        { status: 'Downloading', id: 'layer1' },
+        { status: 'Verifying Checksum', id: 'layer1' },
+        { status: 'Download complete', id: 'layer1' },
+        { status: 'Extracting', id: 'layer1' },
+        { status: 'Pull complete', id: 'layer1' },
+        { status: 'Digest: sha256:0000' },
+        { status: `Status: Downloaded newer image for ${ref}` },
+      ])
+        progress(event)
       this.images_.add(ref)
     },
     load: async (tar) => {
