@@ -44,6 +44,17 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     missingArtifactFails: false,
     // docker-worker did not upload the task's artifacts after any abort
     uploadsArtifactsAfter: () => false,
+    // docker-worker wrote one line per failed upload, then the `stopped` hook's error, and
+    // failed the run (src/features/artifacts.js:174-181,223-229, src/states.js:50-58,
+    // src/task.js:942-954)
+    uploadFailure: {
+      lines: (failed) => [
+        ...failed.map((f) => `Error uploading "${f.name}" artifact. ${f.message}`),
+        "Error: Error calling 'stopped' for artifactHandler : Error: Encountered error when uploading artifact(s)",
+      ],
+    },
+    // the chain of trust was uploaded by a `killed` hook; its failure failed the run (src/task.js:961-974)
+    featureStopFailureFails: true,
   },
 
   featureFacts: {

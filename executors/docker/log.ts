@@ -3,7 +3,8 @@
 // `Successful task run with exit code: N completed in S seconds` footer.
 
 import os from 'node:os'
-import { FeatureNotOffered, MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/errors.js'
+import { FeatureNotOffered, MalformedPayload, PayloadSchemaInvalid, PostRunFailure } from '../../src/contract/errors.js'
+import { FeatureRefused } from './payload.js'
 import type { LogFormat } from '../../src/lib/task-log.js'
 import type { RunSummary, TaskContext } from '../../src/contract/task-context.js'
 
@@ -56,7 +57,12 @@ export function writeDockerFooter(ctx: TaskContext, summary: RunSummary): void {
     } else for (const p of err.problems) log.error(p)
   }
   if (err instanceof FeatureNotOffered) for (const p of err.problems) log.error(p)
-  const exitCode = err === undefined ? (summary.exitCode ?? -1) : -1
+  // written as util.format wrote the Error (src/task.js:338-340)
+  if (err instanceof FeatureRefused) log.error(`Error: ${err.message}`)
+  // after a failed upload docker-worker forced the exit code to -1 only if the commands had
+  // succeeded (src/task.js:945-950)
+  const keepsExitCode = err === undefined || (err instanceof PostRunFailure && summary.exitCode !== 0)
+  const exitCode = keepsExitCode ? (summary.exitCode ?? -1) : -1
   // docker-worker timed the whole run, header and image included, from taskStart
   // (src/task.js:754,541,956), and printed the seconds with util.format's %d: JavaScript's
   // shortest form of the number (3.1, 12, 10.827)

@@ -47,6 +47,14 @@ export interface FamilyOutcomes {
   missingArtifactFails: boolean
   /** Whether the task's own artifacts are still uploaded after the run was aborted for `reason`. */
   uploadsArtifactsAfter(reason: AbortReason): boolean
+  /**
+   * When present, a failed upload of the task's artifacts (every artifact still tried) is written
+   * as these error lines and fails the run (PostRunFailure). Absent: the upload's own error
+   * decides the resolution.
+   */
+  uploadFailure?: { lines(failed: ReadonlyArray<{ name: string; message: string }>): string[] }
+  /** When true, a feature that fails to stop (its own upload) fails the run instead of its error deciding. */
+  featureStopFailureFails?: boolean
 }
 
 /** Legacy facts the features read instead of asking which family a run is. */

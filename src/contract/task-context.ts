@@ -71,6 +71,8 @@ export interface TaskReach {
 /** What validation learns about a payload that the core needs, whatever the family. */
 export interface ValidatedPayload<P> {
   payload: P
+  /** The payload as the legacy validator left it (schema defaults filled in), when it differs. */
+  payloadWithDefaults?: unknown
   maxRunTimeSecs: number
   /** Artifact names for the logs; null when the payload turned that log off. */
   logs: { live: string | null; backing: string | null }

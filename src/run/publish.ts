@@ -5,7 +5,13 @@ import type { ArtifactPublisher, ArtifactSpec } from '../contract/artifacts.js'
 import type { TaskClaim } from '../contract/taskcluster.js'
 
 /** Publishes every spec, `concurrency` at a time; every one is tried, and the first error is thrown after. */
-export async function publishAll(publisher: ArtifactPublisher, specs: ArtifactSpec[], concurrency: number, announce: (spec: ArtifactSpec) => void): Promise<void> {
+export async function publishAll(
+  publisher: ArtifactPublisher,
+  specs: ArtifactSpec[],
+  concurrency: number,
+  announce: (spec: ArtifactSpec) => void,
+  failed: (spec: ArtifactSpec, err: unknown) => void = () => undefined,
+): Promise<void> {
   const queue = new PQueue({ concurrency })
   let firstError: unknown
   for (const spec of specs) {
@@ -15,6 +21,7 @@ export async function publishAll(publisher: ArtifactPublisher, specs: ArtifactSp
         await publisher.publish(spec)
       } catch (err) {
         firstError ??= err
+        failed(spec, err)
       }
     })
   }

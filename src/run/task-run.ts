@@ -12,7 +12,7 @@ import type { Feature, FeatureTable } from '../contract/feature.js'
 import type { Resolution } from '../contract/outcome.js'
 import type { TaskContext, ValidatedPayload } from '../contract/task-context.js'
 import type { Credentials, Reclaimed, TaskClaim } from '../contract/taskcluster.js'
-import { InternalError, MalformedPayload, MaxRunTimeExceeded, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
+import { InternalError, MalformedPayload, MaxRunTimeExceeded, PostRunFailure, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
 import type { WorkerConfig } from '../config/config.js'
 import type { Logger } from '../lib/logger.js'
 import { createTaskDir } from '../lib/task-dir.js'
@@ -175,14 +175,21 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     try {
       const specs = withoutReserved(await executor.result(ctx, prepared.run), started, (m) => taskLog.warn(m))
       artifactErrors = specs.filter((s) => s.kind === 'error').length
+      const uploadFailures: Array<{ name: string; message: string }> = []
+      const uploadFailure = profile.outcomes.uploadFailure
+      const noteFailure = (spec: ArtifactSpec, err: unknown) => void uploadFailures.push({ name: spec.name, message: (err as Error).message })
       await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
         if (profile.log.quietUploads) return
         if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
         else taskLog.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
+      }, noteFailure).catch((err: unknown) => {
+        if (!uploadFailure) throw err
+        for (const line of uploadFailure.lines(uploadFailures)) taskLog.error(line)
+        throw new PostRunFailure(`uploading artifacts failed: ${(err as Error).message}`, { cause: err })
       })
       workerLog.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
     } catch (err) {
-      taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
+      if (!(err instanceof PostRunFailure)) taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
       noteError(err)
     }
   }
@@ -191,7 +198,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   // A feature that fails to stop (chain of trust not uploaded…) fails the run, as upstream.
   await stopFeatures(ctx, started, (err, feature) => {
     taskLog.error(`${feature.name}: ${(err as Error).message}`)
-    noteError(err)
+    noteError(profile.outcomes.featureStopFailureFails ? new PostRunFailure(`${feature.name}: ${(err as Error).message}`, { cause: err }) : err)
   })
   for (const err of await unwind(undo)) {
     // An undo the task is to blame for (a cache it moved away) decides the resolution.
