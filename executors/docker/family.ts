@@ -67,6 +67,12 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
       // docker-worker signed JSON.stringify's bytes
       certificateBytes: (cert) => Buffer.from(JSON.stringify(cert, null, 2)),
       environment: () => ({}),
+      // made by a `killed` hook after the log stream ended: certified.log is the whole log
+      // (src/task.js:956-962, src/features/chain_of_trust.js:27-44; chain_of_trust.js:87-93 checks
+      // its hash equals the live log's); the certificate and signature uploaded without content
+      // encoding (src/features/chain_of_trust.js:62-64,106-115)
+      afterLog: true,
+      certificateEncoding: 'identity',
     },
   },
 

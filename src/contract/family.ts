@@ -76,6 +76,13 @@ export interface FeatureFacts {
     additionalDataFile?: string
     /** The config facts the certificate lists under `environment`. */
     environment(config: WorkerConfig): Record<string, unknown>
+    /**
+     * When true, the certificate is made once the log is closed: certified.log is the whole log,
+     * footer included. Otherwise when the feature stops (the log so far).
+     */
+    afterLog?: boolean
+    /** Content encoding of the certificate and its signature (certified.log is always gzip). */
+    certificateEncoding?: 'gzip' | 'identity'
   }
 }
 

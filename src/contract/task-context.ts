@@ -37,6 +37,8 @@ export interface TaskContext {
    * hash…). Set by the executor in prepare; read by features after the run.
    */
   provenance?: () => Promise<Record<string, unknown>>
+  /** The task as the legacy validator left it (schema defaults in its payload), once validated. */
+  validatedTask?: TaskDefinition
   /**
    * How a feature's server is reached from inside the task. Set by an executor whose task does
    * not share the worker's network (a container); absent, the task reaches the worker's loopback.

@@ -148,6 +148,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     // deeper than Go's encoding/json accepts: refused before anything walks it recursively (L6)
     if (jsonDeeperThan(claim.task.payload)) throw new MalformedPayload('the task payload cannot be read', [`the payload nests deeper than ${MAX_JSON_DEPTH} levels`])
     validated = profile.validate(claim.task, config)
+    if (validated.payloadWithDefaults !== undefined) ctx.validatedTask = { ...claim.task, payload: validated.payloadWithDefaults }
     workerLog.info('payload valid')
     signal.throwIfAborted()
     prepared = { run: await executor.prepare(ctx, validated.payload, undo) }
@@ -206,14 +207,23 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     workerLog.warn({ err }, 'undoing the task environment failed')
   }
 
-  // 8: footer, close, upload the backing log (and point the live log at it).
-  const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
+  // 8: footer, close, what features do with the whole log, upload the backing log (and point
+  // the live log at it).
   try {
     profile.log.footer(ctx, { startedAt, runStartedAt, finishedAt: new Date(), exitCode, error: firstError })
   } catch (err) {
     workerLog.error({ err }, 'could not write the log footer')
   }
   await taskLog.close().catch((err: unknown) => workerLog.error({ err }, 'could not write the task log'))
+  for (const feature of started) {
+    if (!feature.afterLog) continue
+    await feature.afterLog(ctx).catch((err: unknown) => {
+      // the log is closed: the worker's own log says why (docker-worker src/task.js:961-974)
+      workerLog.error({ err, feature: feature.name }, 'feature failed after the log closed')
+      noteError(profile.outcomes.featureStopFailureFails ? new PostRunFailure(`${feature.name}: ${(err as Error).message}`, { cause: err }) : err)
+    })
+  }
+  const resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   if (resolution.state !== 'none') {
     await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? profile.log.unvalidatedLogs).catch((err: unknown) =>
       workerLog.error({ err }, 'could not upload the task log'),
