@@ -88,6 +88,14 @@ class ChainOfTrust implements Feature {
   }
 
   async stop(ctx: TaskContext): Promise<void> {
+    if (!ctx.profile.featureFacts.chainOfTrust.afterLog) await this.certify(ctx)
+  }
+
+  async afterLog(ctx: TaskContext): Promise<void> {
+    if (ctx.profile.featureFacts.chainOfTrust.afterLog) await this.certify(ctx)
+  }
+
+  private async certify(ctx: TaskContext): Promise<void> {
     if (this.refused) return
     // Only a run whose artifacts were uploaded is vouched for: never after a cancel, and after
     // other aborts only where the family still uploads artifacts.
@@ -99,7 +107,7 @@ class ChainOfTrust implements Feature {
     const dir = path.join(ctx.taskDir, 'generic-worker')
     const expires = ctx.task.expires
 
-    await ctx.log.sync()
+    if (!ctx.log.isClosed) await ctx.log.sync()
     const certifiedLog = path.join(dir, 'certified.log')
     await copyFile(ctx.log.path, certifiedLog)
     await ctx.publisher.publish({ kind: 'file', name: CERTIFIED_LOG, path: certifiedLog, contentType: types.log, contentEncoding: 'gzip', expires }, ctx.signal)
@@ -117,7 +125,7 @@ class ChainOfTrust implements Feature {
     const cert: ChainOfTrustCertificate = {
       chainOfTrustVersion: 1,
       artifacts,
-      task: ctx.task,
+      task: ctx.validatedTask ?? ctx.task,
       taskId: ctx.taskId,
       runId: ctx.runId,
       workerGroup: c.workerGroup,
@@ -129,7 +137,8 @@ class ChainOfTrust implements Feature {
     const sigPath = path.join(dir, 'chain-of-trust.json.sig')
     await writeFile(jsonPath, bytes)
     await writeFile(sigPath, signDetached(this.key, bytes))
-    await ctx.publisher.publish({ kind: 'file', name: COT_JSON, path: jsonPath, contentType: types.json, contentEncoding: 'gzip', expires }, ctx.signal)
-    await ctx.publisher.publish({ kind: 'file', name: COT_SIGNATURE, path: sigPath, contentType: types.sig, contentEncoding: 'gzip', expires }, ctx.signal)
+    const encoding = facts.certificateEncoding ?? 'gzip'
+    await ctx.publisher.publish({ kind: 'file', name: COT_JSON, path: jsonPath, contentType: types.json, contentEncoding: encoding, expires }, ctx.signal)
+    await ctx.publisher.publish({ kind: 'file', name: COT_SIGNATURE, path: sigPath, contentType: types.sig, contentEncoding: encoding, expires }, ctx.signal)
   }
 }

@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
-import mime from 'mime'
+// docker-worker's mime major (2.6.0, its yarn.lock:1347): .js is application/javascript there
+import mime from 'mime2'
 import tar from 'tar-stream'
 import type { ArtifactSpec } from '../../src/contract/artifacts.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
@@ -30,8 +31,7 @@ export async function collectDockerArtifacts(options: {
 }): Promise<ArtifactSpec[]> {
   const specs: ArtifactSpec[] = []
   let n = 0
-  for (const [rawName, a] of Object.entries(options.artifacts)) {
-    const name = rawName.replace(/\/+$/, '')
+  for (const [name, a] of Object.entries(options.artifacts)) {
     const expires = a.expires ?? options.taskExpires
     let archive: Readable
     try {
@@ -44,8 +44,14 @@ export async function collectDockerArtifacts(options: {
     }
     const extract = tar.extract()
     let first = true
+    let mismatched = false
     extract.on('entry', (header, stream, next) => {
       const isFile = header.type === 'file'
+      // the entry's path below the archived path joins the artifact's name with one `/`; a name
+      // ending in `/` keeps it, since String#trimEnd('/') trims whitespace only
+      // (src/features/artifacts.js:77-86)
+      const below = header.name.split('/').slice(1)
+      const entryName = below.length > 0 && below[0] !== '' ? `${name.trimEnd()}/${below.join('/')}` : name
       if (first) {
         first = false
         // compared as the tar says it (docker-worker src/features/artifacts.js:94-117 compares
@@ -53,11 +59,13 @@ export async function collectDockerArtifacts(options: {
         // (security audit L2: they made no artifact and no error)
         const actual = header.type ?? 'file'
         if (actual !== a.type) {
-          const message = `Error uploading "${name}". Expected artifact to be a "${a.type}" but was "${actual}"`
+          const message = `Error uploading "${entryName}". Expected artifact to be a "${a.type}" but was "${actual}"`
           options.log.error(message)
           specs.push({ kind: 'error', name, reason: 'invalid-resource-on-worker', message, expires })
+          mismatched = true
           stream.resume()
           extract.destroy()
+          archive.destroy()
           return
         }
       }
@@ -66,21 +74,22 @@ export async function collectDockerArtifacts(options: {
         stream.resume()
         return
       }
-      const rel = header.name.split('/').slice(1).join('/')
-      const artifactName = a.type === 'file' ? name : `${name}/${rel}`
       const file = path.join(options.taskDir, 'artifacts', String(n++))
       const write = createWriteStream(file)
       stream.pipe(write)
       write.once('finish', () => {
-        specs.push({ kind: 'file', name: artifactName, path: file, contentType: mime.getType(artifactName) ?? 'application/octet-stream', contentEncoding: dockerContentEncoding(artifactName), expires })
+        // type and encoding from the file's name in the container (src/features/artifacts.js:136-146)
+        specs.push({ kind: 'file', name: entryName, path: file, contentType: mime.getType(header.name) ?? 'application/octet-stream', contentEncoding: dockerContentEncoding(header.name), expires })
         next()
       })
       write.once('error', (err) => extract.destroy(err))
     })
     await mkdir(path.join(options.taskDir, 'artifacts'), { recursive: true })
-    // a type mismatch stops the extraction early: that premature close is expected
+    // a type mismatch stops the extraction (and the engine's stream) early: whatever that
+    // premature end reports ("aborted" from the engine's response), the error artifact stands
+    // and the other artifacts are still collected (file_artifact_test.js:245-276)
     await pipeline(archive, extract).catch((err: unknown) => {
-      if ((err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err
+      if (!mismatched && (err as { code?: string }).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err
     })
   }
   return specs

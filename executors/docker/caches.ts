@@ -2,6 +2,7 @@
 // into the container. The pool's rules (src/lib/cache-pool.ts) decide which instance a task gets;
 // instances of a task whose exit code is in onExitStatus.purgeCaches are deleted instead of kept.
 
+import { TaskFailure } from '../../src/contract/errors.js'
 import { mkdir, readdir, stat } from 'node:fs/promises'
 import { privateDirectory } from '../../src/lib/private-dir.js'
 import path from 'node:path'
@@ -49,7 +50,10 @@ export class CacheManager {
   /** Takes an instance of each cache, handing each to `onAcquired` the moment it is held (so it is released whatever follows). */
   async acquire(cache: Record<string, string>, onAcquired: (mounted: MountedCache) => void): Promise<void> {
     for (const [name, mountPoint] of Object.entries(cache)) {
-      if (name.includes('::') || name.includes('/') || name === '.' || name === '..') throw new Error(`invalid cache name "${name}"`)
+      // docker-worker's volume cache refused its key delimiter in a name; the task failed
+      // (src/volume_cache.js:8,146-149, container_volume_caching_test.js:380)
+      if (name.includes('::')) throw new TaskFailure('Invalid key name was provided.  Ensure that the cache name does not contain "::".')
+      if (name.includes('/') || name === '.' || name === '..') throw new Error(`invalid cache name "${name}"`)
       const { instance, fresh } = await this.pool.acquire(name)
       const dir = this.pool.pathOf(instance)
       onAcquired({ name, mountPoint, instance, dir })

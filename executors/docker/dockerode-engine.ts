@@ -44,8 +44,10 @@ export function dockerodeEngine(docker = new Docker()): DockerEngine {
             stream,
             (err: Error | null) => (err ? reject(err) : resolve()),
             (event: { status?: string; id?: string; error?: string }) => {
-              if (event.error) reject(new Error(event.error))
-              else progress({ status: event.status, id: event.id })
+              if (event.error) {
+                progress({ error: event.error })
+                reject(new Error(event.error))
+              } else progress({ status: event.status, id: event.id })
             },
           )
         })

@@ -14,6 +14,8 @@ export interface RegistryCredentials {
 export interface PullProgress {
   status?: string
   id?: string
+  /** The engine's error text (the pull fails after it). */
+  error?: string
 }
 
 export interface DeviceMapping {

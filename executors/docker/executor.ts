@@ -58,6 +58,8 @@ function containerEnv(ctx: TaskContext, payload: DockerPayload): Record<string, 
   }
 }
 
+const DOCKER_CONFIG_FAILED = 'Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.'
+
 /** docker-worker's words for why a run was stopped. */
 function abortMessage(reason: WorkerError, maxRunTime: number): string {
   switch (reason.code) {
@@ -118,7 +120,7 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
       if ('refused' in access) {
         if (access.ptrace) ctx.log.error(`Task was aborted because states could not be created successfully. ${access.refused}`)
         else {
-          ctx.log.error('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.')
+          ctx.log.error(DOCKER_CONFIG_FAILED)
           ctx.log.error(access.refused)
         }
         throw new TaskFailure(access.refused)
@@ -134,11 +136,16 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
         const code = prepared.exitCode
         return code !== undefined && code !== 0 && (payload.onExitStatus?.purgeCaches ?? []).includes(code)
       }
-      await cacheManager.acquire(payload.cache ?? {}, (mounted) => {
-        prepared.caches.push(mounted)
-        undo.defer(() => cacheManager.release([mounted], purge()))
-      })
-      for (const c of prepared.caches) ctx.log.info(`using cache "${c.name}" -> ${c.dir}`)
+      await cacheManager
+        .acquire(payload.cache ?? {}, (mounted) => {
+          prepared.caches.push(mounted)
+          undo.defer(() => cacheManager.release([mounted], purge()))
+        })
+        .catch((err: unknown) => {
+          // caches were mounted while building the container's configuration (src/task.js:855-863)
+          if (err instanceof TaskFailure) ctx.log.error(`${DOCKER_CONFIG_FAILED} \n Error: ${err.message}`)
+          throw err
+        })
       if (payload.features?.taskclusterProxy) {
         // The proxy listens on the worker side of the task's own network; the container knows
         // that address as `taskcluster`, so TASKCLUSTER_PROXY_URL is http://taskcluster.

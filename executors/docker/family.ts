@@ -30,6 +30,10 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     // docker-worker started its features (live log, bulk log) before it validated the payload
     // (src/task.js:774-812), so a malformed payload still got both logs
     unvalidatedLogs: { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' },
+    // docker-worker logged only an artifact's problems, never its upload; a missing artifact is
+    // an info line, "not as an error so that other systems do not think it's a fatal issue"
+    // (src/features/artifacts.js:51-70)
+    quietUploads: true,
   },
 
   outcomes: {
@@ -42,6 +46,17 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     uploadsArtifactsAfter: () => false,
     // docker-worker aborts the run as internal-error on a reclaim error (src/task.js:290)
     reclaimFailureFails: false,
+    // docker-worker wrote one line per failed upload, then the `stopped` hook's error, and
+    // failed the run (src/features/artifacts.js:174-181,223-229, src/states.js:50-58,
+    // src/task.js:942-954)
+    uploadFailure: {
+      lines: (failed) => [
+        ...failed.map((f) => `Error uploading "${f.name}" artifact. ${f.message}`),
+        "Error: Error calling 'stopped' for artifactHandler : Error: Encountered error when uploading artifact(s)",
+      ],
+    },
+    // the chain of trust was uploaded by a `killed` hook; its failure failed the run (src/task.js:961-974)
+    featureStopFailureFails: true,
   },
 
   featureFacts: {
@@ -64,6 +79,12 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
         ...(config.instanceType ? { instanceType: config.instanceType } : {}),
         ...(config.region ? { region: config.region } : {}),
       }),
+      // made by a `killed` hook after the log stream ended: certified.log is the whole log
+      // (src/task.js:956-962, src/features/chain_of_trust.js:27-44; chain_of_trust.js:87-93 checks
+      // its hash equals the live log's); the certificate and signature uploaded without content
+      // encoding (src/features/chain_of_trust.js:62-64,106-115)
+      afterLog: true,
+      certificateEncoding: 'identity',
     },
   },
 

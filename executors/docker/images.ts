@@ -79,13 +79,31 @@ async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: 
   return { reference: name, artifactSha256: hash.digest('hex') }
 }
 
-/** Pull the image unless the engine has it already; progress lines go to the task log. */
+/**
+ * Pull the image unless the engine has it already. Progress goes to the task log as
+ * docker-worker's dockerode-process 0.7.0 wrote it (utils.js PullStatusStream): raw lines ending
+ * in \r\n; of the layer events only the first `Downloading` (`<id> - Started downloading`) and
+ * `Download complete` (`<id> - Downloaded in <s> seconds`); events without an id verbatim.
+ */
 async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, registries: Record<string, RegistryCredentials>): Promise<void> {
   if (await engine.images.exists(name)) return
-  log.info(`Pulling image ${name}`)
   const registry = registryOf(name)
   const credentials = registries[registry]
+  const layerStarts = new Map<string, number>()
   await engine.images.pull(name, credentials ? { ...credentials, serveraddress: registry } : undefined, (event) => {
-    if (event.status && !event.status.startsWith('Downloading') && !event.status.startsWith('Extracting')) log.write(`${event.id ? `${event.id}: ` : ''}${event.status}\n`)
+    if (event.error !== undefined) {
+      log.write(`${event.error}\n`)
+      return
+    }
+    if (event.id === undefined) {
+      log.write(`${event.status}\r\n`)
+      return
+    }
+    if (event.status === 'Downloading' && !layerStarts.has(event.id)) {
+      layerStarts.set(event.id, Date.now())
+      log.write(`${event.id} - Started downloading\r\n`)
+    } else if (event.status === 'Download complete' && layerStarts.has(event.id)) {
+      log.write(`${event.id} - Downloaded in ${Math.abs(Date.now() - layerStarts.get(event.id)!) / 1000} seconds\r\n`)
+    }
   })
 }

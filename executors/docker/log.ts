@@ -3,7 +3,8 @@
 // `Successful task run with exit code: N completed in S seconds` footer.
 
 import os from 'node:os'
-import { FeatureNotOffered, MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/errors.js'
+import { FeatureNotOffered, MalformedPayload, PayloadSchemaInvalid, PostRunFailure } from '../../src/contract/errors.js'
+import { FeatureRefused } from './payload.js'
 import type { LogFormat } from '../../src/lib/task-log.js'
 import type { RunSummary, TaskContext } from '../../src/contract/task-context.js'
 
@@ -12,6 +13,10 @@ export const dockerWorkerLogFormat: LogFormat = {
   warn: (line, now) => `[taskcluster ${now.toISOString().replace('T', ' ')}] ${line}`,
   // docker-worker starts every error with a newline, so Treeherder always sees it at a line start.
   error: (line) => `\n[taskcluster:error] ${line}`,
+  // docker-worker wrote its lines as they were (src/log.js:22-33): an info line after output
+  // without a final newline continues that line, an error brings exactly one newline of its
+  // own, and only a message's first line carries the prefix
+  asWritten: true,
 }
 
 /** Version shown in the header (docker-worker printed its own). */
@@ -28,9 +33,18 @@ export function writeDockerHeader(ctx: TaskContext): void {
     `Worker Version: ${WORKER_VERSION}`,
     `Public IP: ${config.publicIP || 'unknown'}`,
     `Hostname: ${os.hostname()}`,
+    // the caches are part of the header, before its blank line, named by the mount point in the
+    // container, in payload order (src/task.js:476-483)
+    ...cacheLines(ctx.task.payload),
   ])
     ctx.log.info(line)
   ctx.log.write('\r\n')
+}
+
+function cacheLines(payload: unknown): string[] {
+  const cache = (payload as { cache?: unknown } | null)?.cache
+  if (typeof cache !== 'object' || cache === null) return []
+  return Object.entries(cache).map(([name, mountPoint]) => `using cache "${name}" -> ${String(mountPoint)}`)
 }
 
 export function writeDockerFooter(ctx: TaskContext, summary: RunSummary): void {
@@ -38,12 +52,21 @@ export function writeDockerFooter(ctx: TaskContext, summary: RunSummary): void {
   const err = summary.error
   if (err instanceof MalformedPayload) {
     if (err instanceof PayloadSchemaInvalid) {
-      log.error('`task.payload` format is invalid json schema errors:')
-      log.write(JSON.stringify(err.problems, null, 2) + '\n')
+      // one error message, the JSON after a newline and a space (src/task.js:507-512)
+      log.error(`\`task.payload\` format is invalid json schema errors:\n ${JSON.stringify(err.problems, null, 2)}`)
     } else for (const p of err.problems) log.error(p)
   }
   if (err instanceof FeatureNotOffered) for (const p of err.problems) log.error(p)
-  const exitCode = err === undefined ? (summary.exitCode ?? -1) : -1
-  const seconds = ((summary.finishedAt.getTime() - (summary.startedAt ?? summary.finishedAt).getTime()) / 1000).toFixed(3)
+  // written as util.format wrote the Error (src/task.js:338-340)
+  if (err instanceof FeatureRefused) log.error(`Error: ${err.message}`)
+  // after a failed upload docker-worker forced the exit code to -1 only if the commands had
+  // succeeded (src/task.js:945-950)
+  const keepsExitCode = err === undefined || (err instanceof PostRunFailure && summary.exitCode !== 0)
+  const exitCode = keepsExitCode ? (summary.exitCode ?? -1) : -1
+  // docker-worker timed the whole run, header and image included, from taskStart
+  // (src/task.js:754,541,956), and printed the seconds with util.format's %d: JavaScript's
+  // shortest form of the number (3.1, 12, 10.827)
+  const since = summary.runStartedAt ?? summary.startedAt ?? summary.finishedAt
+  const seconds = String((summary.finishedAt.getTime() - since.getTime()) / 1000)
   log.info(`${exitCode === 0 ? 'Successful' : 'Unsuccessful'} task run with exit code: ${exitCode} completed in ${seconds} seconds`)
 }

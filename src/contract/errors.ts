@@ -79,6 +79,13 @@ export class TaskFailure extends WorkerError {
  */
 export class TaskEnvironmentUnavailable extends TaskFailure {}
 
+/**
+ * Something after the commands ran (an artifact upload, a feature's own upload) failed, and the
+ * legacy worker failed the run for it (docker-worker src/task.js:942-974). The commands' own
+ * non-zero exit code still stands in the log footer.
+ */
+export class PostRunFailure extends TaskFailure {}
+
 /** A bug or an unexpected condition in the worker itself: `exception/internal-error`. */
 export class InternalError extends WorkerError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -39,6 +39,8 @@ export interface FamilyProfile<P = unknown> {
     artifact?(log: TaskLog, spec: ArtifactSpec): void
     /** The logs published for a payload that did not validate (no live log: no link to the backing log). */
     readonly unvalidatedLogs: { live: string | null; backing: string | null }
+    /** No line per uploaded artifact (generic-worker's `Uploading artifact …` lines) when true. */
+    readonly quietUploads?: boolean
   }
   readonly outcomes: FamilyOutcomes
   readonly featureFacts: FeatureFacts
@@ -57,6 +59,14 @@ export interface FamilyOutcomes {
   uploadsArtifactsAfter(reason: AbortReason): boolean
   /** A reclaim failed other than with 409: true fails the task (ReclaimFailed), false is an internal error. */
   reclaimFailureFails: boolean
+  /**
+   * When present, a failed upload of the task's artifacts (every artifact still tried) is written
+   * as these error lines and fails the run (PostRunFailure). Absent: the upload's own error
+   * decides the resolution.
+   */
+  uploadFailure?: { lines(failed: ReadonlyArray<{ name: string; message: string }>): string[] }
+  /** When true, a feature that fails to stop (its own upload) fails the run instead of its error deciding. */
+  featureStopFailureFails?: boolean
 }
 
 /** Legacy facts the features read instead of asking which family a run is. */
@@ -84,6 +94,13 @@ export interface FeatureFacts {
     additionalDataFile?: string
     /** The host facts from the config the certificate lists under `environment`, in the legacy worker's form. */
     environment(config: WorkerConfig): Record<string, unknown>
+    /**
+     * When true, the certificate is made once the log is closed: certified.log is the whole log,
+     * footer included. Otherwise when the feature stops (the log so far).
+     */
+    afterLog?: boolean
+    /** Content encoding of the certificate and its signature (certified.log is always gzip). */
+    certificateEncoding?: 'gzip' | 'identity'
   }
 }
 

@@ -24,6 +24,8 @@ export interface Feature {
   start(ctx: TaskContext): Promise<void>
   /** Always called once start was called, even after failure or abort. */
   stop(ctx: TaskContext): Promise<void>
+  /** Called once the task log is complete and closed (footer included), before it is uploaded. */
+  afterLog?(ctx: TaskContext): Promise<void>
 }
 
 /**

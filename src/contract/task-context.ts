@@ -37,6 +37,8 @@ export interface TaskContext {
    * hash…). Set by the executor in prepare; read by features after the run.
    */
   provenance?: () => Promise<Record<string, unknown>>
+  /** The task as the legacy validator left it (schema defaults in its payload), once validated. */
+  validatedTask?: TaskDefinition
   /**
    * How a feature's server is reached from inside the task. Set by an executor whose task does
    * not share the worker's network (a container); absent, the task reaches the worker's loopback.
@@ -71,6 +73,8 @@ export interface TaskReach {
 /** What validation learns about a payload that the core needs, whatever the family. */
 export interface ValidatedPayload<P> {
   payload: P
+  /** The payload as the legacy validator left it (schema defaults filled in), when it differs. */
+  payloadWithDefaults?: unknown
   maxRunTimeSecs: number
   /** Artifact names for the logs; null when the payload turned that log off. */
   logs: { live: string | null; backing: string | null }
@@ -80,6 +84,8 @@ export interface ValidatedPayload<P> {
 export interface RunSummary {
   /** Set once the task's commands began (the "Task Starting" line was written). */
   startedAt?: Date
+  /** When the run began, before the header was written (docker-worker's taskStart). */
+  runStartedAt?: Date
   finishedAt: Date
   exitCode?: number
   /** The first error of the run, if any. */

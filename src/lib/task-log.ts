@@ -14,6 +14,12 @@ export interface LogFormat {
    * (default true). generic-worker inserts nothing: its prefix follows the output (main.go:1056-1065).
    */
   readonly ownLine?: boolean
+  /**
+   * Worker messages are written as the format makes them: no newline is inserted after output
+   * that did not end in one, and only a message's first line gets the prefix (docker-worker's
+   * fmtLog/fmtErrorLog). Otherwise every line is prefixed and starts a line of its own.
+   */
+  readonly asWritten?: boolean
 }
 
 export type LogSink = (chunk: Buffer) => void
@@ -84,10 +90,14 @@ export class TaskLog {
     this.lines(message, (l, now) => this.format.error(l, now))
   }
 
-  /** Every line of a (possibly multi-line) worker message gets the prefix. */
+  /** Every line of a (possibly multi-line) worker message gets the prefix, unless the format writes messages as they are. */
   private lines(message: string, fmt: (line: string, now: Date) => string): void {
     if (this.closed) return
     const now = this.now()
+    if (this.format.asWritten) {
+      this.write(fmt(message, now) + '\n')
+      return
+    }
     const text = message.split('\n').map((l) => fmt(l, now) + '\n').join('')
     // Worker lines start on a line of their own, even after output without a newline, unless
     // the family's format says otherwise.

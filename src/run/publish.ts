@@ -7,9 +7,15 @@ import type { TaskClaim } from '../contract/taskcluster.js'
 /**
  * Publishes every spec, `concurrency` at a time; every one is tried, and the first error of a
  * non-optional one is thrown after (generic-worker ignores an optional artifact's failure,
- * artifact_feature.go:115-118).
+ * artifact_feature.go:115-118). `failed` hears of every failure.
  */
-export async function publishAll(publisher: ArtifactPublisher, specs: ArtifactSpec[], concurrency: number, announce: (spec: ArtifactSpec) => void): Promise<void> {
+export async function publishAll(
+  publisher: ArtifactPublisher,
+  specs: ArtifactSpec[],
+  concurrency: number,
+  announce: (spec: ArtifactSpec) => void,
+  failed: (spec: ArtifactSpec, err: unknown) => void = () => undefined,
+): Promise<void> {
   const queue = new PQueue({ concurrency })
   let firstError: unknown
   for (const spec of specs) {
@@ -19,6 +25,7 @@ export async function publishAll(publisher: ArtifactPublisher, specs: ArtifactSp
         await publisher.publish(spec)
       } catch (err) {
         if (!('optional' in spec && spec.optional === true)) firstError ??= err
+        failed(spec, err)
       }
     })
   }

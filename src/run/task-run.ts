@@ -12,7 +12,7 @@ import type { Feature, FeatureTable } from '../contract/feature.js'
 import type { Resolution } from '../contract/outcome.js'
 import type { TaskContext, ValidatedPayload } from '../contract/task-context.js'
 import type { Credentials, Reclaimed, TaskClaim } from '../contract/taskcluster.js'
-import { InternalError, MalformedPayload, MaxRunTimeExceeded, ReclaimFailed, TaskFailure, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
+import { InternalError, MalformedPayload, MaxRunTimeExceeded, PostRunFailure, ReclaimFailed, TaskFailure, WorkerError, WorkerShutdown, type AbortReason } from '../contract/errors.js'
 import type { WorkerConfig } from '../config/config.js'
 import type { Logger } from '../lib/logger.js'
 import { createTaskDir } from '../lib/task-dir.js'
@@ -143,6 +143,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   workerLog.info({ executor: executor.name }, 'task claimed')
 
   // 1–4: validate, prepare, start features, run.
+  const runStartedAt = new Date()
   try {
     profile.log.header(ctx)
     if (!profile.accepts(claim.task.payload)) {
@@ -153,6 +154,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     // deeper than Go's encoding/json accepts: refused before anything walks it recursively (L6)
     if (jsonDeeperThan(claim.task.payload)) throw new MalformedPayload('the task payload cannot be read', [`the payload nests deeper than ${MAX_JSON_DEPTH} levels`])
     validated = profile.validate(claim.task, config)
+    if (validated.payloadWithDefaults !== undefined) ctx.validatedTask = { ...claim.task, payload: validated.payloadWithDefaults }
     workerLog.info('payload valid')
     signal.throwIfAborted()
     const requests = profile.requestedFeatures(validated.payload)
@@ -184,17 +186,26 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
       const specs = withoutReserved(await executor.result(ctx, prepared.run), started, (m) => taskLog.warn(m))
       // an optional artifact's error artifact is uploaded but fails nothing
       artifactErrors = specs.filter((s) => s.kind === 'error' && s.optional !== true).length
+      const uploadFailures: Array<{ name: string; message: string }> = []
+      const uploadFailure = profile.outcomes.uploadFailure
+      const noteFailure = (spec: ArtifactSpec, err: unknown) => void uploadFailures.push({ name: spec.name, message: (err as Error).message })
       await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
         if (spec.kind === 'error' && spec.optional !== true) failedArtifacts.push({ reason: spec.reason, message: spec.message })
+        if (profile.log.quietUploads) return
         if (profile.log.artifact) profile.log.artifact(taskLog, spec)
         else if (spec.kind === 'error') taskLog.error(`Uploading error artifact ${spec.name} (${spec.reason}): ${spec.message}`)
         else taskLog.info(`Uploading artifact ${spec.name}${spec.kind === 'file' ? ` from file ${spec.path} with content encoding "${spec.contentEncoding}", mime type "${spec.contentType}"` : ''}`)
+      }, noteFailure).catch((err: unknown) => {
+        if (!uploadFailure) throw err
+        for (const line of uploadFailure.lines(uploadFailures)) taskLog.error(line)
+        throw new PostRunFailure(`uploading artifacts failed: ${(err as Error).message}`, { cause: err })
       })
       workerLog.info({ artifacts: specs.length, errorArtifacts: artifactErrors }, 'artifacts uploaded')
     } catch (err) {
       // a family that writes its own artifact lines has the error in its footer alone
-      // (generic-worker: artifact_feature.go:144-146 adds it to the run's errors, unlogged)
-      if (!profile.log.artifact) taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
+      // (generic-worker: artifact_feature.go:144-146 adds it to the run's errors, unlogged);
+      // a PostRunFailure's lines were written by the family's uploadFailure
+      if (!profile.log.artifact && !(err instanceof PostRunFailure)) taskLog.error(`TASK FAILURE during artifact upload: ${(err as Error).message}`)
       noteError(err)
     }
   }
@@ -203,7 +214,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   // A feature that fails to stop (chain of trust not uploaded…) fails the run, as upstream.
   await stopFeatures(ctx, started, (err, feature) => {
     taskLog.error(`${feature.name}: ${(err as Error).message}`)
-    noteError(err)
+    noteError(profile.outcomes.featureStopFailureFails ? new PostRunFailure(`${feature.name}: ${(err as Error).message}`, { cause: err }) : err)
   })
   for (const err of await unwind(undo)) {
     // An undo the task is to blame for (a cache it moved away) decides the resolution.
@@ -211,7 +222,8 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     workerLog.warn({ err }, 'undoing the task environment failed')
   }
 
-  // 8: footer, close, upload the backing log (and point the live log at it).
+  // 8: footer, close, what features do with the whole log, upload the backing log (and point
+  // the live log at it).
   // Output the log could not take (a full disk) is never reported as a completed run (L4):
   // upstream's commands write to the log file themselves and meet the write error; here they
   // write to a pipe, so the worker is the one that must not pass the loss over in silence.
@@ -219,13 +231,21 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     workerLog.error({ err }, 'the task log could not be written')
     noteError(new TaskFailure(`the task log could not be written: ${(err as Error).message}`, { cause: err }))
   })
-  let resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   try {
-    profile.log.footer(ctx, { startedAt, finishedAt: new Date(), exitCode, error: firstError, failedArtifacts })
+    profile.log.footer(ctx, { startedAt, runStartedAt, finishedAt: new Date(), exitCode, error: firstError, failedArtifacts })
   } catch (err) {
     workerLog.error({ err }, 'could not write the log footer')
   }
   await taskLog.close().catch((err: unknown) => workerLog.error({ err }, 'could not write the task log'))
+  for (const feature of started) {
+    if (!feature.afterLog) continue
+    await feature.afterLog(ctx).catch((err: unknown) => {
+      // the log is closed: the worker's own log says why (docker-worker src/task.js:961-974)
+      workerLog.error({ err, feature: feature.name }, 'feature failed after the log closed')
+      noteError(profile.outcomes.featureStopFailureFails ? new PostRunFailure(`${feature.name}: ${(err as Error).message}`, { cause: err }) : err)
+    })
+  }
+  let resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   if (resolution.state !== 'none') {
     await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? profile.log.unvalidatedLogs).catch((err: unknown) => {
       workerLog.error({ err }, 'could not upload the task log')

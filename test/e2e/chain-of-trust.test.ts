@@ -143,7 +143,10 @@ describe('chain of trust end to end (docker payload, fake Queue, real engine)', 
     assert.equal(cert.taskId, o.taskId)
     assert.equal(cert.runId, 0)
     assert.equal(cert.workerGroup, 'test-worker-group')
-    assert.deepEqual(cert.task, fake.state.get(o.taskId).task)
+    // the task with the schema defaults docker-worker's ajv (useDefaults) wrote into its payload
+    // (src/validate.js:102, src/features/chain_of_trust.js:78)
+    const claimed = fake.state.get(o.taskId).task as { payload: Record<string, unknown> }
+    assert.deepEqual(cert.task, { ...claimed, payload: { ...claimed.payload, log: 'public/logs/live.log', features: { chainOfTrust: true, localLiveLog: true, bulkLog: true, taskclusterProxy: false, artifacts: true, interactive: false, allowPtrace: false } } })
     assert.equal(cert.environment.publicIpAddress, '203.0.113.7')
     assert.equal(cert.environment.instanceType, 'm5.large')
     assert.equal(cert.environment.availabilityZone, undefined, 'docker-worker did not list the zone')
@@ -156,8 +159,11 @@ describe('chain of trust end to end (docker payload, fake Queue, real engine)', 
     }
     const certified = artifacts.get('public/logs/certified.log')!
     assert.equal(certified.contentEncoding, 'gzip')
-    assert.match(certified.content!.toString(), /task output/)
-    assert.ok(o.log.startsWith(certified.content!.toString().slice(0, 200)), 'the certified log is the task log')
+    // the whole log, footer included: its hash is the live log's (chain_of_trust.js:85-93)
+    assert.equal(cert.artifacts['public/logs/certified.log']!.sha256, createHash('sha256').update(artifacts.get('public/logs/live_backing.log')!.content!).digest('hex'))
+    assert.match(certified.content!.toString(), /Successful task run with exit code: 0 completed in/)
+    // the certificate and its signature without content encoding (src/features/chain_of_trust.js:106-115)
+    assert.deepEqual([artifacts.get('public/chain-of-trust.json')!.contentEncoding, artifacts.get('public/chain-of-trust.json.sig')!.contentEncoding].map((e) => e ?? 'identity'), ['identity', 'identity'])
   })
 
   it('keeps the worker’s own certificate when the task has an artifact of the same name', async () => {

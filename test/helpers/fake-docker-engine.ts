@@ -2,6 +2,7 @@
 // containers whose output and exit code a script decides, networks, and an engine that can go
 // away in the middle of a task and come back.
 import { PassThrough, Readable } from 'node:stream'
+import tar from 'tar-stream'
 import type { Terminal } from '../../src/contract/terminal.js'
 import type { ContainerSpec, DockerEngine } from '../../executors/docker/engine.js'
 
@@ -32,6 +33,8 @@ export class FakeDockerEngine implements DockerEngine {
   readonly pullable = new Set<string>()
   readonly containers_ = new Map<string, FakeContainer>()
   readonly networks_ = new Map<string, Record<string, string>>()
+  /** Files the containers have, by path (what `containers.archive` finds). */
+  readonly files = new Map<string, string>()
   /** Every call made, in order (`containers.create`, `networks.remove`…). */
   readonly calls: string[] = []
   private next = 0
@@ -72,7 +75,20 @@ export class FakeDockerEngine implements DockerEngine {
     pull: async (ref, _auth, progress) => {
       this.check('images.pull')
       if (!this.pullable.has(ref)) throw new Error(`pull access denied for ${ref}, repository does not exist`)
-      progress({ status: 'Pull complete', id: 'layer1' })
+      // the events a registry pull of a one-layer image reports, in order
+      for (const event of [
+        { status: `Pulling from ${ref.split(':')[0]}`, id: ref.split(':')[1] ?? 'latest' },
+        { status: 'Pulling fs layer', id: 'layer1' },
+        { status: 'Downloading', id: 'layer1' },
+        { status: 'Downloading', id: 'layer1' },
+        { status: 'Verifying Checksum', id: 'layer1' },
+        { status: 'Download complete', id: 'layer1' },
+        { status: 'Extracting', id: 'layer1' },
+        { status: 'Pull complete', id: 'layer1' },
+        { status: 'Digest: sha256:0000' },
+        { status: `Status: Downloaded newer image for ${ref}` },
+      ])
+        progress(event)
       this.images_.add(ref)
     },
     load: async (tar) => {
@@ -135,7 +151,13 @@ export class FakeDockerEngine implements DockerEngine {
     archive: async (id, path) => {
       this.check('containers.archive')
       this.container(id)
-      throw new Error(`Could not find the file ${path} in container ${id}`)
+      const content = this.files.get(path)
+      if (content === undefined) throw new Error(`Could not find the file ${path} in container ${id}`)
+      // as the engine archives one file: a single entry named by the path's last component
+      const pack = tar.pack()
+      pack.entry({ name: path.split('/').pop()!, type: 'file' }, content)
+      pack.finalize()
+      return pack as unknown as Readable
     },
     exec: async (): Promise<Terminal> => {
       this.check('containers.exec')

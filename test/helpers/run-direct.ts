@@ -26,6 +26,8 @@ export interface DirectOptions {
   task?: Record<string, unknown>
   features?: FeatureTable
   shutdownSignal?: AbortSignal
+  /** An upload of this artifact fails with the error returned (an injected Queue or S3 failure). */
+  failUpload?: (name: string) => Error | undefined
 }
 
 /** A worker config for direct runs: fresh directories under one temp dir. */
@@ -59,7 +61,17 @@ export async function runDirect(executors: readonly TaskExecutor[], payload: unk
     features: options.features,
     logger: silentLogger(),
     shutdownSignal: options.shutdownSignal,
-    services: { resolve: async (r) => void (resolution = r), publisher, credentials: () => claim.credentials },
+    services: {
+      resolve: async (r) => void (resolution = r),
+      publisher: {
+        publish: async (spec) => {
+          const err = options.failUpload?.(spec.name)
+          if (err) throw err
+          await publisher.publish(spec)
+        },
+      },
+      credentials: () => claim.credentials,
+    },
   })
   const log = await readFile(result.logPath, 'utf8').catch(() => '')
   return { ...result, resolution, log, publisher, config }
