@@ -23,7 +23,7 @@ describe('an idle worker', function () {
     assert.ok(idle.includes('hawk') && idle.includes('pino'), `hook saw: ${idle.join(' ')}`)
     // taskcluster-client (with got and lodash) is loaded for object uploads, mounts, images,
     // worker-manager and replay only: claimWork goes through src/taskcluster/api-request.ts
-    for (const lazy of ['dockerode', 'docker-modem', 'ssh2', 'taskcluster-client', 'got', 'lodash', 'pino-pretty', 'ajv', 'tar', 'yauzl', 'snappyjs', 'prom-client', 'ws', 'yaml', 'node-pty']) {
+    for (const lazy of ['dockerode', 'docker-modem', 'ssh2', 'taskcluster-client', 'got', 'lodash', 'pino-pretty', 'ajv', 'ajv7', 'tar', 'yauzl', 'snappyjs', 'prom-client', 'ws', 'yaml', 'node-pty']) {
       assert.ok(!idle.includes(lazy), `${lazy} was loaded by an idle worker`)
     }
     // The operator's metrics port and interactive shells bring their packages with them.
