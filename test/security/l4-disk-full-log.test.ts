@@ -32,9 +32,10 @@ describe('security L4: a task log the disk could not take', function () {
 
   it('fails a run whose command exited 0 after the disk filled under its log, and uploads what the log holds', async () => {
     const taskId = slugid()
-    // The command fills the disk (ignoring its own write error), prints lines the log
+    // The command prints a line (on disk after the log's 50 ms flush), fills the disk (ignoring
+    // its own write error), prints lines the log
     // cannot take, frees nothing, and exits 0.
-    const script = 'echo before-the-disk-filled; head -c 64000000 /dev/zero > fill.bin 2>/dev/null; seq 1 200000; exit 0'
+    const script = 'echo before-the-disk-filled; sleep 1; head -c 64000000 /dev/zero > fill.bin 2>/dev/null; seq 1 200000; exit 0'
     await fake.createTask(taskId, { payload: { command: [['sh', '-c', script]], maxRunTime: 60 } })
     const worker = runWorker(fake, { tasksDir: path.join(mountPoint, 'tasks'), requiredDiskSpaceMegabytes: 1, numberOfTasksToRun: 1 })
     const resolution = await fake.waitForResolution(taskId)
