@@ -46,8 +46,10 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     ctx.log.info(`Image ${image.namespace} is indexed as task ${taskId}`)
   }
   const artifact = image.path!
-  if (!artifact.startsWith('public/') && !scopeSatisfied(ctx.task.scopes, `queue:get-artifact:${artifact}`)) {
-    throw new Error(`the task needs the scope queue:get-artifact:${artifact} to use a private image artifact`)
+  // docker-worker's words; a path under public/ (with or without a leading /) needs no scope
+  // (src/docker/artifact_image.js:85-91, src/docker/image_manager.js:77-82, pull_image_test.js:185-209)
+  if (!/^\/?public\//.test(artifact) && !scopeSatisfied(ctx.task.scopes, `queue:get-artifact:${artifact}`)) {
+    throw new Error(`Not authorized to use ${JSON.stringify(image)}.  Ensure that the task scopes are correctly defined in the task definition`)
   }
   const key = `${taskId}/${artifact}`
   const known = loaded.get(key)
