@@ -34,8 +34,11 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     const problem = imageReferenceProblem(name)
     if (problem) throw new Error(problem)
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
-    // docker-worker tried an image three times; a 4xx (not found, not authorized) is final
-    await withRetry(() => ensureImage(engine, name, ctx.log, registries), { retries: 2 })
+    // docker-worker's schedule: each pull up to dockerConfig.maxAttempts times, any error, waiting
+    // 2^(n-1)×delayFactor ±randomizationFactor (src/docker/docker_image.js:102-145, config.yml:44-50);
+    // the whole image step tried 4 times, 10–1000 ms apart (src/task.js:826-838)
+    const schedule = pullSchedule(ctx.config.dockerConfig)
+    await outerRetry(() => pullWithBackoff(schedule, () => ensureImage(engine, name, ctx.log, registries), ctx.signal))
     return { reference: name }
   }
   const credentials = ctx.credentials()
@@ -107,4 +110,45 @@ async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, reg
       log.write(`${event.id} - Downloaded in ${Math.abs(Date.now() - layerStarts.get(event.id)!) / 1000} seconds\r\n`)
     }
   })
+}
+
+interface PullSchedule {
+  maxAttempts: number
+  delayFactor: number
+  randomizationFactor: number
+}
+
+function pullSchedule(c: { maxAttempts?: number; delayFactor?: number; randomizationFactor?: number } | undefined): PullSchedule {
+  return { maxAttempts: c?.maxAttempts ?? 5, delayFactor: c?.delayFactor ?? 15_000, randomizationFactor: c?.randomizationFactor ?? 0.25 }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+  })
+
+/** docker_image.js pullImageStreamTo: the last error is re-wrapped (`new Error(err)`: "Error: <message>"). */
+async function pullWithBackoff(s: PullSchedule, pull: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pull()
+    } catch (err) {
+      if (attempt >= s.maxAttempts || signal.aborted) throw new Error(String(err))
+      const delay = 2 ** (attempt - 1) * s.delayFactor * (Math.random() * 2 * s.randomizationFactor + 1 - s.randomizationFactor)
+      await sleep(delay, signal)
+    }
+  }
+}
+
+/** promise-retry with retries 3, minTimeout 10, maxTimeout 1000, factor 1.2, randomize (src/task.js:826-838). */
+async function outerRetry(step: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step()
+    } catch (err) {
+      if (attempt >= 3) throw err
+      await new Promise((r) => setTimeout(r, Math.min(1000, 10 * 1.2 ** attempt * (1 + Math.random()))))
+    }
+  }
 }

@@ -37,6 +37,8 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     downloadsDir: path.join(base, 'downloads'),
     workerTypeMetadata: { machine: 'test' },
     abortGraceSecs: 1,
+    // docker-worker's pull backoff in milliseconds instead of 15 s steps
+    dockerConfig: { delayFactor: 5 },
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
     interactivePort: 0,
