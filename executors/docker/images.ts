@@ -46,7 +46,6 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
   if (image.type === 'indexed-image') {
     const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials, retries: 0 })
     taskId = (await withRetry(() => index.findTask(image.namespace!))).taskId
-    ctx.log.info(`Image ${image.namespace} is indexed as task ${taskId}`)
   }
   const artifact = image.path!
   // docker-worker's words; a path under public/ (with or without a leading /) needs no scope
@@ -55,16 +54,21 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     throw new Error(`Not authorized to use ${JSON.stringify(image)}.  Ensure that the task scopes are correctly defined in the task definition`)
   }
   const key = `${taskId}/${artifact}`
-  const known = loaded.get(key)
-  if (known && (await engine.images.exists(known.reference))) {
-    ctx.log.info(`Using image ${known.reference} loaded earlier from ${key}`)
+  // docker-worker found a loaded image in the engine by its md5 name, so across restarts too; the
+  // artifact's hash only while it remembered it (src/docker/artifact_image.js:203-232)
+  const name = artifactImageName(taskId, artifact)
+  const usingLine = async (reference: string) => ctx.log.info(`Image '${artifact}' from task '${taskId}' loaded.  Using image ID ${await engine.images.id(reference)}.`)
+  if (await engine.images.exists(name)) {
+    const known = loaded.get(key) ?? { reference: name }
+    await usingLine(known.reference)
     return known
   }
+  loaded.delete(key)
   if (!/\.tar(\.zst|\.lz4)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar, .tar.zst or .tar.lz4 file`)
-  ctx.log.info(`Downloading image artifact ${artifact} from task ${taskId}`)
+  ctx.log.info(`Downloading artifact "${artifact}" from task ID: ${taskId}.`)
   const resolved = await withRetry(() => loadFromArtifact(engine, ctx, taskId, artifact), { retries: 2 })
   loaded.set(key, resolved)
-  ctx.log.info(`Loaded image ${resolved.reference}`)
+  await usingLine(resolved.reference)
   return resolved
 }
 

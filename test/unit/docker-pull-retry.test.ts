@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { createDockerExecutor } from '../../executors/docker/executor.js'
 import type { TaskExecutor } from '../../src/contract/executor.js'
+import { artifactImageName } from '../../executors/docker/image-tarball.js'
 import { FakeDockerEngine } from '../helpers/fake-docker-engine.js'
 import { runDirect } from '../helpers/run-direct.js'
 
@@ -28,5 +29,16 @@ describe('docker image pull retries', () => {
     }
     const r = await runDirect([createDockerExecutor({ engine }) as TaskExecutor], { image: 'reg/img:1', command: ['true'], maxRunTime: 60 }, { config: { dockerConfig: { maxAttempts: 5, delayFactor: 1 } } })
     assert.deepEqual(r.resolution, { state: 'completed' }, r.log)
+  })
+
+  it('finds an image loaded from an artifact by its md5 name, so across restarts, without downloading (src/docker/artifact_image.js:203-232)', async () => {
+    const engine = new FakeDockerEngine()
+    const taskId = 'Qa1b2c3d4e5f6g7h8i9j0k'
+    engine.images_.add(artifactImageName(taskId, 'public/image.tar'))
+    // a fresh executor: what a restarted worker has
+    const r = await runDirect([createDockerExecutor({ engine }) as TaskExecutor], { image: { type: 'task-image', taskId, path: 'public/image.tar' }, command: ['true'], maxRunTime: 60 })
+    assert.deepEqual(r.resolution, { state: 'completed' }, r.log)
+    assert.match(r.log, new RegExp(`Image 'public/image.tar' from task '${taskId}' loaded\\.  Using image ID sha256:[0-9a-f]{64}\\.`))
+    assert.equal(engine.calls.includes('images.load'), false)
   })
 })
