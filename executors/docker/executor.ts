@@ -120,8 +120,9 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
       if ('refused' in access) {
         if (access.ptrace) ctx.log.error(`Task was aborted because states could not be created successfully. ${access.refused}`)
         else {
-          ctx.log.error(DOCKER_CONFIG_FAILED)
-          ctx.log.error(access.refused)
+          // one message, the error after " \n " as util.format printed its stack (src/task.js:857-862;
+          // privileged_containers_test.js:74 looks for `Error: Cannot run task using docker privileged mode`)
+          ctx.log.error(`${DOCKER_CONFIG_FAILED} \n Error: ${access.refused}`)
         }
         throw new TaskFailure(access.refused)
       }

@@ -33,8 +33,11 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     const problem = imageReferenceProblem(name)
     if (problem) throw new Error(problem)
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
-    // docker-worker tried an image three times; a 4xx (not found, not authorized) is final
-    await withRetry(() => ensureImage(engine, name, ctx.log, registries), { retries: 2 })
+    // docker-worker's schedule: each pull up to dockerConfig.maxAttempts times, any error, waiting
+    // 2^(n-1)×delayFactor ±randomizationFactor (src/docker/docker_image.js:102-145, config.yml:44-50);
+    // the whole image step tried 4 times, 10–1000 ms apart (src/task.js:826-838)
+    const schedule = pullSchedule(ctx.config.dockerConfig)
+    await outerRetry(() => pullWithBackoff(schedule, () => ensureImage(engine, name, ctx.log, registries), ctx.signal))
     return { reference: name }
   }
   const credentials = ctx.credentials()
@@ -43,23 +46,29 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     const { default: taskcluster } = await import('taskcluster-client') // loaded on first use, not by an idle worker
     const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials, retries: 0 })
     taskId = (await withRetry(() => index.findTask(image.namespace!))).taskId
-    ctx.log.info(`Image ${image.namespace} is indexed as task ${taskId}`)
   }
   const artifact = image.path!
-  if (!artifact.startsWith('public/') && !scopeSatisfied(ctx.task.scopes, `queue:get-artifact:${artifact}`)) {
-    throw new Error(`the task needs the scope queue:get-artifact:${artifact} to use a private image artifact`)
+  // docker-worker's words; a path under public/ (with or without a leading /) needs no scope
+  // (src/docker/artifact_image.js:85-91, src/docker/image_manager.js:77-82, pull_image_test.js:185-209)
+  if (!/^\/?public\//.test(artifact) && !scopeSatisfied(ctx.task.scopes, `queue:get-artifact:${artifact}`)) {
+    throw new Error(`Not authorized to use ${JSON.stringify(image)}.  Ensure that the task scopes are correctly defined in the task definition`)
   }
   const key = `${taskId}/${artifact}`
-  const known = loaded.get(key)
-  if (known && (await engine.images.exists(known.reference))) {
-    ctx.log.info(`Using image ${known.reference} loaded earlier from ${key}`)
+  // docker-worker found a loaded image in the engine by its md5 name, so across restarts too; the
+  // artifact's hash only while it remembered it (src/docker/artifact_image.js:203-232)
+  const name = artifactImageName(taskId, artifact)
+  const usingLine = async (reference: string) => ctx.log.info(`Image '${artifact}' from task '${taskId}' loaded.  Using image ID ${await engine.images.id(reference)}.`)
+  if (await engine.images.exists(name)) {
+    const known = loaded.get(key) ?? { reference: name }
+    await usingLine(known.reference)
     return known
   }
+  loaded.delete(key)
   if (!/\.tar(\.zst|\.lz4)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar, .tar.zst or .tar.lz4 file`)
-  ctx.log.info(`Downloading image artifact ${artifact} from task ${taskId}`)
+  ctx.log.info(`Downloading artifact "${artifact}" from task ID: ${taskId}.`)
   const resolved = await withRetry(() => loadFromArtifact(engine, ctx, taskId, artifact), { retries: 2 })
   loaded.set(key, resolved)
-  ctx.log.info(`Loaded image ${resolved.reference}`)
+  await usingLine(resolved.reference)
   return resolved
 }
 
@@ -106,4 +115,45 @@ async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, reg
       log.write(`${event.id} - Downloaded in ${Math.abs(Date.now() - layerStarts.get(event.id)!) / 1000} seconds\r\n`)
     }
   })
+}
+
+interface PullSchedule {
+  maxAttempts: number
+  delayFactor: number
+  randomizationFactor: number
+}
+
+function pullSchedule(c: { maxAttempts?: number; delayFactor?: number; randomizationFactor?: number } | undefined): PullSchedule {
+  return { maxAttempts: c?.maxAttempts ?? 5, delayFactor: c?.delayFactor ?? 15_000, randomizationFactor: c?.randomizationFactor ?? 0.25 }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+  })
+
+/** docker_image.js pullImageStreamTo: the last error is re-wrapped (`new Error(err)`: "Error: <message>"). */
+async function pullWithBackoff(s: PullSchedule, pull: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pull()
+    } catch (err) {
+      if (attempt >= s.maxAttempts || signal.aborted) throw new Error(String(err))
+      const delay = 2 ** (attempt - 1) * s.delayFactor * (Math.random() * 2 * s.randomizationFactor + 1 - s.randomizationFactor)
+      await sleep(delay, signal)
+    }
+  }
+}
+
+/** promise-retry with retries 3, minTimeout 10, maxTimeout 1000, factor 1.2, randomize (src/task.js:826-838). */
+async function outerRetry(step: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await step()
+    } catch (err) {
+      if (attempt >= 3) throw err
+      await new Promise((r) => setTimeout(r, Math.min(1000, 10 * 1.2 ** attempt * (1 + Math.random()))))
+    }
+  }
 }

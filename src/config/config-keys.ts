@@ -75,6 +75,10 @@ export const configKeys = {
   metricsPort: port('serve /metrics and /status on this port (0 = off)', 0),
   metricsHost: str('address the /metrics and /status server binds to', '127.0.0.1'),
   workerManager: optionalObj<{ providerId: string; workerIdentityProof: Record<string, unknown> }>('standalone worker-manager registration: {providerId, workerIdentityProof}'),
+  dockerConfig: obj<{ maxAttempts?: number; delayFactor?: number; randomizationFactor?: number }>(
+    "docker-worker's image pull retries: {maxAttempts (5), delayFactor ms (15000), randomizationFactor (0.25)}; attempt n waits 2^(n-1)×delayFactor ±randomizationFactor",
+    {},
+  ),
   dockerRegistries: obj<Record<string, { username: string; password: string }>>('credentials for pulling docker-worker images: {"<registry host>": {username, password}}', {}),
   // --- the rest of generic-worker's keys ---
   allowedHighMemoryDurationSecs: int('resource monitor: seconds memory may stay too high before the command is aborted', 5),

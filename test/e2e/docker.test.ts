@@ -142,11 +142,14 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     fake.index.set('project.images.busybox.latest', producer)
     const fromTask = await submitAndRun(fake, { image: { type: 'task-image', taskId: producer, path: 'public/image.tar.zst' }, command: ['sh', '-c', 'echo from a task image'], maxRunTime: 60 })
     assert.deepEqual([fromTask.state, fromTask.reason], ['completed', 'completed'], fromTask.log)
-    assert.match(fromTask.log, /Downloading image artifact public\/image\.tar\.zst from task/)
+    // src/util/artifact_download.js:32-34, src/docker/artifact_image.js:218-221
+    assert.match(fromTask.log, /Downloading artifact "public\/image\.tar\.zst" from task ID: \S+\./)
+    assert.match(fromTask.log, /Image 'public\/image\.tar\.zst' from task '\S+' loaded\. {2}Using image ID sha256:[0-9a-f]{64}\./)
     assert.match(fromTask.log, /^from a task image\r$/m)
     const fromIndex = await submitAndRun(fake, { image: { type: 'indexed-image', namespace: 'project.images.busybox.latest', path: 'public/image.tar.zst' }, command: ['true'], maxRunTime: 60 })
     assert.equal(fromIndex.state, 'completed', fromIndex.log)
-    assert.match(fromIndex.log, new RegExp(`Image project\\.images\\.busybox\\.latest is indexed as task ${producer}`))
+    // docker-worker wrote nothing about the index lookup itself (src/docker/indexed_image.js)
+    assert.match(fromIndex.log, new RegExp(`from task '${producer}' loaded\\.`))
   })
 
   it('loads a .tar.lz4 image artifact', async () => {
@@ -166,7 +169,7 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     await runWorker(fake, { numberOfTasksToRun: 2 })
     const downloads = fake.requests.filter((r) => r.method === 's3Get' && r.params[0] === producer)
     assert.equal(downloads.length, 1, 'downloaded once')
-    assert.match(backingLog(fake, ids[1]!), /Using image \S+ loaded earlier from/)
+    assert.match(backingLog(fake, ids[1]!), /Image '\S+' from task '\S+' loaded\. {2}Using image ID sha256:/)
   })
 
   it('fails the task with docker-worker’s message when the image cannot be had', async () => {

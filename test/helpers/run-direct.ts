@@ -42,6 +42,8 @@ export async function directConfig(overrides: RawConfig = {}): Promise<WorkerCon
       tasksDir: path.join(base, 'tasks'),
       cachesDir: path.join(base, 'caches'),
       downloadsDir: path.join(base, 'downloads'),
+      // docker-worker's pull backoff in milliseconds instead of 15 s steps
+      dockerConfig: { delayFactor: 5 },
       rootURL: 'http://127.0.0.1:1',
       ...overrides,
     },

@@ -39,6 +39,8 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     workerTypeMetadata: { machine: 'test' },
     // tests run as root, where `run` with no engine is multiuser (config.ts runDefaultEngine)
     engine: 'insecure',
+    // docker-worker's pull backoff in milliseconds instead of 15 s steps
+    dockerConfig: { delayFactor: 5 },
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
     interactivePort: 0,

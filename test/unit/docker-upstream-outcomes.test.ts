@@ -97,4 +97,14 @@ describe('docker-worker integration-test outcomes', () => {
     assert.ok(r.log.includes('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task. \n Error: Invalid key name was provided.  Ensure that the cache name does not contain "::".\n'))
     assert.equal(engine.calls.includes('containers.create'), false)
   })
+
+  it('fails a private image artifact without the scope, in docker-worker’s words (pull_image_test.js:185-209)', async () => {
+    const { engine, executors } = setup()
+    const image = { type: 'task-image', taskId: 'Qa1b2c3d4e5f6g7h8i9j0k', path: 'private/docker-worker-tests/image.tar' }
+    const r = await runDirect(executors, { image, command: ['ls', '/bin'], maxRunTime: 300 })
+    assert.deepEqual(r.resolution, { state: 'failed' })
+    assert.ok(r.log.includes('Not authorized to use'), r.log)
+    assert.ok(r.log.includes(`Error: Not authorized to use ${JSON.stringify(image)}.  Ensure that the task scopes are correctly defined in the task definition`))
+    assert.equal(engine.calls.includes('images.load'), false)
+  })
 })
