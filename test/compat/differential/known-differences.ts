@@ -1,0 +1,52 @@
+// Every difference the differential test allows, each with its reason. One entry per
+// difference: delete an entry when the difference is gone (the test prints entries nothing
+// matched). `cases` names the cases it applies to ('*': any case); `pattern` matches one line
+// of diff.ts's output.
+
+export type Why =
+  /** docker-worker did something that hurt users, and megalodon does not (lead decision). */
+  | 'docker-worker bug fixed deliberately'
+  /** The reference kit runs docker-worker without something (live log server, proxy…). */
+  | 'reference-kit limitation'
+  /** Not yet as docker-worker did: work under issue #20 still to merge. */
+  | 'fixed by issue #20 work pending'
+  /** Different by design, documented in the README. */
+  | 'deliberate'
+
+export interface KnownDifference {
+  cases: string[] | '*'
+  pattern: RegExp
+  kind: Why
+  why: string
+}
+
+const P: Why = 'fixed by issue #20 work pending'
+
+export const KNOWN_DIFFERENCES: KnownDifference[] = [
+  // ---- Queue calls
+  { cases: '*', pattern: /^call - expandScopes$/, kind: 'deliberate', why: 'docker-worker asked auth.expandScopes for every task (src/task.js:408); megalodon only when a cache or device check depends on a role (executors/docker/task-scopes.ts)' },
+  { cases: '*', pattern: /^call \+ createArtifact public\/logs\/live\.log$/, kind: 'reference-kit limitation', why: 'the kit runs docker-worker without its live log server, so it makes only the live.log link; megalodon makes the reference first and then the link, as docker-worker with the server did (src/features/local_live_log.js)' },
+  { cases: '*', pattern: /^call - purgeRequests$/, kind: P, why: 'docker-worker asks purge-cache on every claim once it holds any cache volume; megalodon only before a task mounts caches' },
+  { cases: ['cache with scope'], pattern: /^call \+ purgeRequests$/, kind: P, why: 'docker-worker had not made a cache volume yet at this claim, so it did not ask purge-cache; megalodon asks before every task that mounts caches' },
+  // ---- task log lines (helper dwc is changing these in executors/docker)
+  { cases: '*', pattern: /^log \+ \[taskcluster <time>\] Uploading artifact /, kind: P, why: 'docker-worker logs nothing per uploaded artifact' },
+  { cases: '*', pattern: /^log \+ \[taskcluster:error\] Uploading error artifact /, kind: P, why: 'docker-worker logs nothing when it makes an error artifact' },
+  { cases: '*', pattern: /^log [-+] \[taskcluster <time>\] using cache "[^"]+" -> /, kind: P, why: 'docker-worker names the path in the container, megalodon the host directory' },
+  { cases: '*', pattern: /^log - +at /, kind: P, why: "docker-worker prints the JavaScript stack of its error (e.stack); a stack of docker-worker's own code is not reproduced" },
+  { cases: ['privileged without scopes', 'privileged not enabled', 'ptrace without scope', 'cache without scope', 'cache name with ::', 'device without scope', 'device not offered'], pattern: /^log [-+] (\[taskcluster:error\] |\[taskcluster <time>\] | ?Error: |The task is missing|This requested devices|```|\{"A|\[object Object\])/, kind: P, why: "docker-worker's refusal texts (the scope expression, `Error:` prefix, its [object Object] for devices) vs megalodon's shorter ones" },
+  { cases: ['invalid maxRunTime', 'exit status is a string'], pattern: /^log [-+] ( ?\[| {2}")/, kind: P, why: "docker-worker's schema errors are its ajv wording with the schema URL; megalodon's are generic-worker's wording" },
+  // ---- resolutions and artifacts
+  { cases: ['extract artifact'], pattern: /^artifact public\/xfoo: contentType text\/plain ≠ application\/octet-stream$/, kind: P, why: "docker-worker takes the content type from the file's path (xfoo.txt), megalodon from the artifact name" },
+  { cases: ['unsupported feature', 'disabled feature (taskclusterProxy)'], pattern: /^(resolution|log \+|artifact public\/logs\/live(_backing)?\.log: only megalodon|call [-+] (report|createArtifact public\/logs\/live_backing|s3Put public\/logs\/live_backing))/, kind: P, why: 'docker-worker resolves a task asking for an unknown or disabled feature failed with no artifacts at all (the reason only in its stdout); megalodon writes a task log (and refuses an unknown feature as malformed-payload, by the schema)' },
+  { cases: ['cache name with ::'], pattern: /^(resolution: failed\/failed ≠ exception\/internal-error|call - reportFailed|call \+ reportException)$/, kind: P, why: 'docker-worker fails a task whose cache name contains "::" (src/volume_cache.js); megalodon resolves it exception/internal-error' },
+  { cases: ['artifact expires in the past'], pattern: /^(resolution|log [-+] \[taskcluster:error\]|call - reportFailed|call \+ reportException)/, kind: P, why: 'docker-worker fails the task when the Queue refuses an artifact that expires in the past; megalodon resolves exception/internal-error' },
+  { cases: ['volume artifact'], pattern: /^(resolution|log [-+]|artifact public\/v:|call - (createArtifact public\/v|reportCompleted)|call \+ reportException)/, kind: P, why: 'docker-worker makes an error artifact for a volume artifact and completes; megalodon refuses it as malformed-payload' },
+  { cases: ['d2g chain of trust'], pattern: /^(resolution|log [-+]|artifact public\/(chain-of-trust|logs\/certified)|call [-+] )/, kind: P, why: "chain of trust: megalodon's artifacts and their contents differ from docker-worker's (helper dwc's area)" },
+  // ---- docker-worker bugs megalodon fixes (lead decisions)
+  { cases: ['no command'], pattern: /^(resolution: running\/- ≠ failed\/failed|log \+ |artifact public\/logs\/live(_backing)?\.log: only megalodon|call \+ (createArtifact public\/logs\/live_backing\.log|s3Put public\/logs\/live_backing\.log|reportFailed))/, kind: 'docker-worker bug fixed deliberately', why: 'docker-worker never resolves a task whose container cannot start for want of a command (the engine says "No command specified"); it keeps its only slot until the claim expires. megalodon fails it with a log' },
+  { cases: ['device not offered'], pattern: /^(resolution: (pending|running)\/- ≠ failed\/failed|log \+ |artifact public\/logs\/live(_backing)?\.log: only megalodon|call \+ (createArtifact public\/logs\/live_backing\.log|s3Put public\/logs\/live_backing\.log|reportFailed))/, kind: 'docker-worker bug fixed deliberately', why: 'docker-worker never resolves a task asking for a device it does not offer ("Unrecognized device requested" on its stdout); lead decision: failed' },
+]
+
+export function explain(caseName: string, difference: string): KnownDifference | undefined {
+  return KNOWN_DIFFERENCES.find((k) => (k.cases === '*' || k.cases.includes(caseName)) && k.pattern.test(difference))
+}
