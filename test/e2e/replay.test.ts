@@ -137,7 +137,8 @@ describe('megalodon replay', function () {
     it('says it could not run a task whose image cannot be had here', async () => {
       const taskId = slugid()
       await fake.seedHistory({ taskId, task: { payload: { image: '127.0.0.1:1/gone/image:latest', command: ['true'], maxRunTime: 60 } }, state: 'completed', artifacts: productionArtifacts(undefined, dockerWorkerLog(0)) })
-      const r = await replay({ ...base, taskId })
+      // docker-worker's pull backoff (config.yml dockerConfig: 15 s steps, 5 attempts, 4 image tries) in milliseconds
+      const r = await replay({ ...base, taskId, config: { ...base.config, dockerConfig: { delayFactor: 5 } } })
       assert.equal(r.verdict, 'could-not-run')
       assert.match(r.why!, /cannot be had here: Pulling docker image has failed/)
     })
