@@ -72,7 +72,8 @@ export async function buildRelease(outDir = projectPath()): Promise<Release> {
  */
 async function warmCompileCache(root: string, version: string): Promise<void> {
   const { stdout } = await run(path.join(root, 'bin', 'megalodon'), ['--version'], { cwd: root, env: { PATH: '/usr/bin:/bin' } })
-  if (stdout !== `megalodon ${version}\n`) throw new Error(`the release printed ${JSON.stringify(stdout)} for --version`)
+  // generic-worker's shape, `megalodon (<engine> engine) <version>` (src/cli/cli.ts)
+  if (!new RegExp(`^megalodon \\((insecure|multiuser) engine\\) ${version.replace(/\./g, '\\.')}\n$`).test(stdout)) throw new Error(`the release printed ${JSON.stringify(stdout)} for --version`)
   const cache = path.join(root, 'cache')
   const entries = await readdir(cache, { recursive: true, withFileTypes: true })
   if (!entries.some((e) => e.isFile())) throw new Error('the compile cache stayed empty')

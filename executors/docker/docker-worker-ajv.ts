@@ -5,7 +5,8 @@
 // useDefaults (the schema's defaults are written into the payload), formats, verbose, allErrors,
 // no meta-schema check.
 
-import { createRequire } from 'node:module'
+import ajv7Module from 'ajv7'
+import addFormatsModule from 'ajv-formats2'
 import type { ErrorObject, ValidateFunction } from 'ajv7'
 
 /** What is used of an ajv 7 instance. */
@@ -15,16 +16,14 @@ interface Ajv7 {
 }
 import { dockerPayloadSchema } from './schema.js'
 
-// both packages are CommonJS, required with the first docker payload (an idle worker loads neither)
-const require = createRequire(import.meta.url)
-const defaultOf = (m: unknown): unknown => (m as { default?: unknown }).default ?? m
+// both packages are CommonJS; under NodeNext their default exports are the module objects
+const AjvClass = ((ajv7Module as unknown as { default?: unknown }).default ?? ajv7Module) as unknown as new (options: Record<string, unknown>) => Ajv7
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv7) => Ajv7
 
 let compiled: { ajv: Ajv7; validate: ValidateFunction } | undefined
 
 function compile(): { ajv: Ajv7; validate: ValidateFunction } {
   if (compiled) return compiled
-  const AjvClass = defaultOf(require('ajv7')) as new (options: Record<string, unknown>) => Ajv7
-  const addFormats = defaultOf(require('ajv-formats2')) as (ajv: Ajv7) => Ajv7
   const ajv = new AjvClass({ useDefaults: true, validateFormats: true, verbose: true, validateSchema: false, allErrors: true, strict: false })
   addFormats(ajv)
   compiled = { ajv, validate: ajv.compile(dockerPayloadSchema) }

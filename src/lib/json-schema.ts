@@ -1,18 +1,17 @@
 // One ajv setup for the project's schemas: formats on, strict off (the schemas carry
-// Taskcluster's annotations), compiled once, on first use. ajv and ajv-formats (CommonJS) are
-// required with the first schema compiled, so an idle worker has loaded neither (issue #18).
+// Taskcluster's annotations), compiled once, on first use.
+// (Loaded statically: the release is one esbuild bundle, which cannot follow a runtime require.)
 
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import type { Ajv, Options, ValidateFunction } from 'ajv'
+import { Ajv, type Options, type ValidateFunction } from 'ajv'
+import addFormatsModule from 'ajv-formats'
 import { projectPath } from './paths.js'
 
-const require = createRequire(import.meta.url)
+// ajv-formats is CommonJS; under NodeNext its default export is the module object.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
 export function newAjv(options: Options = {}): Ajv {
-  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv')
-  const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv
-  const ajv = new AjvClass({ allErrors: true, strict: false, ...options })
+  const ajv = new Ajv({ allErrors: true, strict: false, ...options })
   addFormats(ajv)
   return ajv
 }

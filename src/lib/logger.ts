@@ -1,12 +1,8 @@
 // The worker's own log (not the task log): pino, JSON lines on stderr (human-readable when
 // stderr is a terminal), or worker-runner `log` messages once that capability is negotiated.
 // stdout stays free for the worker-runner protocol.
-import { createRequire } from 'node:module'
 import { pino, type DestinationStream, type Logger } from 'pino'
-import type Pretty from 'pino-pretty'
-
-/** pino-pretty only for a person at a terminal: a worker under worker-runner never loads it. */
-const loadPretty = (): typeof Pretty => createRequire(import.meta.url)('pino-pretty') as typeof Pretty
+import pretty from 'pino-pretty'
 
 export type { Logger }
 
@@ -14,7 +10,7 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   const level = options.level ?? process.env.MEGALODON_LOG_LEVEL ?? 'info'
   const base = { name: 'megalodon' }
   if (options.destination) return pino({ level, base }, options.destination)
-  if (process.stderr.isTTY) return pino({ level, base }, loadPretty()({ destination: 2, colorize: true }))
+  if (process.stderr.isTTY) return pino({ level, base }, pretty({ destination: 2, colorize: true }))
   return pino({ level, base }, pino.destination(2))
 }
 

@@ -3,18 +3,13 @@
 // its uncompressed bytes. Blocks are decoded by snappyjs (pure JS); the framing and its checks
 // are here. S2's extended streams ("S2sTwO") are refused with a message.
 
-import { createRequire } from 'node:module'
 import { Transform, type TransformCallback } from 'node:stream'
-import type Snappy from 'snappyjs'
+import snappy from 'snappyjs'
 import { maskedCrc32c } from './crc32c.js'
-
-/** snappyjs with the first `.sz` content, not when the worker starts. */
-const loadSnappy = (): typeof Snappy => createRequire(import.meta.url)('snappyjs') as typeof Snappy
 
 const STREAM_ID = Buffer.from('sNaPpY')
 
 export function snappyFramedDecoder(): Transform {
-  const snappy = loadSnappy()
   let pending: Buffer = Buffer.alloc(0)
   let sawIdentifier = false
   return new Transform({
