@@ -134,9 +134,12 @@ describe('deployment: artifacts', function () {
       },
     })
     assert.deepEqual([o.run.state, o.run.reasonResolved], ['failed', 'failed'], tail(o.worker.output))
+    // a missing optional artifact is still an error artifact; only its failure is ignored
+    // (generic-worker artifact_feature.go:113-130, artifacts_test.go:713-763)
     const listed = await listArtifacts(o.taskId)
-    assert.equal(listed.has('public/optional.txt'), false)
+    assert.equal(listed.has('public/optional.txt'), true)
     const queue = creatorQueue()
+    assert.equal((await queue.artifact(o.taskId, 0, 'public/optional.txt')).storageType, 'error')
     const missing = await queue.artifact(o.taskId, 0, 'public/missing.txt')
     assert.equal(missing.storageType, 'error')
     assert.equal(missing.reason, 'file-missing-on-worker')
