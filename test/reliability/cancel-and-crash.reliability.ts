@@ -47,7 +47,8 @@ describe(`reliability: cancellation and crashes (seed ${seed})`, function () {
         },
       })
     }
-    const config = await workerConfig(fake, { capacity: 4, idleTimeoutSecs: 3, engine })
+    // multiuser at capacity > 1 needs headlessTasks, as generic-worker (gwconfig validation)
+    const config = await workerConfig(fake, { capacity: 4, idleTimeoutSecs: 3, engine, ...(engine === 'multiuser' ? { headlessTasks: true } : {}) })
     if (engine === 'multiuser') await chmod(path.dirname(String(config.tasksDir)), 0o755)
     const worker = runWorker(fake, config)
     let seen = 0
