@@ -2,36 +2,27 @@
 // failed (its log, cut short, is still uploaded), the worker goes on; a disk filled from outside
 // pauses claiming (generic-worker's requiredDiskSpaceMegabytes) until space returns.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog, until } from '../helpers/tasks.js'
+import { useTmpfs } from '../helpers/tmpfs.js'
 import { runWorker } from '../helpers/worker.js'
 
 describe('reliability: disk full', function () {
   this.timeout(120_000)
   let fake: FakeQueue
-  let mountPoint: string
-  before(function () {
-    if (process.getuid?.() !== 0) this.skip()
-    mountPoint = mkdtempSync(path.join(os.tmpdir(), 'megalodon-tmpfs-'))
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mountPoint])
-  })
-  after(() => {
-    if (mountPoint) execFileSync('umount', ['-l', mountPoint])
-  })
+  const mountPoint = useTmpfs(24, 'megalodon-tmpfs-')
   beforeEach(async () => {
     fake = await new FakeQueue({ claimWaitMs: 200 }).start()
   })
   afterEach(async () => fake?.stop())
 
   it('a task filling the disk fails; a disk full from outside pauses claiming until space returns', async () => {
-    const tasksDir = path.join(mountPoint, 'tasks')
+    const tasksDir = path.join(mountPoint(), 'tasks')
     const filler = slugid()
     await fake.createTask(filler, { payload: { command: [['sh', '-c', 'head -c 64000000 /dev/zero > fill.bin']], maxRunTime: 60 } })
     const worker = runWorker(fake, { tasksDir, requiredDiskSpaceMegabytes: 8, numberOfTasksToRun: 2 })
@@ -41,7 +32,7 @@ describe('reliability: disk full', function () {
     assert.ok(fake.artifacts(filler).has('public/logs/live_backing.log'), 'the backing log was uploaded')
 
     // now the disk is full of someone else's bytes: the worker must not claim
-    const hog = path.join(mountPoint, 'hog.bin')
+    const hog = path.join(mountPoint(), 'hog.bin')
     await until(() => {
       try {
         writeFileSync(hog, Buffer.alloc(20 * 1024 * 1024))
@@ -64,7 +55,7 @@ describe('reliability: disk full', function () {
   })
 
   it('before claiming, evicts cached downloads (least recently used first) to keep requiredDiskSpaceMegabytes free, keeping caches when that is enough', async () => {
-    const base = path.join(mountPoint, `gc-${slugid()}`)
+    const base = path.join(mountPoint(), `gc-${slugid()}`)
     const big = Buffer.alloc(9 * 1024 * 1024, 7)
     let served = 0
     const server = http.createServer((_req, res) => {

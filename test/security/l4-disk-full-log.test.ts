@@ -4,27 +4,17 @@
 // stderr) and meet ENOSPC; megalodon's write to a pipe, so the worker must not report such a
 // run as completed: it fails, and what reached the log is still uploaded.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog } from '../helpers/tasks.js'
+import { useTmpfs } from '../helpers/tmpfs.js'
 import { runWorker } from '../helpers/worker.js'
 
 describe('security L4: a task log the disk could not take', function () {
   this.timeout(120_000)
   let fake: FakeQueue
-  let mountPoint: string
-  before(function () {
-    if (process.getuid?.() !== 0) this.skip()
-    mountPoint = mkdtempSync(path.join(os.tmpdir(), 'megalodon-l4-'))
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', mountPoint])
-  })
-  after(() => {
-    if (mountPoint) execFileSync('umount', ['-l', mountPoint])
-  })
+  const mountPoint = useTmpfs(16, 'megalodon-l4-')
   beforeEach(async () => {
     fake = await new FakeQueue({ claimWaitMs: 200 }).start()
   })
@@ -37,7 +27,7 @@ describe('security L4: a task log the disk could not take', function () {
     // cannot take, frees nothing, and exits 0.
     const script = 'echo before-the-disk-filled; sleep 1; head -c 64000000 /dev/zero > fill.bin 2>/dev/null; seq 1 200000; exit 0'
     await fake.createTask(taskId, { payload: { command: [['sh', '-c', script]], maxRunTime: 60 } })
-    const worker = runWorker(fake, { tasksDir: path.join(mountPoint, 'tasks'), requiredDiskSpaceMegabytes: 1, numberOfTasksToRun: 1 })
+    const worker = runWorker(fake, { tasksDir: path.join(mountPoint(), 'tasks'), requiredDiskSpaceMegabytes: 1, numberOfTasksToRun: 1 })
     const resolution = await fake.waitForResolution(taskId)
     assert.equal(resolution.state, 'failed')
     assert.match(backingLog(fake, taskId), /before-the-disk-filled/)
