@@ -13,6 +13,7 @@ import type { TaskContext } from '../../src/contract/task-context.js'
 import { TaskLog } from '../../src/lib/task-log.js'
 import { FakeDockerEngine } from '../helpers/fake-docker-engine.js'
 import { runDirect } from '../helpers/run-direct.js'
+import { projectPath } from '../../src/lib/paths.js'
 
 const IMAGE = 'megalodon-test/fake:latest'
 const TS = String.raw`\[taskcluster \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\]`
@@ -48,6 +49,19 @@ describe('docker-worker task log lines', () => {
     const { executors } = executorsWith('no newline at the end')
     const r = await runDirect(executors, { image: IMAGE, command: ['x'], maxRunTime: 60 })
     assert.match(r.log, new RegExp(`no newline at the end${TS} === Task Finished ===\\n`))
+  })
+
+  it("names the node type, version and public IP as src/task.js:470-473 did (config.yml:66 'standalone', an unset publicIp `undefined`)", async () => {
+    const { executors } = executorsWith('')
+    const version = String((JSON.parse(await readFile(projectPath('package.json'), 'utf8')) as { version: unknown }).version)
+    const unset = await runDirect(executors, { image: IMAGE, command: ['x'], maxRunTime: 60 })
+    assert.match(unset.log, new RegExp(`${TS} Worker Node Type: standalone\n`))
+    assert.match(unset.log, new RegExp(`${TS} Worker Version: ${version.replace(/\./g, '\\.')}\n`))
+    assert.match(unset.log, new RegExp(`${TS} Public IP: undefined\n`))
+    // header_footer_logs_test.js:63,74: the host's values when the worker has them
+    const set = await runDirect(executors, { image: IMAGE, command: ['x'], maxRunTime: 60 }, { config: { instanceType: 'test-worker', publicIP: '127.0.0.1' } })
+    assert.match(set.log, new RegExp(`${TS} Worker Node Type: test-worker\n`))
+    assert.match(set.log, new RegExp(`${TS} Public IP: 127\\.0\\.0\\.1\n`))
   })
 
   it('lists the caches in the header, by mount point, before its blank line (src/task.js:476-489)', async () => {
