@@ -5,7 +5,7 @@
 import os from 'node:os'
 import { megalodonVersion } from '../../src/lib/version.js'
 import { FeatureNotOffered, MalformedPayload, PayloadSchemaInvalid, PostRunFailure } from '../../src/contract/errors.js'
-import { FeatureRefused } from './payload.js'
+import { FeatureRefused, FeaturesNotLinked } from './payload.js'
 import type { LogFormat } from '../../src/lib/task-log.js'
 import type { RunSummary, TaskContext } from '../../src/contract/task-context.js'
 
@@ -63,6 +63,8 @@ export function writeDockerFooter(ctx: TaskContext, summary: RunSummary): void {
   if (err instanceof FeatureNotOffered) for (const p of err.problems) log.error(p)
   // written as util.format wrote the Error (src/task.js:338-340)
   if (err instanceof FeatureRefused) log.error(`Error: ${err.message}`)
+  // abortRun's message, written whole (src/task.js:786-791)
+  if (err instanceof FeaturesNotLinked) log.error(err.message)
   // after a failed upload docker-worker forced the exit code to -1 only if the commands had
   // succeeded (src/task.js:945-950)
   const keepsExitCode = err === undefined || (err instanceof PostRunFailure && summary.exitCode !== 0)

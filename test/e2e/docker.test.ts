@@ -264,11 +264,16 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     }
   })
 
+  // docker-worker src/features/allow_ptrace.js:16-23 (no pool-suffixed scope), its error wrapped by
+  // src/states.js:50-58 and src/task.js:786-791, before the schema check and the image
   it('adds CAP_SYS_PTRACE for allowPtrace only with its scope', async () => {
     const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'grep CapEff /proc/self/status'], maxRunTime: 60, features: { allowPtrace: true } }
-    const refused = await submitAndRun(fake, payload)
+    const refused = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:feature:allowPtrace:test-provisioner/test-worker-type'] } })
     assert.deepEqual([refused.state, refused.reason], ['failed', 'failed'])
-    assert.match(refused.log, /\[taskcluster:error\] Task was aborted because states could not be created successfully\. Insufficient scopes to use 'allowPtrace' feature\./)
+    assert.ok(refused.log.includes("\r\n\n[taskcluster:error] Task was aborted because states could not be created successfully. Error: Error calling 'link' for allowPtrace : Error: Insufficient scopes to use 'allowPtrace' feature.  Try adding docker-worker:feature:allowPtrace to the .scopes array.\n"), refused.log)
+    // refused before the schema: a payload the schema refuses still gets this refusal
+    const invalid = await submitAndRun(fake, { ...payload, maxRunTime: 'x' })
+    assert.deepEqual([invalid.state, invalid.reason], ['failed', 'failed'])
     const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:feature:allowPtrace'] } })
     assert.equal(allowed.state, 'completed', allowed.log)
     const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(allowed.log)![1]}`)

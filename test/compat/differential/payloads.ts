@@ -46,4 +46,9 @@ export const CASES: Case[] = [
   { name: 'artifact expires in the past', source: 'edge: artifact expiry before now', payload: { image, command: sh('echo x > /x'), maxRunTime: 60, artifacts: { 'public/x': { type: 'file', path: '/x', expires: past } } } },
   { name: 'volume artifact', source: 'edge: artifact type volume', payload: { image, command: sh('mkdir -p /v; echo x > /v/x'), maxRunTime: 60, artifacts: { 'public/v': { type: 'volume', path: '/v' } } } },
   { name: 'device not offered', source: 'edge: loopbackVideo, off in the kit (lead decision: failed)', payload: { image, command: sh('echo x'), maxRunTime: 60, capabilities: { devices: { loopbackVideo: true } } }, scopes: ['docker-worker:capability:device:loopbackVideo'], dockerWorkerLeavesRunning: true },
+  // order of setup checks and host-access refusals (audit rows 31, 41, 42, 52)
+  { name: 'ptrace pool scope, invalid schema', source: 'edge: allow_ptrace.js:18 takes no pool-suffixed scope, and is checked before the schema (src/task.js:759-797)', payload: { image, command: sh('echo x'), maxRunTime: 'x', features: { allowPtrace: true } }, scopes: ['docker-worker:feature:allowPtrace:test-provisioner/test-worker-type'] },
+  { name: 'privileged and cache without scopes', source: 'edge: privileged is refused before caches (src/task.js:370,428)', payload: { image, command: sh('echo x'), maxRunTime: 60, capabilities: { privileged: true }, cache: { [`dw-diff-p-${run}`]: '/c' } } },
+  { name: 'maxRunTime above a day', source: 'edge: no maxRunTime ceiling (payload.yml:173-179)', payload: { image, command: sh('echo x'), maxRunTime: 100000 } },
+  { name: 'disabled feature false (taskclusterProxy)', source: 'edge: a `false` key of a feature not enabled (src/task.js:69-73)', payload: { image, command: sh('echo x'), maxRunTime: 60, features: { taskclusterProxy: false } } },
 ]
