@@ -51,4 +51,6 @@ export const CASES: Case[] = [
   { name: 'privileged and cache without scopes', source: 'edge: privileged is refused before caches (src/task.js:370,428)', payload: { image, command: sh('echo x'), maxRunTime: 60, capabilities: { privileged: true }, cache: { [`dw-diff-p-${run}`]: '/c' } } },
   { name: 'maxRunTime above a day', source: 'edge: no maxRunTime ceiling (payload.yml:173-179)', payload: { image, command: sh('echo x'), maxRunTime: 100000 } },
   { name: 'disabled feature false (taskclusterProxy)', source: 'edge: a `false` key of a feature not enabled (src/task.js:69-73)', payload: { image, command: sh('echo x'), maxRunTime: 60, features: { taskclusterProxy: false } } },
+  { name: 'indexed image not in the index', source: 'edge: index.findTask fails (src/docker/indexed_image.js:56-65)', payload: { image: { type: 'indexed-image', namespace: 'project.dw-diff.nowhere', path: 'public/image.tar' }, command: sh('echo x'), maxRunTime: 60 } },
+  { name: 'task image artifact missing', source: 'edge: a 404 for the image artifact (src/util/artifact_download.js:94-98)', payload: { image: { type: 'task-image', taskId: 'AAAAAAAAQAAAAAAAAAAAAA', path: 'public/image.tar' }, command: sh('echo x'), maxRunTime: 60 } },
 ]
