@@ -66,7 +66,10 @@ function abortMessage(reason: WorkerError, maxRunTime: number): string {
     case 'MAX_RUN_TIME_EXCEEDED':
       return `Task timeout after ${maxRunTime} seconds. Force killing container.`
     case 'TASK_CANCELLED':
-      return 'Task was canceled by another entity. This can happen using a taskcluster client or by cancelling a task within Treeherder.'
+      // docker-worker learnt of a cancel only from a reclaim's 409 and wrote the client error's
+      // stack (src/task.js:278-286): its first line, `Error: <the Queue's message>`; its own
+      // "Task was canceled by another entity" text belonged to a path it never wired up
+      return `Could not reclaim task. Error: ${reason.cause instanceof Error ? reason.cause.message : String(reason.cause ?? reason.message)}`
     default:
       return `Task has been aborted prematurely. Reason: ${reason.code === 'WORKER_SHUTDOWN' ? 'worker-shutdown' : 'internal-error'}`
   }
