@@ -16,7 +16,7 @@ import { scopeSatisfied } from '../../src/lib/scopes.js'
 import { withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
-import { registryOf } from './container.js'
+import { registryAuth, type RegistryAuth } from './registry-auth.js'
 import { imageReferenceProblem } from './image-reference.js'
 import { artifactImageName, retagImageTarball } from './image-tarball.js'
 import type { DockerEngine, RegistryCredentials } from './engine.js'
@@ -39,11 +39,17 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     const problem = imageReferenceProblem(name)
     if (problem) throw new Error(problem)
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
+    const details = typeof image === 'string' ? { name: image, type: 'docker-image' } : image
     // docker-worker's schedule: each pull up to dockerConfig.maxAttempts times, any error, waiting
     // 2^(n-1)×delayFactor ±randomizationFactor (src/docker/docker_image.js:102-145, config.yml:44-50);
     // the whole image step tried 4 times, 10–1000 ms apart (src/task.js:826-838)
     const schedule = pullSchedule(ctx.config.dockerConfig)
-    await outerRetry(() => pullWithBackoff(schedule, () => ensureImage(engine, name, ctx.log, registries), ctx.signal))
+    await outerRetry(async () => {
+      // authorized before the engine is asked whether it has the image (src/docker/image_manager.js:77-84)
+      const auth = registryAuth(name, ctx.task.scopes, registries, ctx.config.dockerConfig?.defaultRegistry)
+      if (auth.missingScope) throw new Error(`Not authorized to use ${JSON.stringify(details)}.  Ensure that the task scopes are correctly defined in the task definition`)
+      await pullWithBackoff(schedule, () => ensureImage(engine, name, ctx.log, auth.credentials), ctx.signal)
+    })
     return { reference: name }
   }
   // the whole image step tried 4 times, downloading again each time (src/task.js:826-838)
@@ -175,12 +181,10 @@ async function downloadImageArtifact(ctx: TaskContext, taskId: string, artifact:
  * in \r\n; of the layer events only the first `Downloading` (`<id> - Started downloading`) and
  * `Download complete` (`<id> - Downloaded in <s> seconds`); events without an id verbatim.
  */
-async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, registries: Record<string, RegistryCredentials>): Promise<void> {
+async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, credentials: RegistryAuth['credentials']): Promise<void> {
   if (await engine.images.exists(name)) return
-  const registry = registryOf(name)
-  const credentials = registries[registry]
   const layerStarts = new Map<string, number>()
-  await engine.images.pull(name, credentials ? { ...credentials, serveraddress: registry } : undefined, (event) => {
+  await engine.images.pull(name, credentials, (event) => {
     if (event.error !== undefined) {
       log.write(`${event.error}\n`)
       return
