@@ -13,7 +13,7 @@ import { PassThrough, type Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { decompressor } from '../../src/lib/archives/index.js'
 import { scopeSatisfied } from '../../src/lib/scopes.js'
-import { withRetry } from '../../src/taskcluster/retry.js'
+import { statusOf, withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import { registryAuth, type RegistryAuth } from './registry-auth.js'
@@ -162,7 +162,7 @@ async function downloadImageArtifact(ctx: TaskContext, taskId: string, artifact:
       ctx.log.info(`Downloaded ${(bytes / 1024 / 1024).toFixed(3)} mb over the wire`)
       return hash.digest('hex')
     } catch (caught) {
-      const status = (caught as { statusCode?: number }).statusCode
+      const status = statusOf(caught)
       // docker-worker's error for an HTTP refusal was the response's status text ("Not Found")
       const err = status !== undefined && STATUS_CODES[status] ? new Error(STATUS_CODES[status]) : (caught as Error)
       if (attempt >= s.maxAttempts || status === 404 || status === 401 || ctx.signal.aborted) {
