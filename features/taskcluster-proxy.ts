@@ -140,7 +140,9 @@ class TaskclusterProxy implements Feature {
     }
     const url = ctx.reach ? ctx.reach.urlFor('taskcluster', port) : `http://${host}:${port}`
     ctx.env.TASKCLUSTER_PROXY_URL = url
-    ctx.log.info(`Taskcluster proxy listening on ${url}`)
+    // no task-log line: neither docker-worker (src/features/taskcluster_proxy.js) nor
+    // generic-worker (taskcluster_proxy_feature.go) wrote one (audit-docker-worker row 21,
+    // audit-generic-worker row 26)
   }
 
   async stop(): Promise<void> {

@@ -8,12 +8,6 @@ export const TASK_LABEL = 'megalodon.task'
 /** Which worker made a container: a restart removes its own leftovers, never another worker's. */
 export const WORKER_LABEL = 'megalodon.worker'
 
-/** The registry an image name refers to (`docker.io` when the name has no registry part). */
-export function registryOf(image: string): string {
-  const first = image.split('/')[0]!
-  return image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost') ? first : 'docker.io'
-}
-
 export interface RunOptions {
   image: string
   /** Absent: the image's own. */

@@ -66,7 +66,10 @@ function abortMessage(reason: WorkerError, maxRunTime: number): string {
     case 'MAX_RUN_TIME_EXCEEDED':
       return `Task timeout after ${maxRunTime} seconds. Force killing container.`
     case 'TASK_CANCELLED':
-      return 'Task was canceled by another entity. This can happen using a taskcluster client or by cancelling a task within Treeherder.'
+      // docker-worker learnt of a cancel only from a reclaim's 409 and wrote the client error's
+      // stack (src/task.js:278-286): its first line, `Error: <the Queue's message>`; its own
+      // "Task was canceled by another entity" text belonged to a path it never wired up
+      return `Could not reclaim task. Error: ${reason.cause instanceof Error ? reason.cause.message : String(reason.cause ?? reason.message)}`
     default:
       return `Task has been aborted prematurely. Reason: ${reason.code === 'WORKER_SHUTDOWN' ? 'worker-shutdown' : 'internal-error'}`
   }
@@ -108,22 +111,18 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
         ctx.log.error(`Error: ${(err as Error).message}`)
         throw new TaskEnvironmentUnavailable(`Pulling docker image has failed: ${(err as Error).message}`)
       }
-      let expanded: readonly string[]
+      let access: HostAccess | { refused: string }
       try {
-        expanded = await hostCheckScopes(payload, ctx.task.scopes, (s) => expandScopes(ctx.config.rootURL, options.credentials?.current() ?? configCredentials(ctx.config), s))
+        access = await hostAccess(payload, ctx.task.scopes, ctx.config, () => hostCheckScopes(payload, ctx.task.scopes, (s) => expandScopes(ctx.config.rootURL, options.credentials?.current() ?? configCredentials(ctx.config), s)))
       } catch (err) {
-        // docker-worker: an expandScopes error fails the task while its docker config is built (src/task.js:855-862)
-        ctx.log.error('Docker configuration could not be created.  This may indicate an authentication error when validating scopes necessary for running the task.')
+        // docker-worker: an expandScopes error fails the task while its docker config is built (src/task.js:402-408,855-862)
+        ctx.log.error(`${DOCKER_CONFIG_FAILED} \n Error: ${(err as Error).message}`)
         throw new TaskFailure(`auth.expandScopes failed: ${(err as Error).message}`)
       }
-      const access = hostAccess(payload, ctx.task.scopes, ctx.config, expanded)
       if ('refused' in access) {
-        if (access.ptrace) ctx.log.error(`Task was aborted because states could not be created successfully. ${access.refused}`)
-        else {
-          // one message, the error after " \n " as util.format printed its stack (src/task.js:857-862;
-          // privileged_containers_test.js:74 looks for `Error: Cannot run task using docker privileged mode`)
-          ctx.log.error(`${DOCKER_CONFIG_FAILED} \n Error: ${access.refused}`)
-        }
+        // one message, the error after " \n " as util.format printed its stack (src/task.js:857-862;
+        // privileged_containers_test.js:74 looks for `Error: Cannot run task using docker privileged mode`)
+        ctx.log.error(`${DOCKER_CONFIG_FAILED} \n Error: ${access.refused}`)
         throw new TaskFailure(access.refused)
       }
       if (Object.keys(payload.cache ?? {}).length > 0) {

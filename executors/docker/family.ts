@@ -46,6 +46,9 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     uploadsArtifactsAfter: () => false,
     // docker-worker aborts the run as internal-error on a reclaim error (src/task.js:290)
     reclaimFailureFails: false,
+    // docker-worker reclaimed after (takenUntil - now) / reclaimDivisor, divisor 2
+    // (src/task.js:233-247, config.yml:112), so a cancel is noticed within half a claim
+    reclaimDelayMs: (remainingMs) => remainingMs / 2,
     // docker-worker wrote one line per failed upload, then the `stopped` hook's error, and
     // failed the run (src/features/artifacts.js:174-181,223-229, src/states.js:50-58,
     // src/task.js:942-954)

@@ -1,16 +1,22 @@
 // Images docker-worker payloads name: by name (pulled when missing), or a `docker save` tarball
-// published as an artifact (`task-image`, or `indexed-image` through the Index), `.tar`,
-// `.tar.zst` or `.tar.lz4`, decompressed in a stream straight into `docker load`. Loaded images are
+// published as an artifact (`task-image`, or `indexed-image` through the Index), `.tar`, `.zst`
+// or `.lz4`, downloaded to a file in the task directory, then decompressed in a stream into
+// `docker load`, with docker-worker's lines for each step. Loaded images are
 // remembered by their source, so the next task using the same artifact downloads nothing.
 
 import { createHash } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { STATUS_CODES } from 'node:http'
+import { mkdtemp, rm } from 'node:fs/promises'
+import path from 'node:path'
 import { PassThrough, type Readable } from 'node:stream'
+import { finished } from 'node:stream/promises'
 import { decompressor } from '../../src/lib/archives/index.js'
 import { scopeSatisfied } from '../../src/lib/scopes.js'
-import { withRetry } from '../../src/taskcluster/retry.js'
+import { statusOf, withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
-import { registryOf } from './container.js'
+import { registryAuth, type RegistryAuth } from './registry-auth.js'
 import { imageReferenceProblem } from './image-reference.js'
 import { artifactImageName, retagImageTarball } from './image-tarball.js'
 import type { DockerEngine, RegistryCredentials } from './engine.js'
@@ -33,25 +39,44 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     const problem = imageReferenceProblem(name)
     if (problem) throw new Error(problem)
     const registries = (ctx.config.dockerRegistries ?? {}) as Record<string, RegistryCredentials>
+    const details = typeof image === 'string' ? { name: image, type: 'docker-image' } : image
     // docker-worker's schedule: each pull up to dockerConfig.maxAttempts times, any error, waiting
     // 2^(n-1)×delayFactor ±randomizationFactor (src/docker/docker_image.js:102-145, config.yml:44-50);
     // the whole image step tried 4 times, 10–1000 ms apart (src/task.js:826-838)
     const schedule = pullSchedule(ctx.config.dockerConfig)
-    await outerRetry(() => pullWithBackoff(schedule, () => ensureImage(engine, name, ctx.log, registries), ctx.signal))
+    await outerRetry(async () => {
+      // authorized before the engine is asked whether it has the image (src/docker/image_manager.js:77-84)
+      const auth = registryAuth(name, ctx.task.scopes, registries, ctx.config.dockerConfig?.defaultRegistry)
+      if (auth.missingScope) throw new Error(`Not authorized to use ${JSON.stringify(details)}.  Ensure that the task scopes are correctly defined in the task definition`)
+      await pullWithBackoff(schedule, () => ensureImage(engine, name, ctx.log, auth.credentials), ctx.signal)
+    })
     return { reference: name }
   }
-  const credentials = ctx.credentials()
+  // the whole image step tried 4 times, downloading again each time (src/task.js:826-838)
+  let resolved: ResolvedImage | undefined
+  await outerRetry(async () => void (resolved = await artifactImage(engine, ctx, image, loaded)))
+  return resolved!
+}
+
+/** A `task-image` or `indexed-image`, as docker-worker's ensureImage handled one (src/docker/image_manager.js:63-90). */
+async function artifactImage(engine: DockerEngine, ctx: TaskContext, image: Exclude<DockerPayload['image'], string>, loaded: ImageCache): Promise<ResolvedImage> {
+  const artifact = image.path!
+  // authorization first, before the index is asked; a path under public/ (with or without a
+  // leading /) needs no scope (src/docker/artifact_image.js:85-91, image_manager.js:77-82,
+  // pull_image_test.js:185-209)
+  if (!/^\/?public\//.test(artifact) && !scopeSatisfied(ctx.task.scopes, `queue:get-artifact:${artifact}`)) {
+    throw new Error(`Not authorized to use ${JSON.stringify(image)}.  Ensure that the task scopes are correctly defined in the task definition`)
+  }
   let taskId = image.taskId!
   if (image.type === 'indexed-image') {
     const { default: taskcluster } = await import('taskcluster-client') // loaded on first use, not by an idle worker
-    const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials, retries: 0 })
-    taskId = (await withRetry(() => index.findTask(image.namespace!))).taskId
-  }
-  const artifact = image.path!
-  // docker-worker's words; a path under public/ (with or without a leading /) needs no scope
-  // (src/docker/artifact_image.js:85-91, src/docker/image_manager.js:77-82, pull_image_test.js:185-209)
-  if (!/^\/?public\//.test(artifact) && !scopeSatisfied(ctx.task.scopes, `queue:get-artifact:${artifact}`)) {
-    throw new Error(`Not authorized to use ${JSON.stringify(image)}.  Ensure that the task scopes are correctly defined in the task definition`)
+    const index = new taskcluster.Index({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
+    try {
+      taskId = (await withRetry(() => index.findTask(image.namespace!))).taskId
+    } catch (err) {
+      // src/docker/indexed_image.js:56-65
+      throw new Error(`Could not find a task associated with "${image.namespace}" namespace. ${(err as Error).message}`)
+    }
   }
   const key = `${taskId}/${artifact}`
   // docker-worker found a loaded image in the engine by its md5 name, so across restarts too; the
@@ -64,28 +89,90 @@ export async function resolveImage(engine: DockerEngine, ctx: TaskContext, image
     return known
   }
   loaded.delete(key)
-  if (!/\.tar(\.zst|\.lz4)?$/.test(artifact)) throw new Error(`image artifact ${artifact} is not a .tar, .tar.zst or .tar.lz4 file`)
-  ctx.log.info(`Downloading artifact "${artifact}" from task ID: ${taskId}.`)
-  const resolved = await withRetry(() => loadFromArtifact(engine, ctx, taskId, artifact), { retries: 2 })
+  const resolved = await loadFromArtifact(engine, ctx, taskId, artifact).catch((err: unknown) => {
+    // src/docker/artifact_image.js:158-166
+    throw new Error(`Error loading docker image. ${(err as Error).message}`)
+  })
   loaded.set(key, resolved)
   await usingLine(resolved.reference)
   return resolved
 }
 
+/**
+ * docker-worker downloaded the artifact to a file, then chose by its extension how to read it,
+ * then loaded it (src/docker/artifact_image.js:104-148,169-171), so an unsupported name is
+ * found after the download and `image.zst` (no `.tar`) loads.
+ */
 async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: string, artifact: string): Promise<ResolvedImage> {
+  const dir = await mkdtemp(path.join(ctx.taskDir, 'image-'))
+  try {
+    const file = path.join(dir, path.posix.basename(artifact))
+    const sha256 = await downloadImageArtifact(ctx, taskId, artifact, file)
+    const ext = path.posix.extname(file)
+    if (ext !== '.lz4' && ext !== '.zst' && ext !== '.tar') throw new Error('Unsupported image file format. Expected tarball with extension: .tar.zst, .tar.lz4 or .tar')
+    if (ext !== '.tar') ctx.log.info('Decompressing downloaded image')
+    ctx.log.info('Loading docker image from downloaded archive.')
+    // the same decompressors as mount content (zstd in process, lz4 through Debian's lz4)
+    const body = createReadStream(file)
+    const tarStream: Readable = ext === '.zst' ? body.pipe(decompressor('zst')) : ext === '.lz4' ? body.pipe(decompressor('lz4')) : body
+    // the image gets the worker's name for this artifact, never the tags the tarball names (H5)
+    const name = artifactImageName(taskId, artifact)
+    await engine.images.load(retagImageTarball(tarStream, name))
+    return { reference: name, artifactSha256: sha256 }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * src/util/artifact_download.js:25-112: up to dockerConfig.maxAttempts attempts (404 and 401 at
+ * once), 2^(n-1) × delayFactor ± randomizationFactor apart, each failure an error line; the
+ * bytes' sha256. (Its 5-second `Download Progress` lines need the response's content-length,
+ * which taskcluster-client's downloadArtifact does not expose: not written.)
+ */
+async function downloadImageArtifact(ctx: TaskContext, taskId: string, artifact: string, file: string): Promise<string> {
   const { default: taskcluster, downloadArtifact } = await import('taskcluster-client') // loaded on first use, not by an idle worker
   const queue = new taskcluster.Queue({ rootUrl: ctx.config.rootURL, credentials: ctx.credentials(), retries: 0 })
-  // One attempt streams the download into `docker load`; the caller retries the whole load.
-  const body = new PassThrough()
-  const hash = createHash('sha256')
-  body.on('data', (chunk: Buffer) => hash.update(chunk))
-  const download = downloadArtifact({ taskId, name: artifact, queue, retries: 0, streamFactory: async () => body })
-  // the same decompressors as mount content (zstd in process, lz4 through Debian's lz4)
-  const tarStream: Readable = artifact.endsWith('.zst') ? body.pipe(decompressor('zst')) : artifact.endsWith('.lz4') ? body.pipe(decompressor('lz4')) : body
-  // the image gets the worker's name for this artifact, never the tags the tarball names (H5)
-  const name = artifactImageName(taskId, artifact)
-  await Promise.all([engine.images.load(retagImageTarball(tarStream, name)), download])
-  return { reference: name, artifactSha256: hash.digest('hex') }
+  const s = pullSchedule(ctx.config.dockerConfig)
+  ctx.log.info(`Downloading artifact "${artifact}" from task ID: ${taskId}.`)
+  for (let attempt = 1; ; attempt++) {
+    const hash = createHash('sha256')
+    let bytes = 0
+    let written: Promise<void> | undefined
+    try {
+      await downloadArtifact({
+        taskId,
+        name: artifact,
+        queue,
+        retries: 0,
+        streamFactory: async () => {
+          const out = createWriteStream(file)
+          written = finished(out)
+          const counted = new PassThrough()
+          counted.on('data', (chunk: Buffer) => {
+            bytes += chunk.length
+            hash.update(chunk)
+          })
+          counted.pipe(out)
+          return counted
+        },
+      })
+      await written
+      ctx.log.info('Downloaded artifact successfully.')
+      ctx.log.info(`Downloaded ${(bytes / 1024 / 1024).toFixed(3)} mb over the wire`)
+      return hash.digest('hex')
+    } catch (caught) {
+      const status = statusOf(caught)
+      // docker-worker's error for an HTTP refusal was the response's status text ("Not Found")
+      const err = status !== undefined && STATUS_CODES[status] ? new Error(STATUS_CODES[status]) : (caught as Error)
+      if (attempt >= s.maxAttempts || status === 404 || status === 401 || ctx.signal.aborted) {
+        throw new Error(`Could not download artifact "${artifact} from task "${taskId}" after ${attempt} attempt(s). Error: ${err.message}`)
+      }
+      const delay = 2 ** (attempt - 1) * s.delayFactor * (Math.random() * 2 * s.randomizationFactor + 1 - s.randomizationFactor)
+      ctx.log.error(`Error downloading "${artifact}" from task ID "${taskId}". ${String(err)} Next Attempt in: ${delay.toFixed(2)} ms.`)
+      await sleep(delay, ctx.signal)
+    }
+  }
 }
 
 /**
@@ -94,12 +181,10 @@ async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: 
  * in \r\n; of the layer events only the first `Downloading` (`<id> - Started downloading`) and
  * `Download complete` (`<id> - Downloaded in <s> seconds`); events without an id verbatim.
  */
-async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, registries: Record<string, RegistryCredentials>): Promise<void> {
+async function ensureImage(engine: DockerEngine, name: string, log: TaskLog, credentials: RegistryAuth['credentials']): Promise<void> {
   if (await engine.images.exists(name)) return
-  const registry = registryOf(name)
-  const credentials = registries[registry]
   const layerStarts = new Map<string, number>()
-  await engine.images.pull(name, credentials ? { ...credentials, serveraddress: registry } : undefined, (event) => {
+  await engine.images.pull(name, credentials, (event) => {
     if (event.error !== undefined) {
       log.write(`${event.error}\n`)
       return

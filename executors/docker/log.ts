@@ -3,8 +3,9 @@
 // `Successful task run with exit code: N completed in S seconds` footer.
 
 import os from 'node:os'
+import { megalodonVersion } from '../../src/lib/version.js'
 import { FeatureNotOffered, MalformedPayload, PayloadSchemaInvalid, PostRunFailure } from '../../src/contract/errors.js'
-import { FeatureRefused } from './payload.js'
+import { FeatureRefused, FeaturesNotLinked } from './payload.js'
 import type { LogFormat } from '../../src/lib/task-log.js'
 import type { RunSummary, TaskContext } from '../../src/contract/task-context.js'
 
@@ -19,19 +20,22 @@ export const dockerWorkerLogFormat: LogFormat = {
   asWritten: true,
 }
 
-/** Version shown in the header (docker-worker printed its own). */
-export const WORKER_VERSION = 'megalodon'
-
 export function writeDockerHeader(ctx: TaskContext): void {
   const { config } = ctx
   for (const line of [
     `Task ID: ${ctx.taskId}`,
     `Worker ID: ${config.workerId}`,
     `Worker Group: ${config.workerGroup}`,
-    `Worker Node Type: ${config.instanceType || 'unknown'}`,
+    // docker-worker's workerNodeType, 'standalone' unless the provider named the instance type
+    // (config.yml:66)
+    `Worker Node Type: ${config.instanceType || 'standalone'}`,
     `Worker Pool: ${config.provisionerId}/${config.workerType}`,
-    `Worker Version: ${WORKER_VERSION}`,
-    `Public IP: ${config.publicIP || 'unknown'}`,
+    // docker-worker printed its package.json version (src/task.js:472): megalodon prints its own,
+    // a bare version number as generic-worker's header metadata also carries it
+    `Worker Version: ${megalodonVersion()}`,
+    // docker-worker interpolated runtime.publicIp as it was: `undefined` when nobody set one
+    // (src/task.js:473; config.yml has no default)
+    `Public IP: ${config.publicIP || 'undefined'}`,
     `Hostname: ${os.hostname()}`,
     // the caches are part of the header, before its blank line, named by the mount point in the
     // container, in payload order (src/task.js:476-483)
@@ -59,6 +63,8 @@ export function writeDockerFooter(ctx: TaskContext, summary: RunSummary): void {
   if (err instanceof FeatureNotOffered) for (const p of err.problems) log.error(p)
   // written as util.format wrote the Error (src/task.js:338-340)
   if (err instanceof FeatureRefused) log.error(`Error: ${err.message}`)
+  // abortRun's message, written whole (src/task.js:786-791)
+  if (err instanceof FeaturesNotLinked) log.error(err.message)
   // after a failed upload docker-worker forced the exit code to -1 only if the commands had
   // succeeded (src/task.js:945-950)
   const keepsExitCode = err === undefined || (err instanceof PostRunFailure && summary.exitCode !== 0)

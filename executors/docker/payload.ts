@@ -2,9 +2,10 @@
 // (refused by name, never half-run).
 
 import type { WorkerConfig } from '../../src/config/config.js'
-import { MalformedPayload, PayloadSchemaInvalid, TaskFailure } from '../../src/contract/errors.js'
+import { PayloadSchemaInvalid, TaskFailure } from '../../src/contract/errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import type { ValidatedPayload } from '../../src/contract/task-context.js'
+import { scopeSatisfied } from '../../src/lib/scopes.js'
 import { dockerWorkerSchemaError, dockerWorkerSchemaId } from './docker-worker-ajv.js'
 
 export interface DockerPayload {
@@ -30,8 +31,29 @@ export function backingLogName(live: string): string {
 
 /** docker-worker's features (src/features.js); dind and dockerSave were still listed there, though the schema refuses them. */
 const DOCKER_WORKER_FEATURES = ['localLiveLog', 'artifacts', 'chainOfTrust', 'bulkLog', 'taskclusterProxy', 'dind', 'dockerSave', 'interactive', 'allowPtrace']
-/** Features docker-worker had that no megalodon worker enables (bulkLog was off in docker-worker's default config.yml:21-22). */
-const NEVER_ENABLED = ['bulkLog']
+/**
+ * Whether this worker enables a docker-worker feature (docker-worker: `features.<name>.enabled`,
+ * config.yml:14-32). bulkLog was off by default there and megalodon has none; dind and dockerSave
+ * stay "enabled" as in that config, so the schema refuses them afterwards. interactive alone is
+ * judged by its value: docker-worker enabled it by default and megalodon does not, so judged by key
+ * it would fail `interactive: false` payloads every default docker-worker ran.
+ */
+function enabledOnWorker(feature: string, value: unknown, config: WorkerConfig): boolean {
+  switch (feature) {
+    case 'bulkLog':
+      return false
+    case 'localLiveLog':
+      return config.enableLiveLog
+    case 'chainOfTrust':
+      return config.enableChainOfTrust
+    case 'taskclusterProxy':
+      return config.enableTaskclusterProxy
+    case 'interactive':
+      return config.enableInteractive || value !== true
+    default:
+      return true
+  }
+}
 
 /** A feature docker-worker refused while building the task, before anything ran: the run fails. */
 export class FeatureRefused extends TaskFailure {}
@@ -41,19 +63,38 @@ export class FeatureRefused extends TaskFailure {}
  * anything (src/task.js:57-74,335-341): an unknown key, or a key of a feature the worker does not
  * enable (whatever its value), failed the run (invalid_feature_test.js:23-37, features_test.js:7-33).
  */
-function refuseFeatures(payload: unknown): void {
+function refuseFeatures(payload: unknown, config: WorkerConfig): void {
   const features = (payload as { features?: unknown } | null)?.features
   if (typeof features !== 'object' || features === null) return
   const keys = Object.keys(features)
   const say = (names: string[], what: string) => `${names.join()} ${names.length > 1 ? 'are' : 'is'} ${what}`
   const unknown = keys.filter((k) => !DOCKER_WORKER_FEATURES.includes(k))
   if (unknown.length > 0) throw new FeatureRefused(say(unknown, 'not part of valid features'))
-  const disabled = keys.filter((k) => NEVER_ENABLED.includes(k))
+  const disabled = keys.filter((k) => !enabledOnWorker(k, (features as Record<string, unknown>)[k], config))
   if (disabled.length > 0) throw new FeatureRefused(say(disabled, 'not enabled on this worker'))
 }
 
+/** A feature whose `link` hook failed: docker-worker aborted the run before validating its payload. */
+export class FeaturesNotLinked extends TaskFailure {}
+
+/**
+ * allowPtrace's link hook (src/features/allow_ptrace.js:16-23), run after the header and before
+ * the schema check (src/task.js:759-791): without `docker-worker:feature:allowPtrace` (no
+ * pool-suffixed form) the run fails. The text is abortRun's, wrapping States' error
+ * (src/states.js:50-58), whose Error#toString adds the `Error: ` before `Error calling`.
+ */
+function refusePtrace(task: TaskDefinition): void {
+  const features = (task.payload as { features?: unknown } | null)?.features
+  if (typeof features !== 'object' || features === null || !(features as Record<string, unknown>).allowPtrace) return
+  if (scopeSatisfied(task.scopes, 'docker-worker:feature:allowPtrace')) return
+  throw new FeaturesNotLinked(
+    "Task was aborted because states could not be created successfully. Error: Error calling 'link' for allowPtrace : Error: Insufficient scopes to use 'allowPtrace' feature.  Try adding docker-worker:feature:allowPtrace to the .scopes array.",
+  )
+}
+
 export function validateDockerPayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<DockerPayload> {
-  refuseFeatures(task.payload)
+  refuseFeatures(task.payload, config)
+  refusePtrace(task)
   // docker-worker validated with ajv 7 and its defaults (see docker-worker-ajv.ts); the defaults
   // are kept apart: the features the payload asks for are read from what the task said
   const withDefaults: unknown = structuredClone(task.payload)
@@ -62,11 +103,10 @@ export function validateDockerPayload(task: TaskDefinition, config: WorkerConfig
   const expiries = artifactExpiryProblems(task.payload, task.expires)
   if (schemaError !== null || expiries.length > 0) throw new PayloadSchemaInvalid([...(schemaError === null ? [] : [schemaError]), ...expiries])
   const payload = structuredClone(task.payload) as DockerPayload
-  const problems: string[] = []
   // a `volume` artifact runs: docker-worker's archive of the path is a directory, so it becomes an
-  // error artifact (src/features/artifacts.js:94-117)
-  if (payload.maxRunTime > config.maxTaskRunTime) problems.push(`maxRunTime ${payload.maxRunTime} is above this worker's maximum of ${config.maxTaskRunTime}`)
-  if (problems.length > 0) throw new MalformedPayload('the task payload cannot run on this worker', problems)
+  // error artifact (src/features/artifacts.js:94-117). docker-worker had no ceiling on maxRunTime
+  // (its schema: an integer >= 1, tools/d2g/schemas/docker-worker/v1/payload.yml:173-179), so
+  // generic-worker's maxTaskRunTime does not apply to docker payloads.
   const live = payload.log ?? 'public/logs/live.log'
   return { payload, payloadWithDefaults: withDefaults, maxRunTimeSecs: payload.maxRunTime, logs: { live, backing: backingLogName(live) }, retryExitCodes: payload.onExitStatus?.retry ?? [] }
 }

@@ -13,7 +13,8 @@ import { mayAssumeRoles } from '../../src/lib/scopes.js'
 import type { DockerPayload } from './payload.js'
 
 export function needsExpansion(payload: DockerPayload, scopes: readonly string[]): boolean {
-  const devices = Object.values(payload.capabilities?.devices ?? {}).some(Boolean)
+  // every listed device, whatever its value (src/task_listener.js:445-452)
+  const devices = Object.keys(payload.capabilities?.devices ?? {}).length > 0
   const caches = Object.keys(payload.cache ?? {}).length > 0
   return (devices || caches) && mayAssumeRoles(scopes)
 }

@@ -1,10 +1,9 @@
 // generic-worker's task log: `[taskcluster <time>] …` info lines, `[taskcluster:warn <time>] …`,
 // `[taskcluster:error] …` (no time), its header, per-command result block and footer.
 
-import { readFileSync } from 'node:fs'
 import { formatGoDuration, formatGoDurationMs } from '../../src/lib/go-duration.js'
 import { goMarshalIndent } from '../../src/lib/go-json.js'
-import { projectPath } from '../../src/lib/paths.js'
+import { megalodonVersion } from '../../src/lib/version.js'
 import { goQuote } from '../../src/lib/go-quote.js'
 import { formatBytes, type MemorySummary } from './resource-monitor.js'
 import { MalformedPayload, PayloadSchemaInvalid, WorkerError, WorkerShutdown } from '../../src/contract/errors.js'
@@ -25,12 +24,6 @@ export const genericWorkerLogFormat: LogFormat = {
 /** Go's names for this machine's architecture and OS (runtime.GOARCH, runtime.GOOS). */
 const goArch: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loong64' }
 const goOs: Record<string, string> = { linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd' }
-
-let ownVersion: string | undefined
-function megalodonVersion(): string {
-  ownVersion ??= String((JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: unknown }).version)
-  return ownVersion
-}
 
 /**
  * The worker type metadata with generic-worker's own entry merged in (main.go:308-320, with

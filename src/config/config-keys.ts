@@ -75,11 +75,11 @@ export const configKeys = {
   metricsPort: port('serve /metrics and /status on this port (0 = off)', 0),
   metricsHost: str('address the /metrics and /status server binds to', '127.0.0.1'),
   workerManager: optionalObj<{ providerId: string; workerIdentityProof: Record<string, unknown> }>('standalone worker-manager registration: {providerId, workerIdentityProof}'),
-  dockerConfig: obj<{ maxAttempts?: number; delayFactor?: number; randomizationFactor?: number }>(
-    "docker-worker's image pull retries: {maxAttempts (5), delayFactor ms (15000), randomizationFactor (0.25)}; attempt n waits 2^(n-1)×delayFactor ±randomizationFactor",
+  dockerConfig: obj<{ maxAttempts?: number; delayFactor?: number; randomizationFactor?: number; defaultRegistry?: string }>(
+    "docker-worker's image pull retries: {maxAttempts (5), delayFactor ms (15000), randomizationFactor (0.25)}; attempt n waits 2^(n-1)×delayFactor ±randomizationFactor; defaultRegistry (registry.hub.docker.com), where a `user/image` name's credentials are looked up",
     {},
   ),
-  dockerRegistries: obj<Record<string, { username: string; password: string }>>('credentials for pulling docker-worker images: {"<registry host>": {username, password}}', {}),
+  dockerRegistries: obj<Record<string, { username: string; password: string }>>('credentials for pulling docker-worker images, as docker-worker\'s `registries`: {"<registry host>" or "<host>/<user>": {username, password}}; a task pulling with them needs docker-worker:image:<repository>:<tag>', {}),
   // --- the rest of generic-worker's keys ---
   allowedHighMemoryDurationSecs: int('resource monitor: seconds memory may stay too high before the command is aborted', 5),
   d2gConfig: obj<D2gConfig>('docker-worker capability switches: allowPrivileged, allowKVM, allowHostSharedMemory, allowLoopbackAudio and allowLoopbackVideo gate those capabilities; its other keys are accepted', {}),

@@ -128,8 +128,8 @@ export class MaxRunTimeExceeded extends WorkerError {
 
 /** The Queue answered 409 to a reclaim: the run was cancelled or resolved elsewhere. */
 export class TaskCancelled extends WorkerError {
-  constructor(message = 'task cancelled or resolved elsewhere (reclaim answered 409)') {
-    super('TASK_CANCELLED', message)
+  constructor(message = 'task cancelled or resolved elsewhere (reclaim answered 409)', options?: { cause?: unknown }) {
+    super('TASK_CANCELLED', message, options)
   }
 }
 

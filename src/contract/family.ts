@@ -60,6 +60,11 @@ export interface FamilyOutcomes {
   /** A reclaim failed other than with 409: true fails the task (ReclaimFailed), false is an internal error. */
   reclaimFailureFails: boolean
   /**
+   * When the next reclaim is due, from the claim's remaining time; absent: generic-worker's
+   * schedule (3 minutes before takenUntil, halfway for short claims: src/run/reclaimer.ts).
+   */
+  reclaimDelayMs?(remainingMs: number): number
+  /**
    * When present, a failed upload of the task's artifacts (every artifact still tried) is written
    * as these error lines and fails the run (PostRunFailure). Absent: the upload's own error
    * decides the resolution.

@@ -67,3 +67,23 @@ export function featureNotEnabledProblem(feature: string, pool: { provisionerId:
 export function mayAssumeRoles(held: readonly string[]): boolean {
   return held.some((s) => s.startsWith('assume:') || (s.endsWith('*') && 'assume:'.startsWith(s.slice(0, -1))))
 }
+
+/** A Taskcluster scope expression: a scope, or AllOf / AnyOf of expressions. */
+export type ScopeExpression = string | { AllOf: ScopeExpression[] } | { AnyOf: ScopeExpression[] }
+
+/**
+ * What of `expression` the held scopes do not satisfy, simplified as taskcluster-lib-scopes'
+ * removeGivenScopes does (docker-worker src/scopes/expressions.js:114-152): satisfied parts
+ * dropped, a one-element AllOf/AnyOf replaced by its element; null when nothing is missing.
+ */
+export function removeGivenScopes(held: readonly string[], expression: ScopeExpression): ScopeExpression | null {
+  if (typeof expression === 'string') return scopeSatisfied(held, expression) ? null : expression
+  if ('AllOf' in expression) {
+    const AllOf = expression.AllOf.map((e) => removeGivenScopes(held, e)).filter((e) => e !== null)
+    if (AllOf.length === 0) return null
+    return AllOf.length === 1 ? AllOf[0]! : { AllOf }
+  }
+  const AnyOf = expression.AnyOf.map((e) => removeGivenScopes(held, e))
+  if (AnyOf.includes(null)) return null
+  return AnyOf.length === 1 ? AnyOf[0]! : { AnyOf: AnyOf as ScopeExpression[] }
+}

@@ -12,6 +12,8 @@ export interface ReclaimerOptions {
   /** Called once when the run must stop: TaskCancelled for a 409, InternalError otherwise. */
   onLost: (reason: TaskCancelled | InternalError) => void
   onReclaimed?: (reclaimed: Reclaimed) => void
+  /** The family's schedule (FamilyProfile.outcomes.reclaimDelayMs), when it has its own. */
+  delayMs?: (remainingMs: number) => number
 }
 
 /** generic-worker reclaims 3 minutes before takenUntil; short claims (tests) reclaim halfway. */
@@ -28,7 +30,8 @@ export function startReclaimer(options: ReclaimerOptions): { stop(): void } {
   let timer: NodeJS.Timeout | undefined
 
   const schedule = (takenUntil: string) => {
-    timer = setTimeout(() => void reclaimOnce(), reclaimDelayMs(takenUntil))
+    const delay = options.delayMs ? Math.max(0, options.delayMs(new Date(takenUntil).getTime() - Date.now())) : reclaimDelayMs(takenUntil)
+    timer = setTimeout(() => void reclaimOnce(), delay)
   }
 
   const reclaimOnce = async () => {
@@ -39,7 +42,8 @@ export function startReclaimer(options: ReclaimerOptions): { stop(): void } {
       schedule(reclaimed.takenUntil)
     } catch (err) {
       if (controller.signal.aborted) return
-      if (statusOf(err) === 409) options.onLost(new TaskCancelled())
+      // the Queue's answer is kept: docker-worker printed it (src/task.js:279)
+      if (statusOf(err) === 409) options.onLost(new TaskCancelled(undefined, { cause: err }))
       else options.onLost(new InternalError(`reclaiming the task failed: ${(err as Error).message}`, { cause: err }))
     }
   }

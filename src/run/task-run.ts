@@ -100,6 +100,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
         reclaim: services.reclaim,
         onLost: (reason) => abort(reason instanceof InternalError && profile.outcomes.reclaimFailureFails ? new ReclaimFailed({ cause: reason }) : reason),
         onReclaimed: () => workerLog.debug('reclaimed'),
+        ...(profile.outcomes.reclaimDelayMs ? { delayMs: (ms: number) => profile.outcomes.reclaimDelayMs!(ms) } : {}),
       })
     : undefined
 

@@ -143,13 +143,40 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     const fromTask = await submitAndRun(fake, { image: { type: 'task-image', taskId: producer, path: 'public/image.tar.zst' }, command: ['sh', '-c', 'echo from a task image'], maxRunTime: 60 })
     assert.deepEqual([fromTask.state, fromTask.reason], ['completed', 'completed'], fromTask.log)
     // src/util/artifact_download.js:32-34, src/docker/artifact_image.js:218-221
-    assert.match(fromTask.log, /Downloading artifact "public\/image\.tar\.zst" from task ID: \S+\./)
-    assert.match(fromTask.log, /Image 'public\/image\.tar\.zst' from task '\S+' loaded\. {2}Using image ID sha256:[0-9a-f]{64}\./)
+    // src/util/artifact_download.js:32-34,87-91, src/docker/artifact_image.js:126,165,218-221: these
+    // lines in this order, before anything else the image step writes
+    const T = String.raw`\[taskcluster \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\] `
+    assert.match(fromTask.log, new RegExp(`\r\n${T}Downloading artifact "public/image\\.tar\\.zst" from task ID: ${producer}\\.\n${T}Downloaded artifact successfully\\.\n${T}Downloaded \\d+\\.\\d{3} mb over the wire\n${T}Decompressing downloaded image\n${T}Loading docker image from downloaded archive\\.\n${T}Image 'public/image\\.tar\\.zst' from task '${producer}' loaded\\. {2}Using image ID sha256:[0-9a-f]{64}\\.\n${T}=== Task Starting ===`))
     assert.match(fromTask.log, /^from a task image\r$/m)
     const fromIndex = await submitAndRun(fake, { image: { type: 'indexed-image', namespace: 'project.images.busybox.latest', path: 'public/image.tar.zst' }, command: ['true'], maxRunTime: 60 })
     assert.equal(fromIndex.state, 'completed', fromIndex.log)
     // docker-worker wrote nothing about the index lookup itself (src/docker/indexed_image.js)
     assert.match(fromIndex.log, new RegExp(`from task '${producer}' loaded\\.`))
+  })
+
+  it('decides the image format by extension after the download: image.zst loads, image.tar.gz fails (src/docker/artifact_image.js:124-140)', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    const zst = await fake.seedArtifact('public/image.zst', zstdCompressSync(tar))
+    const ok = await submitAndRun(fake, { image: { type: 'task-image', taskId: zst, path: 'public/image.zst' }, command: ['true'], maxRunTime: 60 })
+    assert.equal(ok.state, 'completed', ok.log)
+    const gz = await fake.seedArtifact('public/image.tar.gz', tar)
+    const bad = await submitAndRun(fake, { image: { type: 'task-image', taskId: gz, path: 'public/image.tar.gz' }, command: ['true'], maxRunTime: 60 }, { config: { dockerConfig: { delayFactor: 5 } } })
+    assert.deepEqual([bad.state, bad.reason], ['failed', 'failed'])
+    assert.match(bad.log, /Downloaded artifact successfully\./)
+    assert.ok(bad.log.includes('\n[taskcluster:error] Error: Error loading docker image. Unsupported image file format. Expected tarball with extension: .tar.zst, .tar.lz4 or .tar\n'), bad.log)
+  })
+
+  it('gives up on a missing image artifact at once, in docker-worker\'s words (src/util/artifact_download.js:72-76,94-98)', async () => {
+    const o = await submitAndRun(fake, { image: { type: 'task-image', taskId: 'AAAAAAAAQAAAAAAAAAAAAA', path: 'public/image.tar' }, command: ['true'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.ok(o.log.includes('\n[taskcluster:error] Error: Error loading docker image. Could not download artifact "public/image.tar from task "AAAAAAAAQAAAAAAAAAAAAA" after 1 attempt(s). Error: Not Found\n'), o.log)
+    assert.doesNotMatch(o.log, /Next Attempt in/)
+  })
+
+  it('says which namespace the Index did not know (src/docker/indexed_image.js:56-65)', async () => {
+    const o = await submitAndRun(fake, { image: { type: 'indexed-image', namespace: 'project.images.nowhere', path: 'public/image.tar' }, command: ['true'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
+    assert.match(o.log, /\[taskcluster:error\] Error: Could not find a task associated with "project\.images\.nowhere" namespace\. \S/)
   })
 
   it('loads a .tar.lz4 image artifact', async () => {
@@ -264,11 +291,16 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     }
   })
 
+  // docker-worker src/features/allow_ptrace.js:16-23 (no pool-suffixed scope), its error wrapped by
+  // src/states.js:50-58 and src/task.js:786-791, before the schema check and the image
   it('adds CAP_SYS_PTRACE for allowPtrace only with its scope', async () => {
     const payload = { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'grep CapEff /proc/self/status'], maxRunTime: 60, features: { allowPtrace: true } }
-    const refused = await submitAndRun(fake, payload)
+    const refused = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:feature:allowPtrace:test-provisioner/test-worker-type'] } })
     assert.deepEqual([refused.state, refused.reason], ['failed', 'failed'])
-    assert.match(refused.log, /\[taskcluster:error\] Task was aborted because states could not be created successfully\. Insufficient scopes to use 'allowPtrace' feature\./)
+    assert.ok(refused.log.includes("\r\n\n[taskcluster:error] Task was aborted because states could not be created successfully. Error: Error calling 'link' for allowPtrace : Error: Insufficient scopes to use 'allowPtrace' feature.  Try adding docker-worker:feature:allowPtrace to the .scopes array.\n"), refused.log)
+    // refused before the schema: a payload the schema refuses still gets this refusal
+    const invalid = await submitAndRun(fake, { ...payload, maxRunTime: 'x' })
+    assert.deepEqual([invalid.state, invalid.reason], ['failed', 'failed'])
     const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:feature:allowPtrace'] } })
     assert.equal(allowed.state, 'completed', allowed.log)
     const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(allowed.log)![1]}`)

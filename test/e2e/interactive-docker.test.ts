@@ -98,6 +98,7 @@ describe('interactive shell (docker payloads, real engine)', function () {
   it('fails the task as docker-worker did when the worker does not offer it', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { interactive: true } })
     assert.equal(o.state, 'failed', o.log)
-    assert.match(o.log, /\[taskcluster:error\] interactive is not enabled on this worker/)
+    // refused while the features are built, before anything runs (src/task.js:69-73)
+    assert.match(o.log, /\[taskcluster:error\] Error: interactive is not enabled on this worker\n/)
   })
 })

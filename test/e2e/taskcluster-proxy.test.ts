@@ -134,6 +134,7 @@ describe('taskcluster-proxy for docker tasks (real engine)', function () {
   it('is refused as docker-worker refused a disabled feature (failed) when the worker does not offer it', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { taskclusterProxy: true } }, { config: { enableTaskclusterProxy: false } })
     assert.equal(o.state, 'failed', o.log)
-    assert.match(o.log, /\[taskcluster:error\] taskclusterProxy is not enabled on this worker/)
+    // refused while the features are built, before anything runs (src/task.js:69-73)
+    assert.match(o.log, /\[taskcluster:error\] Error: taskclusterProxy is not enabled on this worker\n/)
   })
 })

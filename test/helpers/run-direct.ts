@@ -8,7 +8,7 @@ import { slugid } from 'taskcluster-client'
 import type { TaskExecutor } from '../../src/contract/executor.js'
 import type { FeatureTable } from '../../src/contract/feature.js'
 import type { Resolution } from '../../src/contract/outcome.js'
-import type { TaskClaim } from '../../src/contract/taskcluster.js'
+import type { Reclaimed, TaskClaim } from '../../src/contract/taskcluster.js'
 import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config/config.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { DirectoryPublisher, taskFromFile } from '../../src/run/local.js'
@@ -28,6 +28,8 @@ export interface DirectOptions {
   shutdownSignal?: AbortSignal
   /** An upload of this artifact fails with the error returned (an injected Queue or S3 failure). */
   failUpload?: (name: string) => Error | undefined
+  /** Reclaims the claim (none without it); `takenUntil` is when the first is due from. */
+  reclaim?: { takenUntil: string; reclaim: (signal: AbortSignal) => Promise<Reclaimed> }
 }
 
 /** A worker config for direct runs: fresh directories under one temp dir. */
@@ -53,7 +55,7 @@ export async function directConfig(overrides: RawConfig = {}): Promise<WorkerCon
 export async function runDirect(executors: readonly TaskExecutor[], payload: unknown, options: DirectOptions = {}): Promise<DirectRun> {
   const config = await directConfig(options.config)
   const task = taskFromFile({ payload, ...options.task })
-  const claim: TaskClaim = { taskId: slugid(), runId: 0, task, workerGroup: config.workerGroup, workerId: config.workerId, takenUntil: task.deadline, credentials: { clientId: 'direct', accessToken: '' } }
+  const claim: TaskClaim = { taskId: slugid(), runId: 0, task, workerGroup: config.workerGroup, workerId: config.workerId, takenUntil: options.reclaim?.takenUntil ?? task.deadline, credentials: { clientId: 'direct', accessToken: '' } }
   const publisher = new DirectoryPublisher(await mkdtemp(path.join(os.tmpdir(), 'megalodon-direct-artifacts-')))
   let resolution: Resolution = { state: 'none' }
   const result = await runTask({
@@ -73,6 +75,7 @@ export async function runDirect(executors: readonly TaskExecutor[], payload: unk
         },
       },
       credentials: () => claim.credentials,
+      ...(options.reclaim ? { reclaim: options.reclaim.reclaim } : {}),
     },
   })
   const log = await readFile(result.logPath, 'utf8').catch(() => '')

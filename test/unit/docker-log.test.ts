@@ -8,11 +8,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { createDockerExecutor } from '../../executors/docker/executor.js'
 import { dockerWorkerLogFormat, writeDockerFooter } from '../../executors/docker/log.js'
+import { dockerFamily } from '../../executors/docker/family.js'
 import type { TaskExecutor } from '../../src/contract/executor.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import { TaskLog } from '../../src/lib/task-log.js'
 import { FakeDockerEngine } from '../helpers/fake-docker-engine.js'
 import { runDirect } from '../helpers/run-direct.js'
+import { projectPath } from '../../src/lib/paths.js'
+import { TaskclusterApiError } from '../../src/taskcluster/api-request.js'
 
 const IMAGE = 'megalodon-test/fake:latest'
 const TS = String.raw`\[taskcluster \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z\]`
@@ -48,6 +51,39 @@ describe('docker-worker task log lines', () => {
     const { executors } = executorsWith('no newline at the end')
     const r = await runDirect(executors, { image: IMAGE, command: ['x'], maxRunTime: 60 })
     assert.match(r.log, new RegExp(`no newline at the end${TS} === Task Finished ===\\n`))
+  })
+
+  it("names the node type, version and public IP as src/task.js:470-473 did (config.yml:66 'standalone', an unset publicIp `undefined`)", async () => {
+    const { executors } = executorsWith('')
+    const version = String((JSON.parse(await readFile(projectPath('package.json'), 'utf8')) as { version: unknown }).version)
+    const unset = await runDirect(executors, { image: IMAGE, command: ['x'], maxRunTime: 60 })
+    assert.match(unset.log, new RegExp(`${TS} Worker Node Type: standalone\n`))
+    assert.match(unset.log, new RegExp(`${TS} Worker Version: ${version.replace(/\./g, '\\.')}\n`))
+    assert.match(unset.log, new RegExp(`${TS} Public IP: undefined\n`))
+    // header_footer_logs_test.js:63,74: the host's values when the worker has them
+    const set = await runDirect(executors, { image: IMAGE, command: ['x'], maxRunTime: 60 }, { config: { instanceType: 'test-worker', publicIP: '127.0.0.1' } })
+    assert.match(set.log, new RegExp(`${TS} Worker Node Type: test-worker\n`))
+    assert.match(set.log, new RegExp(`${TS} Public IP: 127\\.0\\.0\\.1\n`))
+  })
+
+  it('writes "Could not reclaim task. Error: <the Queue\'s message>" when a reclaim answers 409, reclaiming at half the claim (src/task.js:233-247,278-286, config.yml:112)', async () => {
+    const engine = new FakeDockerEngine(() => ({ hang: true }))
+    engine.images_.add(IMAGE)
+    const started = Date.now()
+    const r = await runDirect([createDockerExecutor({ engine }) as TaskExecutor], { image: IMAGE, command: ['x'], maxRunTime: 600 }, {
+      reclaim: {
+        takenUntil: new Date(started + 3000).toISOString(),
+        reclaim: async () => {
+          throw new TaskclusterApiError(409, 'RequestConflict', 'run 0 of t is resolved', {})
+        },
+      },
+    })
+    assert.deepEqual(r.resolution, { state: 'none' })
+    assert.ok(r.log.includes('\n[taskcluster:error] Could not reclaim task. Error: run 0 of t is resolved\n'), r.log)
+    assert.doesNotMatch(r.log, /canceled by another entity/)
+    // reclaims at (takenUntil - now) / reclaimDivisor 2: 10 minutes into a 20-minute claim, where
+    // generic-worker's schedule waits 17
+    assert.equal(dockerFamily.outcomes.reclaimDelayMs?.(20 * 60_000), 10 * 60_000)
   })
 
   it('lists the caches in the header, by mount point, before its blank line (src/task.js:476-489)', async () => {

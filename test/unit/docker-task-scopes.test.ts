@@ -17,7 +17,8 @@ describe('docker task scopes: role expansion', () => {
     const scopes = ['assume:project:x']
     assert.equal(needsExpansion({ image: 'i', maxRunTime: 1, cache: { a: '/a' } } as never, scopes), true)
     assert.equal(needsExpansion({ image: 'i', maxRunTime: 1, capabilities: { devices: { kvm: true } } } as never, scopes), true)
-    assert.equal(needsExpansion({ image: 'i', maxRunTime: 1, capabilities: { devices: { kvm: false } } } as never, scopes), false)
+    // docker-worker checked every listed device, `false` ones too (src/task_listener.js:445-452, src/task.js:160-170)
+    assert.equal(needsExpansion({ image: 'i', maxRunTime: 1, capabilities: { devices: { kvm: false } } } as never, scopes), true)
     assert.equal(needsExpansion({ image: 'i', maxRunTime: 1, cache: { a: '/a' } } as never, ['docker-worker:cache:a']), false)
   })
 

@@ -15,7 +15,7 @@ export function rulesFor(taskId: string): Rule[] {
   return [
   { name: 'task id', why: 'each worker runs its own copy of the task', apply: (t) => t.split(taskId).join('<taskId>') },
   { name: 'timestamps', why: 'the clock', apply: (t) => t.replace(/\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>') },
-  { name: 'worker version', why: 'docker-worker printed 99.2.1, megalodon its own name', apply: (t) => t.replace(/^(\[taskcluster <time>\] Worker Version: ).*$/gm, '$1<version>') },
+  { name: 'worker version', why: 'docker-worker printed 99.2.1, megalodon its own version', apply: (t) => t.replace(/^(\[taskcluster <time>\] Worker Version: ).*$/gm, '$1<version>') },
   { name: 'durations', why: 'how long the container ran', apply: (t) => t.replace(/completed in \d+(\.\d+)? seconds/g, 'completed in <s> seconds') },
   { name: 'line ends', why: 'a TTY container writes \\r\\n; compared line by line', apply: (t) => t.replace(/\r\n/g, '\n') },
   { name: 'container and image ids', why: 'made by the engine per run', apply: (t) => t.replace(/\b(sha256:)?[0-9a-f]{64}\b/g, '<id>') },
