@@ -44,8 +44,10 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
     interactivePort: 0,
-    // the multiuser engine reads its chain of trust key at start, as generic-worker's does
-    ...(overrides.engine === 'multiuser' ? { ed25519SigningKeyLocation: await testSigningKey(base) } : {}),
+    // every generic-worker build requires the setting (gwconfig/config.go:130); only the
+    // multiuser engine reads the key at start, and on the insecure one a key that does not load
+    // leaves chain of trust unoffered, as these tests expect unless they name a key
+    ed25519SigningKeyLocation: overrides.engine === 'multiuser' ? await testSigningKey(base) : path.join(base, 'no-chain-of-trust-key'),
     ...overrides,
   }
 }
