@@ -4,6 +4,9 @@
 
 import { closeSync, constants, open } from 'node:fs'
 import { promisify } from 'node:util'
+import { chmod, chown } from 'node:fs/promises'
+import path from 'node:path'
+import { goQuote } from '../lib/go-quote.js'
 import { Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
 import { defaultExecutors } from '../../executors/index.js'
@@ -75,6 +78,21 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     const code = exitCodeFor(err)
     reportError(exitOnErrorDescription(code === ExitCode.CantLoadConfig ? 'Error loading configuration' : 'Invalid config', err.message, code))
     return code
+  }
+  if (config.engine === 'multiuser') {
+    // multiuser.go:45-48: the config file (credentials) is made the worker user's, mode 0600,
+    // so that task users cannot read it; a failure exits 77 (usage_multiuser.go:6)
+    const file = path.resolve(options.configFile)
+    try {
+      await chown(file, process.getuid!(), process.getgid!())
+      await chmod(file, 0o600)
+    } catch (err) {
+      const message = `Not able to secure config file ${goQuote(file)}`
+      logger.fatal({ err }, message)
+      process.stderr.write(`megalodon: ${message}: ${(err as Error).message}\n`)
+      reportError(`Not able to secure config file %q, args: [${file}], root cause: ${(err as Error).message}, exit code: ${ExitCode.CantSecureConfig}`)
+      return ExitCode.CantSecureConfig
+    }
   }
   if (config.engine === 'insecure' && config.capacity > 1) {
     // insecure.go:31-38

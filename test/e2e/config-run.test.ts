@@ -1,6 +1,9 @@
 // `megalodon run` and its config file end to end: the engine chosen when the file names none,
 // and generic-worker's start-up warning for an insecure worker running tasks side by side.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { statSync } from 'node:fs'
+import path from 'node:path'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { spawnWorker } from '../helpers/worker.js'
 
@@ -34,6 +37,23 @@ describe('megalodon run: engine and start-up checks', function () {
     } finally {
       if (saved === undefined) delete process.env.TASKCLUSTER_CLIENT_ID
       else process.env.TASKCLUSTER_CLIENT_ID = saved
+    }
+  })
+
+  it('multiuser: the config file is made the worker user’s, mode 0600 (multiuser.go:45-48); one that cannot be exits 77 (usage_multiuser.go:6)', async function () {
+    if (process.platform !== 'linux' || process.getuid?.() !== 0) this.skip()
+    const { exited, config } = await spawnWorker(fake, { engine: 'multiuser', idleTimeoutSecs: 1 }, { mode: 0o644 })
+    assert.equal(await exited, 68)
+    const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
+    assert.equal(statSync(file).mode & 0o777, 0o600)
+    // an immutable file cannot be secured (where the file system supports the attribute)
+    const second = await spawnWorker(fake, { engine: 'multiuser', idleTimeoutSecs: 1 }, { mode: 0o644, beforeStart: (f) => execFileSync('chattr', ['+i', f], { stdio: 'ignore' }) }).catch(() => undefined)
+    if (!second) return
+    try {
+      assert.equal(await second.exited, 77)
+      assert.match(second.stderr(), /Not able to secure config file "/)
+    } finally {
+      execFileSync('chattr', ['-i', path.join(path.dirname(String(second.config.tasksDir)), 'worker.json')])
     }
   })
 

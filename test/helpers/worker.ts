@@ -75,10 +75,15 @@ export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}, exec
 }
 
 /** Start `megalodon run --config FILE` as a child process. */
-export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string; config: RawConfig }> {
+export async function spawnWorker(
+  fake: FakeQueue,
+  overrides: RawConfig = {},
+  options: { mode?: number; beforeStart?: (configFile: string) => void } = {},
+): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string; config: RawConfig }> {
   const config = await workerConfig(fake, overrides)
   const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
-  await writeFile(file, JSON.stringify(config))
+  await writeFile(file, JSON.stringify(config), { mode: options.mode })
+  options.beforeStart?.(file)
   const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.dirname(file) })
   let err = ''
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
