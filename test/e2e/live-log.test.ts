@@ -120,12 +120,16 @@ describe('live log', function () {
     }
   })
 
-  it('is not offered when the worker config turns it off', async () => {
-    const taskId = slugid()
-    await fake.createTask(taskId, { payload: { command: [['true']], maxRunTime: 30 } })
-    await runWorker(fake, { numberOfTasksToRun: 1, enableLiveLog: false })
-    const created = fake.requests.filter((r) => r.method === 'createArtifact' && r.params[0] === taskId).map((r) => decodeURIComponent(r.params[2]!))
-    assert.deepEqual(created, ['public/logs/live_backing.log', 'public/logs/live.log'], 'no reference first: only the backing log and its link')
+  it('with enableLiveLog false, refuses every task that does not turn it off, and runs one that does (livelog_feature.go:33-35, main.go:1196-1214)', async () => {
+    const refused = slugid()
+    const off = slugid()
+    await fake.createTask(refused, { payload: { command: [['true']], maxRunTime: 30 } })
+    await fake.createTask(off, { payload: { command: [['true']], maxRunTime: 30, features: { liveLog: false } } })
+    await runWorker(fake, { numberOfTasksToRun: 2, enableLiveLog: false })
+    assert.deepEqual([fake.status(refused).runs[0]!.state, fake.status(refused).runs[0]!.reasonResolved], ['exception', 'malformed-payload'])
+    assert.equal(fake.status(off).runs[0]!.state, 'completed')
+    const created = fake.requests.filter((r) => r.method === 'createArtifact' && r.params[0] === off).map((r) => decodeURIComponent(r.params[2]!))
+    assert.deepEqual(created, ['public/logs/live_backing.log'], 'no reference and no link')
   })
 
   describe('docker tasks (real engine)', function () {

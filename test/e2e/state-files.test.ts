@@ -50,10 +50,12 @@ describe('state files of `megalodon run`', function () {
     assert.equal(await readFile(path.join(cwd, 'generic-worker-metadata.json'), 'utf8'), `{\n  "lastTaskUrl": "${fake.rootUrl}/tasks/${taskId}/runs/0"\n}\n`)
   })
 
-  it('writes no generic-worker-metadata.json with enableMetadata false', async () => {
+  it('with enableMetadata false, writes no generic-worker-metadata.json: every task is refused, Metadata being requested by all (metadata_feature.go:46-48, main.go:1196-1214)', async () => {
     const worker = await spawnWorker(fake, { numberOfTasksToRun: 1, enableMetadata: false })
-    await fake.createTask(slugid(), { payload: { command: [['true']], maxRunTime: 60 } })
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['true']], maxRunTime: 60 } })
     assert.equal(await worker.exited, 0, worker.stderr())
+    assert.equal(fake.status(taskId).runs[0]!.reasonResolved, 'malformed-payload')
     const cwd = path.dirname(String(worker.config.tasksDir))
     assert.equal(existsSync(path.join(cwd, 'generic-worker-metadata.json')), false)
     assert.equal(await readFile(path.join(cwd, 'tasks-resolved-count.txt'), 'utf8'), '1')
