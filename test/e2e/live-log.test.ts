@@ -2,6 +2,7 @@
 // the backing log's bytes; slow readers never hold the task.
 import assert from 'node:assert/strict'
 import http from 'node:http'
+import net from 'node:net'
 import { slugid } from 'taskcluster-client'
 import { BUSYBOX_IMAGE, needsDocker } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
@@ -45,6 +46,25 @@ describe('live log', function () {
     assert.deepEqual([...artifacts.keys()], ['public/logs/live.log'])
     assert.equal(artifacts.get('public/logs/live.log')!.storageType, 'reference')
     assert.equal((await worker).exitCode, 68)
+  })
+
+  it('is served on livelogExposePort, the port its URL names, as generic-worker’s exposer listens there (expose/local.go:40-47,56-63)', async () => {
+    const free = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo exposed; sleep 1']], maxRunTime: 30 } })
+    const worker = runWorker(fake, { idleTimeoutSecs: 2, livelogExposePort: free })
+    await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+    const url = fake.artifacts(taskId).get('public/logs/live.log')!.url!
+    assert.equal(new URL(url).port, String(free))
+    const reader = follow(url)
+    await reader.done
+    assert.match(reader.text(), /^exposed$/m)
+    await worker
   })
 
   it('is readable while the task runs, and its final bytes equal the backing log', async () => {
