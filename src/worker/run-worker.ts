@@ -147,7 +147,7 @@ async function runWithConfig(
   }
   // generic-worker asks worker-manager only when it runs under worker-runner (main.go:839-856)
   const shouldTerminate = protocol ? (when: string) => shouldWorkerTerminate(config, credentials.current(), logger, when) : undefined
-  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile(), metadataFile: config.enableMetadata ? metadataFile() : undefined })
+  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials, stateDir: process.cwd() }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile(), metadataFile: config.enableMetadata ? metadataFile() : undefined })
   const resolvedFile = tasksResolvedFile()
   const resolvedBefore = await readTasksResolved(resolvedFile)
   let monitor: MonitorServer | undefined
