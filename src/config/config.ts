@@ -1,8 +1,8 @@
 // Worker configuration. `megalodon run` reads generic-worker's config file and nothing else, as
 // generic-worker does (gwconfig/config.go:282-296: the JSON file only; worker-runner writes every
 // setting there, tools/worker-runner/worker/genericworker/genericworker.go:91-104), so a stray
-// TASKCLUSTER_* variable cannot replace the credentials worker-runner gave. `local` and
-// `validate`, megalodon's own commands, also read YAML and environment overrides. Keys keep
+// TASKCLUSTER_* variable cannot replace the credentials worker-runner gave. `local`,
+// megalodon's own command, also reads YAML and environment overrides. Keys keep
 // generic-worker's names; unknown keys are refused by name.
 
 import { readFile } from 'node:fs/promises'
