@@ -8,6 +8,6 @@ import { createNativeExecutor } from './native/executor.js'
  * Both families, each executor new (it owns its worker's caches); a payload goes to the first
  * executor whose profile accepts its shape (`image` → docker).
  */
-export function defaultExecutors(worker: { credentials?: WorkerCredentials } = {}): TaskExecutor[] {
-  return [createNativeExecutor(worker) as TaskExecutor, createDockerExecutor(worker) as TaskExecutor]
+export function defaultExecutors(worker: { credentials?: WorkerCredentials; stateDir?: string } = {}): TaskExecutor[] {
+  return [createNativeExecutor(worker) as TaskExecutor, createDockerExecutor({ credentials: worker.credentials }) as TaskExecutor]
 }

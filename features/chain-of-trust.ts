@@ -11,8 +11,9 @@ import type { ChainOfTrustCertificate } from '../src/contract/family.js'
 import type { Feature, FeatureFactory } from '../src/contract/feature.js'
 import type { TaskContext } from '../src/contract/task-context.js'
 import { signDetached, type SigningKey } from '../src/lib/ed25519.js'
-import { InternalError, MalformedPayload, TaskFailure, type AbortReason } from '../src/contract/errors.js'
+import { InternalError, MalformedPayload, type AbortReason } from '../src/contract/errors.js'
 import { sha256File } from '../src/lib/sha256.js'
+import { goMergeMap } from '../src/lib/go-json.js'
 
 export const CERTIFIED_LOG = 'public/logs/certified.log'
 export const COT_JSON = 'public/chain-of-trust.json'
@@ -29,11 +30,10 @@ export const ChainOfTrustKeyNotSecureMessage = 'was expecting attempt to read pr
 
 /**
  * The JSON object a task wrote to its family's additional-data file (generic-worker's
- * chain-of-trust-additional-data.json) in its task directory: its keys join the certificate's.
- * generic-worker deep-merges the certificate over the object, the worker's values winning
- * (chain_of_trust_feature.go:253-292), so a task can add entries inside `artifacts` or
- * `environment`; megalodon refuses any key the worker itself vouches for instead (taskId,
- * artifacts, environment…), deliberately. docker-worker had no such file.
+ * chain-of-trust-additional-data.json) in its task directory, read as the task user.
+ * generic-worker decodes it into a Go map (`null` decodes to an empty one) and merges the
+ * certificate over it, the worker's values winning and nested objects merging key by key
+ * (chain_of_trust_feature.go:253-292, mergemap v0.0.1). docker-worker had no such file.
  */
 async function additionalData(ctx: TaskContext): Promise<Record<string, unknown> | undefined> {
   const file = ctx.profile.featureFacts.chainOfTrust.additionalDataFile
@@ -53,14 +53,23 @@ async function additionalData(ctx: TaskContext): Promise<Record<string, unknown>
   } catch (err) {
     throw new InternalError(`chain of trust: ${file} is not valid JSON: ${(err as Error).message}`)
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InternalError(`chain of trust: ${file} must hold a JSON object`)
-  const clashes = Object.keys(data).filter((k) => WORKER_KEYS.has(k))
-  if (clashes.length > 0) throw new TaskFailure(`chain of trust: ${file} may not set what the worker vouches for: ${clashes.join(', ')}`)
-  ctx.log.info(`Adding ${Object.keys(data).length} key(s) from ${file} to the chain of trust certificate`)
+  // json.Unmarshal into a map: an object, or null (an empty map); anything else is an error
+  if (data === null) return {}
+  if (typeof data !== 'object' || Array.isArray(data)) throw new InternalError(`chain of trust: ${file} must hold a JSON object`)
   return data as Record<string, unknown>
 }
 
-const WORKER_KEYS = new Set(['chainOfTrustVersion', 'artifacts', 'task', 'taskId', 'runId', 'workerGroup', 'workerId', 'environment'])
+
+/** The certificate merged over the task's data (mergemap.Merge(additional, cert)); too deep a nesting panics upstream: internal-error. */
+function mergeAdditionalData(additional: Record<string, unknown>, cert: ChainOfTrustCertificate): ChainOfTrustCertificate {
+  // the certificate as Go has it after json.Unmarshal: plain decoded JSON, not shared with the run
+  const decoded = JSON.parse(JSON.stringify(cert)) as Record<string, unknown>
+  try {
+    return goMergeMap(additional, decoded) as unknown as ChainOfTrustCertificate
+  } catch (err) {
+    throw new InternalError(`chain of trust: cannot merge the certificate into the task's additional data: ${(err as Error).message}`)
+  }
+}
 
 class ChainOfTrust implements Feature {
   readonly name = 'chainOfTrust'
@@ -100,8 +109,6 @@ class ChainOfTrust implements Feature {
     // Only a run whose artifacts were uploaded is vouched for: never after a cancel, and after
     // other aborts only where the family still uploads artifacts.
     if (ctx.signal.aborted && !ctx.profile.outcomes.uploadsArtifactsAfter(ctx.signal.reason as AbortReason)) return
-    // the task's own additions are checked before anything is published: bad ones fail the run
-    const additional = await additionalData(ctx)
     const facts = ctx.profile.featureFacts.chainOfTrust
     const types = facts.contentTypes
     const dir = path.join(ctx.taskDir, 'generic-worker')
@@ -111,6 +118,8 @@ class ChainOfTrust implements Feature {
     const certifiedLog = path.join(dir, 'certified.log')
     await copyFile(ctx.log.path, certifiedLog)
     await ctx.publisher.publish({ kind: 'file', name: CERTIFIED_LOG, path: certifiedLog, contentType: types.log, contentEncoding: 'gzip', expires }, ctx.signal)
+    // read after certified.log is published, as upstream's Stop does (chain_of_trust_feature.go:148-152,203-206)
+    const additional = await additionalData(ctx)
 
     const artifacts: Record<string, { sha256: string }> = {}
     for (const spec of ctx.published()) {
@@ -132,7 +141,7 @@ class ChainOfTrust implements Feature {
       workerId: c.workerId,
       environment,
     }
-    const bytes = additional ? facts.certificateBytes({ ...cert, ...additional }, true) : facts.certificateBytes(cert)
+    const bytes = additional ? facts.certificateBytes(mergeAdditionalData(additional, cert), true) : facts.certificateBytes(cert)
     const jsonPath = path.join(dir, 'chain-of-trust.json')
     const sigPath = path.join(dir, 'chain-of-trust.json.sig')
     await writeFile(jsonPath, bytes)

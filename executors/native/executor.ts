@@ -121,6 +121,8 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
 export interface NativeExecutorOptions {
   /** The worker's live credentials, for the purge-cache service (default: those the config names). */
   credentials?: WorkerCredentials
+  /** `megalodon run`'s working directory: where generic-worker's directory-caches.json and file-caches.json are written. */
+  stateDir?: string
 }
 
 export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskExecutor<NativePayload, NativeRun> {
@@ -129,7 +131,9 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
   const storesFor = (config: WorkerConfig): NativeStores => {
     const key = `${config.downloadsDir}\0${config.cachesDir}`
     let found = stores.get(key)
-    if (!found) stores.set(key, (found = { downloads: new DownloadCache(config.downloadsDir), caches: directoryCachePool(config.cachesDir) }))
+    const state = (name: string) => (options.stateDir ? path.join(options.stateDir, name) : undefined)
+    // mounts_feature.go:360-361,677-678
+    if (!found) stores.set(key, (found = { downloads: new DownloadCache(config.downloadsDir, state('file-caches.json')), caches: directoryCachePool(config.cachesDir, state('directory-caches.json')) }))
     return found
   }
 

@@ -3,7 +3,7 @@
 import type { FamilyProfile } from '../../src/contract/family.js'
 import type { FeatureRequest } from '../../src/contract/feature.js'
 import { MalformedPayload } from '../../src/contract/errors.js'
-import { goMarshalIndent } from '../../src/lib/go-json.js'
+import { goMarshalIndent, goMarshalIndentMap } from '../../src/lib/go-json.js'
 import { featureNotEnabledProblem } from '../../src/lib/scopes.js'
 import { genericWorkerLogFormat, writeArtifactLines, writeFooter, writeHeader } from './log.js'
 import { validateNativePayload, type NativePayload } from './payload.js'
@@ -81,7 +81,7 @@ export const genericFamily: FamilyProfile<NativePayload> = {
       contentTypes: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
       // the ChainOfTrustData struct (environment a CoTEnvironment struct, in field order); with
       // a task's additional data, a map re-marshalled with every key sorted (chain_of_trust_feature.go:198,253-292)
-      certificateBytes: (cert, withAdditionalData) => goMarshalIndent({ ...cert }, withAdditionalData ? [] : ['environment']),
+      certificateBytes: (cert, withAdditionalData) => (withAdditionalData ? goMarshalIndentMap({ ...cert }) : goMarshalIndent({ ...cert }, ['environment'])),
       // generic-worker 81.0.0
       additionalDataFile: 'chain-of-trust-additional-data.json',
       // CoTEnvironment (chain_of_trust_feature.go:46-52,186-196): publicIpAddress only when

@@ -19,7 +19,6 @@ function userProblems(payload: NativePayload, task: TaskDefinition, config: Work
   if (config.engine === 'insecure') return groups.length > 0 ? [`task payload contains unsupported osGroups: [${groups.join(' ')}]`] : []
   const problems: Array<string | undefined> = []
   if (groups.length > 0) {
-    if (!config.enableOSGroups) problems.push(featureNotEnabledProblem('osGroups', config))
     problems.push(missingScopesProblem('osGroups', task.scopes, groups.map((g) => `generic-worker:os-group:${pool}/${g}`)))
   }
   if (payload.features?.runTaskAsCurrentUser === true) {
@@ -50,10 +49,32 @@ function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: 
   return problems.filter((p) => p !== undefined)
 }
 
+/**
+ * The first feature, in generic-worker's order (main.go:82-94), that the task requests but this
+ * worker's config turns off: the task is refused with that one (main.go:1196-1214), before any
+ * feature starts. Mounts/Caches, OS Groups and Metadata are requested by every task
+ * (mounts_feature.go:444-446, os_groups_feature.go:23-26, metadata_feature.go:46-48), so with
+ * their switch off no task runs; Live Log and Resource Monitor unless the payload turns them
+ * off (livelog_feature.go:33-35, resource_monitor_feature.go:26-28); the proxy and the shell
+ * when asked for.
+ */
+function firstDisabledFeature(payload: NativePayload, config: WorkerConfig): string | undefined {
+  const f = payload.features ?? {}
+  const order: Array<[string, boolean, boolean]> = [
+    ['liveLog', f.liveLog !== false, config.enableLiveLog],
+    ['taskclusterProxy', f.taskclusterProxy === true, config.enableTaskclusterProxy],
+    ['osGroups', true, config.enableOSGroups],
+    ['mounts', true, config.enableMounts],
+    ['resourceMonitor', f.resourceMonitor !== false, config.enableResourceMonitor],
+    ['interactive', f.interactive === true, config.enableInteractive],
+    ['metadata', true, config.enableMetadata],
+  ]
+  return order.find(([, requested, enabled]) => requested && !enabled)?.[0]
+}
+
 /** What generic-worker refuses about mounts before running anything (malformed-payload). */
-function mountProblems(mounts: Mount[], task: TaskDefinition, config: WorkerConfig): string[] {
+function mountProblems(mounts: Mount[], task: TaskDefinition): string[] {
   if (mounts.length === 0) return []
-  if (!config.enableMounts) return [featureNotEnabledProblem('mounts', config)]
   const problems: string[] = []
   const scopes = missingScopesProblem('mounts', task.scopes, mounts.filter(isCache).map((m) => `generic-worker:cache:${m.cacheName}`))
   if (scopes) problems.push(scopes)
@@ -104,6 +125,8 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
     throw new PayloadSchemaInvalid([...new Set(problems)])
   }
   const payload = copy as NativePayload
+  const disabled = firstDisabledFeature(payload, config)
+  if (disabled) throw new MalformedPayload('the task payload cannot run on this worker', [featureNotEnabledProblem(disabled, config)])
   const problems: string[] = []
 
   if (payload.maxRunTime > config.maxTaskRunTime) {
@@ -121,7 +144,7 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
   }
   problems.push(...userProblems(payload, task, config))
   problems.push(...loopbackProblems(payload, task, config))
-  problems.push(...mountProblems(payload.mounts ?? [], task, config))
+  problems.push(...mountProblems(payload.mounts ?? [], task))
   if (problems.length > 0) throw new MalformedPayload('the task payload cannot run on this worker', problems)
 
   const liveLog = payload.features?.liveLog !== false

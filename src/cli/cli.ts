@@ -170,7 +170,7 @@ export function buildProgram(): Command {
   program
     .command('run')
     .description('claim and run tasks from the Queue (generic-worker command line)')
-    .option('--config <file>', 'generic-worker config file (JSON, or YAML)', 'generic-worker.config')
+    .option('--config <file>', 'generic-worker config file (JSON, as generic-worker reads it)', 'generic-worker.config')
     .option('--with-worker-runner', 'started by worker-runner')
     .option('--worker-runner-protocol-pipe <pipe>', 'worker-runner\'s worker.protocolPipe: the protocol on <pipe>-input and <pipe>-output (exit 78 if they cannot be opened)')
     .action(async (opts: { config: string; withWorkerRunner?: boolean; workerRunnerProtocolPipe?: string }) => {

@@ -1,6 +1,9 @@
-// Worker configuration: generic-worker's config file (JSON, or YAML for people writing it by
-// hand) plus environment overrides. Keys keep generic-worker's names so that worker-runner's
-// generated file works unchanged; unknown keys are refused by name.
+// Worker configuration. `megalodon run` reads generic-worker's config file and nothing else, as
+// generic-worker does (gwconfig/config.go:282-296: the JSON file only; worker-runner writes every
+// setting there, tools/worker-runner/worker/genericworker/genericworker.go:91-104), so a stray
+// TASKCLUSTER_* variable cannot replace the credentials worker-runner gave. `local`,
+// megalodon's own command, also reads YAML and environment overrides. Keys keep
+// generic-worker's names; unknown keys are refused by name.
 
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -57,7 +60,9 @@ function parseLoose(value: string): unknown {
   }
 }
 
-export async function readConfigFile(file: string): Promise<RawConfig> {
+/** `yaml: false`: JSON whatever the file's name, as generic-worker reads it (`run`). */
+export async function readConfigFile(file: string, options: { yaml?: boolean } = {}): Promise<RawConfig> {
+  const yaml = options.yaml !== false && isYamlFile(file)
   let text: string
   try {
     text = await readFile(file, 'utf8')
@@ -66,11 +71,11 @@ export async function readConfigFile(file: string): Promise<RawConfig> {
   }
   let parsed: unknown
   try {
-    parsed = await parseJsonOrYaml(file, text)
+    parsed = yaml ? await parseJsonOrYaml(file, text) : (JSON.parse(text) as unknown)
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the top level must be an object')
   } catch (err) {
     // an unmarshal error: exit 64 (gwconfig/config.go:292-296, main.go:178-179)
-    throw new ConfigUnreadable(`Error unmarshaling generic worker config file ${file} as ${isYamlFile(file) ? 'YAML' : 'JSON'}: ${(err as Error).message}`)
+    throw new ConfigUnreadable(`Error unmarshaling generic worker config file ${file} as ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message}`)
   }
   try {
     return canonicalLayer(parsed as RawConfig, KEYS, EXTRA_KEYS)
@@ -94,17 +99,20 @@ function checkRange(key: string, spec: ConfigKeySpec, value: unknown): void {
   }
 }
 
-/** What `run` requires non-empty, in generic-worker's order (gwconfig/config.go:121-144). */
-export function runSettings(engine: Engine, withCredentials: boolean): string[] {
+/**
+ * What `run` requires non-empty, in generic-worker's order (gwconfig/config.go:121-144). Every
+ * build checks them, the insecure one too (main.go:417), though only the multiuser build reads
+ * the chain of trust key. Only megalodon's own worker-manager registration (`workerManager`)
+ * brings the credentials instead.
+ */
+export function runSettings(withCredentials: boolean): string[] {
   const keys = ['accessToken', 'cachesDir', 'clientId', 'downloadsDir', 'ed25519SigningKeyLocation', 'livelogExecutable', 'provisionerId', 'rootURL', 'tasksDir', 'workerGroup', 'workerId', 'workerType']
-  // The key is only ever read by generic-worker's multiuser build (its insecure build has no
-  // chain of trust), so megalodon's insecure engine does not insist on it.
-  return keys.filter((k) => (withCredentials || (k !== 'clientId' && k !== 'accessToken')) && (engine === 'multiuser' || k !== 'ed25519SigningKeyLocation'))
+  return keys.filter((k) => withCredentials || (k !== 'clientId' && k !== 'accessToken'))
 }
 
 export interface BuildOptions {
   /** Keys that must be non-empty once defaults apply (`run`: runSettings). */
-  required?: string[] | ((engine: Engine) => string[])
+  required?: string[]
   baseDir?: string
   /** The engine when no layer names one (`run` as root on Linux: multiuser). */
   defaultEngine?: Engine
@@ -157,8 +165,7 @@ export function buildConfig(layers: RawConfig[], options: BuildOptions = {}): Wo
     if (spec.applies) config[key] = value
     else (config.notApplied as RawConfig)[key] = value
   }
-  const required = typeof options.required === 'function' ? options.required(engine) : (options.required ?? [])
-  const missing = required.find((key) => undefinedSetting(config, key))
+  const missing = (options.required ?? []).find((key) => undefinedSetting(config, key))
   if (missing !== undefined) throw new ConfigError(`Config setting "${missing}" has not been defined`)
   validateSettings(config as WorkerConfig)
   const baseDir = options.baseDir ?? process.cwd()
@@ -172,9 +179,8 @@ export function buildConfig(layers: RawConfig[], options: BuildOptions = {}): Wo
   return config as WorkerConfig
 }
 
-/** Config for `megalodon run`: file + environment; credentials required unless worker-manager provides them. */
-export async function loadWorkerConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<WorkerConfig> {
-  const layers = [await readConfigFile(file), configFromEnv(env)]
-  const registers = layers.some((l) => l.workerManager !== undefined)
-  return buildConfig(layers, { required: (engine) => runSettings(engine, !registers), defaultEngine: runDefaultEngine() })
+/** Config for `megalodon run`: the file alone, JSON alone; credentials required unless worker-manager provides them. */
+export async function loadWorkerConfig(file: string): Promise<WorkerConfig> {
+  const layer = await readConfigFile(file, { yaml: false })
+  return buildConfig([layer], { required: runSettings(layer.workerManager === undefined), defaultEngine: runDefaultEngine() })
 }

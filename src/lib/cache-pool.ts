@@ -23,6 +23,8 @@ export interface CacheInstance {
   created: number
   /** A purge request came while a task held it: deleted when released. */
   doomed?: boolean
+  /** How many tasks have had it (generic-worker's Cache.Hits: 1 when made, +1 per reuse). */
+  hits?: number
 }
 
 /** Where an executor keeps its instances. */
@@ -75,6 +77,7 @@ export class CachePool {
       fresh = true
     }
     instance.inUse = true
+    instance.hits = fresh ? 1 : (instance.hits ?? 1) + 1
     await this.save(all)
     return { instance, fresh }
   }

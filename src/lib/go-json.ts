@@ -10,3 +10,29 @@ export function goMarshalIndent(value: Record<string, unknown>, structs: readonl
   const text = JSON.stringify(top, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
   return Buffer.from(text)
 }
+
+/** Nesting mergemap v0.0.1 allows before it panics (its MaxDepth). */
+export const MERGE_MAX_DEPTH = 32
+
+/**
+ * `mergemap.Merge(dst, src)` as generic-worker's pinned version (v0.0.1) merges decoded JSON:
+ * every key of src replaces dst's, except that where both values are objects they merge the
+ * same way, one level deeper; arrays are replaced, never joined. Nested more than
+ * MERGE_MAX_DEPTH objects deep on both sides, it throws (mergemap panics). dst is modified.
+ */
+export function goMergeMap(dst: Record<string, unknown>, src: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  if (depth > MERGE_MAX_DEPTH) throw new Error('too deep!')
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  for (const [key, value] of Object.entries(src)) {
+    const existing = Object.hasOwn(dst, key) ? dst[key] : undefined
+    const merged = isObject(existing) && isObject(value) ? goMergeMap(existing, value, depth + 1) : value
+    // a data property even for "__proto__", which JSON.parse makes an ordinary key
+    Object.defineProperty(dst, key, { value: merged, enumerable: true, writable: true, configurable: true })
+  }
+  return dst
+}
+
+/** MarshalIndent of a Go map (`map[string]any`): every level sorted by key, the top included. */
+export function goMarshalIndentMap(value: Record<string, unknown>): Buffer {
+  return goMarshalIndent(Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]])))
+}

@@ -20,6 +20,7 @@ const featureDisplayNames: Record<string, string> = {
   liveLog: 'Live Log',
   loopbackAudio: 'LoopbackAudio',
   loopbackVideo: 'LoopbackVideo',
+  metadata: 'Metadata',
   mounts: 'Mounts/Caches',
   osGroups: 'OS Groups',
   resourceMonitor: 'Resource Monitor',

@@ -12,6 +12,7 @@ export const ExitCode = {
   WorkerShutdown: 72, // graceful termination (SIGTERM aborts running tasks)
   InvalidConfig: 73,
   CantCreateEd25519Keypair: 75,
+  CantSecureConfig: 77, // multiuser: the config file cannot be made the worker's, mode 0600 (usage_multiuser.go:6)
   CantConnectProtocolPipe: 78, // --worker-runner-protocol-pipe cannot be opened
   MissingEd25519PrivateKey: 82, // usage_multiuser.go:7
   CantGetWorkerStatus: 84,

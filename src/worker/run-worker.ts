@@ -4,6 +4,9 @@
 
 import { closeSync, constants, open } from 'node:fs'
 import { promisify } from 'node:util'
+import { chmod, chown } from 'node:fs/promises'
+import path from 'node:path'
+import { goQuote } from '../lib/go-quote.js'
 import { Socket } from 'node:net'
 import type { Readable, Writable } from 'node:stream'
 import { defaultExecutors } from '../../executors/index.js'
@@ -76,6 +79,21 @@ export async function runWorker(options: RunWorkerOptions): Promise<number> {
     reportError(exitOnErrorDescription(code === ExitCode.CantLoadConfig ? 'Error loading configuration' : 'Invalid config', err.message, code))
     return code
   }
+  if (config.engine === 'multiuser') {
+    // multiuser.go:45-48: the config file (credentials) is made the worker user's, mode 0600,
+    // so that task users cannot read it; a failure exits 77 (usage_multiuser.go:6)
+    const file = path.resolve(options.configFile)
+    try {
+      await chown(file, process.getuid!(), process.getgid!())
+      await chmod(file, 0o600)
+    } catch (err) {
+      const message = `Not able to secure config file ${goQuote(file)}`
+      logger.fatal({ err }, message)
+      process.stderr.write(`megalodon: ${message}: ${(err as Error).message}\n`)
+      reportError(`Not able to secure config file %q, args: [${file}], root cause: ${(err as Error).message}, exit code: ${ExitCode.CantSecureConfig}`)
+      return ExitCode.CantSecureConfig
+    }
+  }
   if (config.engine === 'insecure' && config.capacity > 1) {
     // insecure.go:31-38
     logger.warn(`insecure engine with capacity=${config.capacity} provides NO credential or file system isolation between concurrent tasks. Use multiuser engine for production workloads.`)
@@ -129,7 +147,7 @@ async function runWithConfig(
   }
   // generic-worker asks worker-manager only when it runs under worker-runner (main.go:839-856)
   const shouldTerminate = protocol ? (when: string) => shouldWorkerTerminate(config, credentials.current(), logger, when) : undefined
-  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile(), metadataFile: config.enableMetadata ? metadataFile() : undefined })
+  const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials, stateDir: process.cwd() }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile(), metadataFile: config.enableMetadata ? metadataFile() : undefined })
   const resolvedFile = tasksResolvedFile()
   const resolvedBefore = await readTasksResolved(resolvedFile)
   let monitor: MonitorServer | undefined

@@ -29,10 +29,14 @@ export async function startWorkerFeatures(config: WorkerConfig, logger: Logger):
     const server = new LiveLogServer()
     // Readers come from outside when the host has a public IP; otherwise keep it on loopback.
     const host = config.publicIP ? '0.0.0.0' : '127.0.0.1'
-    const wanted = config.livelogPortBase > 0 ? config.livelogPortBase + 1 : 0
+    // generic-worker's readers reach the live log through an exposer listening on
+    // livelogExposePort (expose/local.go:56-63, main.go:355-356), the port in the URL
+    // (expose/local.go:40-47); megalodon serves it there itself. With 0 upstream takes a fresh
+    // ephemeral port per task; megalodon keeps livelogPortBase + 1, the port livelog reads on.
+    const wanted = config.livelogExposePort > 0 ? config.livelogExposePort : config.livelogPortBase > 0 ? config.livelogPortBase + 1 : 0
     // Another worker on this host may hold the port: any free port still works.
     const port = await server.start(host, wanted, (err) => logger.warn({ err, port: wanted }, 'live log port busy; serving live logs on a free port'))
-    const baseUrl = `http://${config.publicIP || '127.0.0.1'}:${config.livelogExposePort || port}`
+    const baseUrl = `http://${config.publicIP || '127.0.0.1'}:${port}`
     table.liveLog = liveLogFeature({ server, baseUrl })
     closers.push(() => server.stop())
     logger.info({ baseUrl }, 'serving live logs')

@@ -21,6 +21,8 @@ interface Fixture {
   }
   payload: unknown
   scopes?: string[]
+  /** Worker config keys the fixture needs (on top of the test worker's). */
+  config?: Record<string, unknown>
 }
 
 const families = ['generic', 'docker']
@@ -41,7 +43,7 @@ describe('compat fixtures', function () {
           if (!dockerTestsEnabled()) this.skip()
           await dockerForTests()
         }
-        const o = await submitAndRun(fake, fixture.payload, { task: fixture.scopes ? { scopes: fixture.scopes } : {} })
+        const o = await submitAndRun(fake, fixture.payload, { task: fixture.scopes ? { scopes: fixture.scopes } : {}, ...(fixture.config ? { config: fixture.config } : {}) })
         const e = fixture.expect
         assert.equal(o.state, e.resolution, o.log)
         assert.equal(o.reason, e.reason ?? e.resolution)

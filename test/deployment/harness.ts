@@ -136,6 +136,9 @@ export async function startWorker(overrides: RawConfig = {}, options: { env?: No
     cachesDir: path.join(dir, 'caches'),
     downloadsDir: path.join(dir, 'downloads'),
     engine: 'insecure',
+    // required by every generic-worker build (gwconfig/config.go:130); the insecure engine
+    // leaves chain of trust unoffered when it does not load
+    ed25519SigningKeyLocation: path.join(dir, 'no-chain-of-trust-key'),
     numberOfTasksToRun: 1,
     // a worker that finds nothing ends instead of holding the suite
     idleTimeoutSecs: 60,

@@ -41,6 +41,7 @@ describe('chain of trust certificate bytes', () => {
     assert.deepEqual(Object.keys(plain.environment), ['publicIpAddress', 'privateIpAddress', 'instanceId', 'instanceType', 'region'])
     const merged = JSON.parse(genericFamily.featureFacts.chainOfTrust.certificateBytes({ ...cert, environment: env, ...({ extra: 1 } as Record<string, unknown>) }, true).toString()) as { environment: object }
     assert.deepEqual(Object.keys(merged.environment), ['instanceId', 'instanceType', 'privateIpAddress', 'publicIpAddress', 'region'])
+    assert.deepEqual(Object.keys(merged), ['artifacts', 'chainOfTrustVersion', 'environment', 'extra', 'runId', 'task', 'taskId', 'workerGroup', 'workerId'], 'the top level is a map too')
   })
   it('docker-worker: JSON.stringify with two-space indent', () => {
     assert.equal(dockerFamily.featureFacts.chainOfTrust.certificateBytes(cert).toString(), JSON.stringify(cert, null, 2))

@@ -116,7 +116,7 @@ describe('megalodon CLI', function () {
 
   it('run: exits 64 for a config that does not decode (an unknown key) or cannot be read, 73 for an invalid one (main.go:178-179,417-418)', async () => {
     const file = path.join(dir, 'worker.json')
-    const base = { rootURL: 'http://127.0.0.1:1', clientId: 'c', accessToken: 't', workerType: 'w', workerId: 'i', engine: 'insecure' }
+    const base = { rootURL: 'http://127.0.0.1:1', clientId: 'c', accessToken: 't', workerType: 'w', workerId: 'i', ed25519SigningKeyLocation: '/k', engine: 'insecure' }
     await writeFile(file, JSON.stringify({ ...base, bogusKey: 1 }))
     const unknown = megalodon('run', '--config', file, '--with-worker-runner')
     assert.equal(unknown.code, 64)

@@ -74,7 +74,7 @@ describe('interactive shell (generic payloads, the current UI’s v=2)', functio
   it('warns and runs the task on when the link cannot be published (interactive_feature.go:100-103)', async () => {
     // no live log, so the shell's link is the task's first artifact: the Queue refuses it
     fake.injectFault({ method: 'createArtifact', status: 400 })
-    const o = await submitAndRun(fake, { command: [['sh', '-c', 'echo the task ran']], maxRunTime: 60, features: { interactive: true } }, { config: { enableInteractive: true, enableLiveLog: false } })
+    const o = await submitAndRun(fake, { command: [['sh', '-c', 'echo the task ran']], maxRunTime: 60, features: { interactive: true, liveLog: false } }, { config: { enableInteractive: true } })
     assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
     assert.match(o.log, /\[interactive\] could not upload interactive artifact: /)
     assert.match(o.log, /^the task ran$/m)

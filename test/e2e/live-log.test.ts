@@ -2,6 +2,7 @@
 // the backing log's bytes; slow readers never hold the task.
 import assert from 'node:assert/strict'
 import http from 'node:http'
+import net from 'node:net'
 import { slugid } from 'taskcluster-client'
 import { BUSYBOX_IMAGE, needsDocker } from '../helpers/docker.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
@@ -45,6 +46,25 @@ describe('live log', function () {
     assert.deepEqual([...artifacts.keys()], ['public/logs/live.log'])
     assert.equal(artifacts.get('public/logs/live.log')!.storageType, 'reference')
     assert.equal((await worker).exitCode, 68)
+  })
+
+  it('is served on livelogExposePort, the port its URL names, as generic-worker’s exposer listens there (expose/local.go:40-47,56-63)', async () => {
+    const free = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const taskId = slugid()
+    await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo exposed; sleep 1']], maxRunTime: 30 } })
+    const worker = runWorker(fake, { idleTimeoutSecs: 2, livelogExposePort: free })
+    await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+    const url = fake.artifacts(taskId).get('public/logs/live.log')!.url!
+    assert.equal(new URL(url).port, String(free))
+    const reader = follow(url)
+    await reader.done
+    assert.match(reader.text(), /^exposed$/m)
+    await worker
   })
 
   it('is readable while the task runs, and its final bytes equal the backing log', async () => {
@@ -120,12 +140,16 @@ describe('live log', function () {
     }
   })
 
-  it('is not offered when the worker config turns it off', async () => {
-    const taskId = slugid()
-    await fake.createTask(taskId, { payload: { command: [['true']], maxRunTime: 30 } })
-    await runWorker(fake, { numberOfTasksToRun: 1, enableLiveLog: false })
-    const created = fake.requests.filter((r) => r.method === 'createArtifact' && r.params[0] === taskId).map((r) => decodeURIComponent(r.params[2]!))
-    assert.deepEqual(created, ['public/logs/live_backing.log', 'public/logs/live.log'], 'no reference first: only the backing log and its link')
+  it('with enableLiveLog false, refuses every task that does not turn it off, and runs one that does (livelog_feature.go:33-35, main.go:1196-1214)', async () => {
+    const refused = slugid()
+    const off = slugid()
+    await fake.createTask(refused, { payload: { command: [['true']], maxRunTime: 30 } })
+    await fake.createTask(off, { payload: { command: [['true']], maxRunTime: 30, features: { liveLog: false } } })
+    await runWorker(fake, { numberOfTasksToRun: 2, enableLiveLog: false })
+    assert.deepEqual([fake.status(refused).runs[0]!.state, fake.status(refused).runs[0]!.reasonResolved], ['exception', 'malformed-payload'])
+    assert.equal(fake.status(off).runs[0]!.state, 'completed')
+    const created = fake.requests.filter((r) => r.method === 'createArtifact' && r.params[0] === off).map((r) => decodeURIComponent(r.params[2]!))
+    assert.deepEqual(created, ['public/logs/live_backing.log'], 'no reference and no link')
   })
 
   describe('docker tasks (real engine)', function () {

@@ -178,11 +178,16 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     assert.equal(mu.fake.artifacts(shadow.id).has('public/chain-of-trust.json'), false)
     assert.doesNotMatch(shadow.log, /root:/)
 
-    // what the worker vouches for is not the task's to say (upstream merges the certificate
-    // over it; megalodon refuses it, deliberately)
-    const forged = await cot(`echo '{"workerId": "someone-else"}' > chain-of-trust-additional-data.json`)
-    assert.equal(forged.state, 'failed', forged.log)
-    assert.match(forged.log, /may not set what the worker vouches for: workerId/)
+    // the certificate is merged over the task's data: the worker's values win, nested objects
+    // merge key by key (chain_of_trust_feature.go:286-292, mergemap v0.0.1)
+    const forged = await cot(`echo '{"workerId": "someone-else", "environment": {"note": "task"}, "task": {"tags": {"extra": "x"}}}' > chain-of-trust-additional-data.json`)
+    assert.equal(forged.state, 'completed', forged.log)
+    const merged = JSON.parse(mu.fake.artifacts(forged.id).get('public/chain-of-trust.json')!.content!.toString()) as { workerId: string; environment: Record<string, unknown>; task: { tags: Record<string, string> } }
+    assert.notEqual(merged.workerId, 'someone-else')
+    assert.equal(merged.environment.note, 'task')
+    assert.ok('privateIpAddress' in merged.environment)
+    assert.equal(merged.task.tags.extra, 'x')
+    assert.deepEqual(Object.keys(merged), [...Object.keys(merged)].sort(), 'a Go map: keys sorted')
     const broken = await cot(`echo '{not json' > chain-of-trust-additional-data.json`)
     assert.deepEqual([broken.state, broken.reason], ['exception', 'internal-error'])
     assert.match(broken.log, /chain-of-trust-additional-data\.json is not valid JSON/)

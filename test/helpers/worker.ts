@@ -44,8 +44,10 @@ export async function workerConfig(fake: FakeQueue, overrides: RawConfig = {}): 
     livelogPortBase: 0, // any free port: tests run side by side
     taskclusterProxyPort: 0,
     interactivePort: 0,
-    // the multiuser engine reads its chain of trust key at start, as generic-worker's does
-    ...(overrides.engine === 'multiuser' ? { ed25519SigningKeyLocation: await testSigningKey(base) } : {}),
+    // every generic-worker build requires the setting (gwconfig/config.go:130); only the
+    // multiuser engine reads the key at start, and on the insecure one a key that does not load
+    // leaves chain of trust unoffered, as these tests expect unless they name a key
+    ed25519SigningKeyLocation: overrides.engine === 'multiuser' ? await testSigningKey(base) : path.join(base, 'no-chain-of-trust-key'),
     ...overrides,
   }
 }
@@ -73,10 +75,15 @@ export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}, exec
 }
 
 /** Start `megalodon run --config FILE` as a child process. */
-export async function spawnWorker(fake: FakeQueue, overrides: RawConfig = {}): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string; config: RawConfig }> {
+export async function spawnWorker(
+  fake: FakeQueue,
+  overrides: RawConfig = {},
+  options: { mode?: number; beforeStart?: (configFile: string) => void } = {},
+): Promise<{ child: ChildProcess; exited: Promise<number | null>; stderr: () => string; config: RawConfig }> {
   const config = await workerConfig(fake, overrides)
   const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
-  await writeFile(file, JSON.stringify(config))
+  await writeFile(file, JSON.stringify(config), { mode: options.mode })
+  options.beforeStart?.(file)
   const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.dirname(file) })
   let err = ''
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()))

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { buildConfig, readConfigFile, runDefaultEngine, runSettings, type RawConfig } from '../../src/config/config.js'
+import { buildConfig, loadWorkerConfig, readConfigFile, runDefaultEngine, runSettings, type RawConfig } from '../../src/config/config.js'
 import { ConfigError, ConfigUnreadable } from '../../src/contract/errors.js'
 import { exitCodeFor } from '../../src/worker/exit-codes.js'
 
@@ -69,20 +69,20 @@ describe('config: Go encoding/json key matching (gwconfig/config.go:282-296)', (
 })
 
 describe('config: what generic-worker checks after decoding (exit 73)', () => {
-  const run = (layer: RawConfig) => buildConfig([{ rootURL: 'https://tc.example.com', clientId: 'c', accessToken: 't', workerId: 'w', workerType: 'wt', ...layer }], { required: (engine) => runSettings(engine, true) })
+  const run = (layer: RawConfig) => buildConfig([{ rootURL: 'https://tc.example.com', clientId: 'c', accessToken: 't', workerId: 'w', workerType: 'wt', ed25519SigningKeyLocation: '/k', ...layer }], { required: runSettings(true) })
 
   it('an empty required setting: `Config setting "<name>" has not been defined` (config.go:121-144, 254-256)', () => {
-    for (const key of ['cachesDir', 'downloadsDir', 'livelogExecutable', 'provisionerId', 'tasksDir', 'workerGroup', 'workerId']) {
+    for (const key of ['cachesDir', 'downloadsDir', 'ed25519SigningKeyLocation', 'livelogExecutable', 'provisionerId', 'tasksDir', 'workerGroup', 'workerId']) {
       assert.throws(() => run({ [key]: '' }), (e: Error) => e instanceof ConfigError && exitCodeFor(e) === 73 && e.message === `Config setting "${key}" has not been defined`, key)
     }
-    assert.throws(() => buildConfig([{}], { required: (engine) => runSettings(engine, true) }), /Config setting "accessToken" has not been defined/, 'the first in upstream’s order')
+    assert.throws(() => buildConfig([{}], { required: runSettings(true) }), /Config setting "accessToken" has not been defined/, 'the first in upstream’s order')
     assert.ok(run({ livelogExecutable: '/usr/local/bin/livelog' }), 'accepted keys with upstream defaults may be set or absent')
   })
 
-  it('the chain of trust key location is required on the multiuser engine only (generic-worker’s insecure build never reads it)', () => {
-    assert.ok(!runSettings('insecure', true).includes('ed25519SigningKeyLocation'))
-    assert.ok(runSettings('multiuser', true).includes('ed25519SigningKeyLocation'))
-    assert.ok(!runSettings('insecure', false).includes('clientId'), 'worker-manager registration brings the credentials')
+  it('the chain of trust key location is required on every engine, insecure too (config.go:130, main.go:417: one Validate for every build)', () => {
+    assert.throws(() => run({ engine: 'insecure', ed25519SigningKeyLocation: '' }), (e: Error) => exitCodeFor(e) === 73 && e.message === 'Config setting "ed25519SigningKeyLocation" has not been defined')
+    assert.throws(() => buildConfig([{ rootURL: 'https://tc.example.com', clientId: 'c', accessToken: 't', workerId: 'w', workerType: 'wt', engine: 'insecure' }], { required: runSettings(true) }), /Config setting "ed25519SigningKeyLocation" has not been defined/)
+    assert.ok(!runSettings(false).includes('clientId'), 'megalodon’s worker-manager registration brings the credentials')
   })
 
   it('port ranges per concurrent task must fit and not overlap (config.go:173-252); 0 (any free port) takes none', () => {
@@ -123,5 +123,15 @@ describe('config: generic-worker’s defaults and the engine', () => {
     if (!asRoot) this.skip()
     assert.equal(buildConfig([{}], { defaultEngine: 'multiuser' }).engine, 'multiuser')
     assert.equal(buildConfig([{ engine: 'insecure' }], { defaultEngine: 'multiuser' }).engine, 'insecure', 'an explicit engine wins')
+  })
+})
+
+describe('config: `run` reads the file alone, as generic-worker does (gwconfig/config.go:282-296)', () => {
+  it('a .yml file is still read as JSON: YAML does not decode (exit 64)', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-config-')), 'worker.yml')
+    writeFileSync(file, 'rootURL: https://tc.example.com\n')
+    const err = await loadWorkerConfig(file).catch((e: unknown) => e)
+    assert.equal(exitCodeFor(err), 64)
+    assert.match((err as Error).message, new RegExp(`^Error unmarshaling generic worker config file ${file} as JSON: `))
   })
 })

@@ -30,7 +30,7 @@ describe('config', () => {
     const c = buildConfig([{ disableReboots: true, sentryProject: 'generic-worker' }])
     assert.deepEqual(c.notApplied, { disableReboots: true, sentryProject: 'generic-worker' })
   })
-  it('takes overrides from TASKCLUSTER_* and MEGALODON_* variables', () => {
+  it('`local` takes overrides from TASKCLUSTER_* and MEGALODON_* variables (megalodon’s own; `run` reads its file alone)', () => {
     const env = configFromEnv({ TASKCLUSTER_ROOT_URL: 'https://tc.example.com', MEGALODON_WORKER_GROUP: 'g1', MEGALODON_CAPACITY: '4', HOME: '/root' })
     assert.deepEqual(env, { rootURL: 'https://tc.example.com', workerGroup: 'g1', capacity: 4 })
     assert.equal(buildConfig([{ workerGroup: 'file' }, env]).workerGroup, 'g1')

@@ -10,6 +10,7 @@ import { CachePool, type CacheInstance } from '../../../src/lib/cache-pool.js'
 import type { TaskLog } from '../../../src/lib/task-log.js'
 import type { TaskMover } from './places.js'
 import { goQuote } from '../../../src/lib/go-quote.js'
+import { goTimeJson, writeCacheTable, type GoCacheEntry } from './cache-state.js'
 
 export const NATIVE_CACHES = 'generic-worker::caches'
 
@@ -18,7 +19,7 @@ export const NATIVE_CACHES = 'generic-worker::caches'
  * index (`index.json`: names, ages) beside them. `::` can never be in a docker-worker cache name,
  * so the docker executor's caches (`<cachesDir>/<name>/…`) and these never meet.
  */
-export function directoryCachePool(cachesDir: string): CachePool {
+export function directoryCachePool(cachesDir: string, stateFile?: string): CachePool {
   const root = path.join(cachesDir, NATIVE_CACHES)
   const index = path.join(root, 'index.json')
   return new CachePool({
@@ -33,9 +34,32 @@ export function directoryCachePool(cachesDir: string): CachePool {
       // written whole, then renamed: a worker killed mid-write leaves the previous index
       await writeFile(`${index}.tmp`, JSON.stringify(instances, null, 2), { mode: PRIVATE_FILE_MODE })
       await rename(`${index}.tmp`, index)
+      if (stateFile) await writeCacheTable(stateFile, directoryCacheTable(root, instances))
     },
     pathOf: (i) => path.join(root, i.id),
   })
+}
+
+/**
+ * generic-worker's CacheMap: cache name → its pool entries (mounts_feature.go:52-53). An entry
+ * made for a task that still holds it was never returned, so its last_used is Go's zero time
+ * (newPoolEntry and ReleaseCache, mounts_feature.go:118-141).
+ */
+function directoryCacheTable(root: string, instances: readonly CacheInstance[]): Record<string, GoCacheEntry[]> {
+  const table: Record<string, GoCacheEntry[]> = {}
+  for (const i of instances) {
+    const neverReturned = i.inUse && (i.hits ?? 1) <= 1
+    ;(table[i.name] ??= []).push({
+      created: goTimeJson(i.created || undefined),
+      location: path.join(root, i.id),
+      hits: i.hits ?? 1,
+      key: i.name,
+      sha256: '',
+      in_use: i.inUse,
+      last_used: goTimeJson(neverReturned ? undefined : i.lastUsed),
+    })
+  }
+  return table
 }
 
 export interface MountedCache {

@@ -14,12 +14,17 @@ import { sha256File } from '../../../src/lib/sha256.js'
 import { artifactDownloadRetry, withRetry } from '../../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../../src/contract/task-context.js'
 import { contentCacheKey, describeContent, type Content, type MountLog } from './content.js'
+import { goTimeJson, writeCacheTable, type GoCacheEntry } from './cache-state.js'
 
 interface Downloaded {
   file: string
   sha256: string
   size: number
   lastUsed: number
+  /** generic-worker's fields for file-caches.json (entries of older indexes lack them). */
+  created?: number
+  hits?: number
+  cacheKey?: string
 }
 
 /** Downloaded content under downloadsDir, by source; one download per source at a time. */
@@ -29,7 +34,11 @@ export class DownloadCache {
   /** Downloads tasks are using now, by key, with how many uses: never evicted. */
   private readonly pinned = new Map<string, number>()
 
-  constructor(private readonly dir: string) {}
+  /** `stateFile`: also write generic-worker's file-caches.json there (cache-state.ts). */
+  constructor(
+    private readonly dir: string,
+    private readonly stateFile?: string,
+  ) {}
 
   private async load(): Promise<Record<string, Downloaded>> {
     if (this.index) return this.index
@@ -44,6 +53,7 @@ export class DownloadCache {
 
   private async save(): Promise<void> {
     await writeFile(path.join(this.dir, 'index.json'), JSON.stringify(this.index, null, 2), { mode: PRIVATE_FILE_MODE })
+    if (this.stateFile) await writeCacheTable(this.stateFile, fileCacheTable(this.index ?? {}))
   }
 
   /**
@@ -75,6 +85,7 @@ export class DownloadCache {
       const cacheKey = contentCacheKey(content, taskId)
       if (actual && (!wanted || actual === wanted)) {
         known.lastUsed = Date.now()
+        known.hits = (known.hits ?? 1) + 1 // mounts_feature.go:985
         await this.save()
         // mounts_feature.go:1004, :1008
         if (!wanted) log(`No SHA256 specified in task mounts for ${cacheKey} - SHA256 from downloaded file ${known.file} is ${actual}.`, 'warn')
@@ -100,7 +111,7 @@ export class DownloadCache {
     // :1065, :1082
     if (!wanted) log(`Download ${done.file} of ${describeContent(content)} has SHA256 ${done.sha256} but task payload does not declare a required value, so content authenticity cannot be verified`, 'warn')
     else log(`Content from ${describeContent(content)} (${done.file}) matches required SHA256 ${done.sha256}`)
-    index[key] = done
+    index[key] = { ...done, created: Date.now(), hits: 1, cacheKey: contentCacheKey(content, taskId) }
     await this.save()
     return done
   }
@@ -174,6 +185,19 @@ export class DownloadCache {
     log(`Downloaded ${size} bytes of ${describeContent(content)}`)
     return { file, sha256: hash.digest('hex'), size, lastUsed: Date.now() }
   }
+}
+
+/**
+ * generic-worker's FileCacheMap: its cache key → the downloaded file, hit once per download
+ * and once per reuse; it never records a last use (mounts_feature.go:1041-1050).
+ */
+function fileCacheTable(index: Record<string, Downloaded>): Record<string, GoCacheEntry> {
+  return Object.fromEntries(
+    Object.entries(index).map(([key, d]) => [
+      d.cacheKey ?? key,
+      { created: goTimeJson(d.created ?? d.lastUsed), location: d.file, hits: d.hits ?? 1, key: d.cacheKey ?? key, sha256: d.sha256, in_use: false, last_used: goTimeJson(undefined) },
+    ]),
+  )
 }
 
 /** The download cache key of a content source; indexed content resolves to its task. */
