@@ -2,8 +2,9 @@
 // --with-worker-runner`, the protocol on stdin/stdout, the fake Queue checking every call.
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
-import { constants } from 'node:fs'
-import { open, writeFile } from 'node:fs/promises'
+import { constants, openSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { Socket } from 'node:net'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { slugid } from 'taskcluster-client'
@@ -115,16 +116,37 @@ describe('under worker-runner (protocol on stdin/stdout)', function () {
 
     execFileSync('mkfifo', [`${pipe}-input`, `${pipe}-output`])
     const child = launch()
+    child.stderr!.resume() // a full stderr pipe would stall the worker
     const exited = new Promise((r) => child.once('exit', r))
-    const [fromWorker, toWorker] = await Promise.all([open(`${pipe}-input`, constants.O_RDONLY), open(`${pipe}-output`, constants.O_WRONLY)])
+    // Our ends are opened without blocking, so that no thread-pool thread waits on a FIFO: the
+    // read end O_RDWR (it opens at once and never sees EOF between writers), the write end
+    // O_WRONLY|O_NONBLOCK, which fails with ENXIO until the worker has opened its read end.
+    const fromWorker = new Socket({ fd: openSync(`${pipe}-input`, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false })
+    let writeFd: number | undefined
+    await until(() => {
+      try {
+        writeFd = openSync(`${pipe}-output`, constants.O_WRONLY | constants.O_NONBLOCK)
+        return true
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err
+        return false
+      }
+    })
+    const toWorker = new Socket({ fd: writeFd!, readable: false, writable: true })
+    const send = (message: object) => new Promise<void>((resolve, reject) => toWorker.write(`~${JSON.stringify(message)}\n`, (err) => (err ? reject(err) : resolve())))
     const lines: string[] = []
-    createInterface({ input: fromWorker.createReadStream() }).on('line', (l) => lines.push(l))
-    await toWorker.write(`~${JSON.stringify({ type: 'welcome', capabilities: ALL })}\n`)
-    await until(() => lines.some((l) => l.startsWith('~{"type":"hello"')))
-    await until(() => lines.some((l) => l.includes('"type":"log"')))
-    await toWorker.write(`~${JSON.stringify({ type: 'graceful-termination', 'finish-tasks': true })}\n`)
-    assert.equal(await exited, 72)
-    await toWorker.close()
+    createInterface({ input: fromWorker }).on('line', (l) => lines.push(l))
+    try {
+      await send({ type: 'welcome', capabilities: ALL })
+      await until(() => lines.some((l) => l.startsWith('~{"type":"hello"')))
+      await until(() => lines.some((l) => l.includes('"type":"log"')))
+      await send({ type: 'graceful-termination', 'finish-tasks': true })
+      assert.equal(await exited, 72)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      fromWorker.destroy()
+      toWorker.destroy()
+    }
   })
 
   it('sends error-report for an invalid config and exits 73 (errorreport.go:14-31, main.go:417, 1341-1352)', async () => {
