@@ -61,6 +61,11 @@ export class CacheManager {
     }
   }
 
+  /** Whether no instance of any cache exists (in this process's memory or on disk). */
+  async isEmpty(): Promise<boolean> {
+    return this.pool.isEmpty()
+  }
+
   /** Destroy the instances purge requests name (created before the request); one in use goes when released. */
   async applyPurges(requests: readonly PurgeRequest[]): Promise<void> {
     await this.pool.applyPurges(requests)

@@ -96,6 +96,16 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
     name: 'docker',
     profile: dockerFamily,
 
+    // docker-worker asked the purge-cache service after every claimWork that returned tasks, once
+    // it held any cache; a worker that has made none asks nothing (src/task_listener.js:126-131,
+    // src/volume_cache.js:271-276). Unreachable, it is reported, never a task failure (:278-293).
+    // docker-worker forgot its caches when it restarted; megalodon keeps the instances it finds on
+    // disk, so those count as held: a purge made while the worker was down still applies.
+    async claimed(host) {
+      if (await cachesFor(host.config.cachesDir).isEmpty()) return
+      await cachesFor(host.config.cachesDir).applyPurges(await purges(host.config).current((m) => host.log('warn', m)))
+    },
+
     async prepare(ctx, payload, undo) {
       if (!(await engine.ping())) {
         ctx.log.error('The Docker engine does not answer; the task cannot start and is resolved as an exception.')
@@ -124,10 +134,6 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
         // privileged_containers_test.js:74 looks for `Error: Cannot run task using docker privileged mode`)
         ctx.log.error(`${DOCKER_CONFIG_FAILED} \n Error: ${access.refused}`)
         throw new TaskFailure(access.refused)
-      }
-      if (Object.keys(payload.cache ?? {}).length > 0) {
-        // docker-worker asked the purge-cache service before it mounted caches
-        await cachesFor(ctx.config.cachesDir).applyPurges(await purges(ctx.config).current((m) => ctx.log.warn(m)))
       }
       const prepared: DockerRun = { payload, undo, image: resolved.reference, access, caches: [] }
       const cacheManager = cachesFor(ctx.config.cachesDir)

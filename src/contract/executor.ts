@@ -42,4 +42,9 @@ export interface TaskExecutor<P = unknown, Run = unknown> {
    * `enough()` says so or nothing is left to delete (optional).
    */
   collectGarbage?(host: ExecutorHost, enough: () => Promise<boolean>): Promise<void>
+  /**
+   * After a claimWork call that returned tasks, before any of them starts, whatever their
+   * payloads (optional). docker-worker asked the purge-cache service here.
+   */
+  claimed?(host: ExecutorHost): Promise<void>
 }

@@ -61,6 +61,11 @@ export class CachePool {
     return this.saving
   }
 
+  /** Whether the pool holds any instance of any cache (docker-worker asked purge-cache only then). */
+  async isEmpty(): Promise<boolean> {
+    return (await this.all()).length === 0
+  }
+
   pathOf(instance: CacheInstance): string {
     return this.layout.pathOf(instance)
   }

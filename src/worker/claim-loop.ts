@@ -220,6 +220,11 @@ export class ClaimLoop {
         errorBackoff = Math.min(errorBackoff * 2, this.options.maxErrorBackoffMs ?? 60_000)
         continue
       }
+      if (claims.length > 0) {
+        for (const executor of this.options.executors) {
+          await executor.claimed?.(executorHost(config, logger, executor.name)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'after-claim step failed'))
+        }
+      }
       for (const claim of claims) this.start(claim)
       if (claims.length > 0) continue
       const wait = (this.options.minClaimIntervalMs ?? 5000) - (Date.now() - claimStarted)

@@ -234,13 +234,26 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.match(log, /using cache "shared-cache" -> \S+/)
   })
 
-  it('destroys a cache the purge-cache service was asked to purge', async () => {
+  // docker-worker asked purge-cache after a claimWork that returned tasks, and only once it held
+  // a cache (src/task_listener.js:126-131, src/volume_cache.js:271-276); a cache made before the
+  // request is destroyed before the next task can mount it (src/volume_cache.js:90-118)
+  it('asks the purge-cache service after a claim once it holds a cache, and destroys a cache it was asked to purge', async () => {
     const scopes = ['docker-worker:cache:to-purge']
-    const write = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo old > /c/state'], maxRunTime: 60, cache: { 'to-purge': '/c' } }, { task: { scopes } })
-    assert.equal(write.state, 'completed', write.log)
-    await fake.purgeCache('test-provisioner/test-worker-type', 'to-purge')
-    const read = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo "files: $(ls /c | wc -l)"'], maxRunTime: 60, cache: { 'to-purge': '/c' } }, { task: { scopes } })
-    assert.match(read.log, /^files: 0\r?$/m)
+    const cached = (command: string) => ({ image: BUSYBOX_IMAGE, command: ['sh', '-c', command], maxRunTime: 60, cache: { 'to-purge': '/c' } })
+    const worker = runWorker(fake, { numberOfTasksToRun: 3 })
+    const asked: number[] = []
+    const logs: string[] = []
+    for (const [i, payload] of [{ image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60 }, cached('echo old > /c/state'), cached('echo "files: $(ls /c | wc -l)"')].entries()) {
+      if (i === 2) await fake.purgeCache('test-provisioner/test-worker-type', 'to-purge')
+      const taskId = slugid()
+      await fake.createTask(taskId, { payload, scopes })
+      assert.equal((await fake.waitForResolution(taskId)).state, 'completed', backingLog(fake, taskId))
+      asked.push(fake.requests.filter((r) => r.method === 'purgeRequests').length)
+      logs.push(backingLog(fake, taskId))
+    }
+    await worker
+    assert.deepEqual(asked, [0, 0, 1], 'purgeRequests calls after each task')
+    assert.match(logs[2]!, /^files: 0\r?$/m, 'the purged cache was not mounted again')
   })
 
   it('fails a task whose cache is not covered by its scopes (docker-worker: failed, not exception)', async () => {

@@ -26,8 +26,6 @@ export const KNOWN_DIFFERENCES: KnownDifference[] = [
   // ---- Queue calls
   { cases: '*', pattern: /^call - expandScopes$/, kind: 'deliberate', why: 'docker-worker asked auth.expandScopes for every task (src/task.js:408); megalodon only when a cache or device check depends on a role (executors/docker/task-scopes.ts)' },
   { cases: '*', pattern: /^call \+ createArtifact public\/logs\/live\.log$/, kind: 'reference-kit limitation', why: 'the kit runs docker-worker without its live log server, so it makes only the live.log link; megalodon makes the reference first and then the link, as docker-worker with the server did (src/features/local_live_log.js)' },
-  { cases: '*', pattern: /^call - purgeRequests$/, kind: P, why: 'docker-worker asks purge-cache on every claim once it holds any cache volume; megalodon only before a task mounts caches' },
-  { cases: ['cache with scope'], pattern: /^call \+ purgeRequests$/, kind: P, why: 'docker-worker had not made a cache volume yet at this claim, so it did not ask purge-cache; megalodon asks before every task that mounts caches' },
   // ---- task log lines
   { cases: '*', pattern: /^log - +at /, kind: P, why: "docker-worker prints the JavaScript stack of its error (e.stack); a stack of docker-worker's own code is not reproduced" },
   { cases: ['device without scope'], pattern: /^log [-+] (\[object Object\]|\{"A)/, kind: 'docker-worker bug fixed deliberately', why: 'docker-worker printed both scope expressions of its device refusal as [object Object] (src/task.js:169,175), hiding the scope the task lacks; megalodon prints them as JSON, as its cache refusal does (src/task.js:106,110)' },
