@@ -74,8 +74,8 @@ export function malformedDockerPayloads(count: number, random: () => number): un
     for (let k = 0; k < 1 + Math.floor(random() * 3); k++) p = withValue(p, dockerPaths[Math.floor(random() * dockerPaths.length)]!, oddValues[Math.floor(random() * oddValues.length)])
     out.push(p)
   }
-  const refusedByWorker = (p: Record<string, unknown>) => typeof p.maxRunTime === 'number' && p.maxRunTime > 86400
-  return out.filter((p) => !validate(structuredClone(p)) || refusedByWorker(p as Record<string, unknown>)).slice(0, count)
+  // docker-worker set no maxRunTime ceiling beyond its schema (payload.yml:173-179): only schema failures are malformed
+  return out.filter((p) => !validate(structuredClone(p))).slice(0, count)
 }
 
 describe(`reliability: bad input (seed ${seed})`, function () {
