@@ -1,6 +1,8 @@
 // Validation of a docker-worker payload: the schema, then what this version cannot run yet
 // (refused by name, never half-run).
 
+import { posix } from 'node:path'
+
 import type { WorkerConfig } from '../../src/config/config.js'
 import { PayloadSchemaInvalid, TaskFailure } from '../../src/contract/errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
@@ -22,11 +24,14 @@ export interface DockerPayload {
   supersederUrl?: string
 }
 
-/** `public/logs/live.log` → `public/logs/live_backing.log`, as docker-worker named the backing log. */
+/**
+ * `public/logs/live.log` → `public/logs/live_backing.log`, as docker-worker named the backing log
+ * (src/features/logs_location.js:13: dir + '/' + name + '_backing' + ext of a POSIX path.parse),
+ * so a `log` without a `/` gets a leading slash: `x.log` → `/x_backing.log`.
+ */
 export function backingLogName(live: string): string {
-  const slash = live.lastIndexOf('/')
-  const dot = live.lastIndexOf('.')
-  return dot > slash ? `${live.slice(0, dot)}_backing${live.slice(dot)}` : `${live}_backing`
+  const parsed = posix.parse(live)
+  return `${parsed.dir}/${parsed.name}_backing${parsed.ext}`
 }
 
 /** docker-worker's features (src/features.js); dind and dockerSave were still listed there, though the schema refuses them. */
