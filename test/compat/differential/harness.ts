@@ -1,7 +1,10 @@
 // One differential run: every case through docker-worker, then through megalodon, against one
 // fake Queue (HTTPS for uploads, Auth with the cases' roles), each copy of a task observed.
 
+import { mkdtemp, rm } from 'node:fs/promises'
 import https from 'node:https'
+import os from 'node:os'
+import path from 'node:path'
 import { FakeQueue } from '../../helpers/fake-queue/index.js'
 import { selfSignedCertificate } from '../../helpers/fake-queue/tls.js'
 import { slugid } from 'taskcluster-client'
@@ -42,6 +45,7 @@ export async function runCases(cases: Case[], log: (line: string) => void = () =
   // through NODE_EXTRA_CA_CERTS (https.request with no agent uses the global one)
   https.globalAgent.options.ca = [cert.cert]
   const fake = await new FakeQueue({ tls: cert, claimWaitMs: 500 }).start()
+  const cachesDir = await mkdtemp(path.join(os.tmpdir(), 'megalodon-differential-caches-'))
   try {
     const dwRuns = new Map<Case, { taskId: string; observed: Observation; output: string }>()
     const dw = startDockerWorker(fake, cert.certFile)
@@ -72,14 +76,16 @@ export async function runCases(cases: Case[], log: (line: string) => void = () =
     // a retry run (intermittent-task, worker-shutdown) of docker-worker's copy must not reach megalodon
     for (const { taskId } of dwRuns.values()) await fake.cancelTask(taskId).catch(() => {})
     const results: Result[] = []
-    for (const c of cases) {
+    // in docker-worker's order, with one cachesDir for all cases: what earlier cases left there
+    // decides what a worker asks (purge-cache) as it did for docker-worker
+    for (const c of order) {
       const from = fake.requests.length
       const taskId = await submit(fake, c)
       let timer: NodeJS.Timeout | undefined
       const stuck = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${c.name}: megalodon did not finish; its last calls: ${fake.requests.slice(from).slice(-15).map((r) => `${r.method} ${r.status}`).join(', ')}`)), Number(process.env.DIFFERENTIAL_TASK_TIMEOUT_MS ?? 120_000))
       })
-      await Promise.race([runMegalodon(fake, 1), stuck]).finally(() => clearTimeout(timer))
+      await Promise.race([runMegalodon(fake, 1, cachesDir), stuck]).finally(() => clearTimeout(timer))
       fake.auth.roles.clear()
       await fake.cancelTask(taskId).catch(() => {})
       const d = dwRuns.get(c)!
@@ -94,5 +100,6 @@ export async function runCases(cases: Case[], log: (line: string) => void = () =
     return results
   } finally {
     await fake.stop()
+    await rm(cachesDir, { recursive: true, force: true })
   }
 }

@@ -76,8 +76,12 @@ export function megalodonConfig(): Record<string, unknown> {
 /** megalodon's own client (the test helper re-scopes the shared one for its own worker id). */
 const MEGALODON = { clientId: 'worker/megalodon', accessToken: 'megalodon-secret-token-0123456789' }
 
-/** Run megalodon in this process until it has resolved `tasks` tasks. */
-export async function runMegalodon(fake: FakeQueue, tasks: number): Promise<void> {
+/**
+ * Run megalodon in this process until it has resolved `tasks` tasks. `cachesDir` is kept across
+ * the cases, as the one docker-worker process keeps the caches earlier cases made (it asks
+ * purge-cache once it holds one).
+ */
+export async function runMegalodon(fake: FakeQueue, tasks: number, cachesDir: string): Promise<void> {
   fake.addWorker(TASK_QUEUE_ID, WORKER_GROUP, WORKER_ID, MEGALODON)
-  await runWorker(fake, { ...megalodonConfig(), ...MEGALODON, numberOfTasksToRun: tasks })
+  await runWorker(fake, { ...megalodonConfig(), ...MEGALODON, numberOfTasksToRun: tasks, cachesDir })
 }
