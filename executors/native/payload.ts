@@ -12,21 +12,24 @@ import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
 import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'
 
-/** osGroups and runTaskAsCurrentUser: per engine, config switch and scope, as generic-worker checks them. */
-function userProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
+/** osGroups: per engine and scope, as generic-worker's OS Groups feature checks them. */
+function osGroupsProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
   const groups = payload.osGroups ?? []
+  if (groups.length === 0) return []
+  if (config.engine === 'insecure') return [`task payload contains unsupported osGroups: [${groups.join(' ')}]`]
   const pool = `${config.provisionerId}/${config.workerType}`
-  if (config.engine === 'insecure') return groups.length > 0 ? [`task payload contains unsupported osGroups: [${groups.join(' ')}]`] : []
+  const problem = missingScopesProblem('osGroups', task.scopes, groups.map((g) => `generic-worker:os-group:${pool}/${g}`))
+  return problem ? [problem] : []
+}
+
+/** runTaskAsCurrentUser: capacity, config switch and scope (multiuser engines only). */
+function runAsCurrentUserProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
+  if (config.engine === 'insecure' || payload.features?.runTaskAsCurrentUser !== true) return []
+  // run_task_as_current_user_feature.go:19-29: disabled with capacity > 1, whatever the config says
+  if (config.capacity > 1) return [`feature "Run Task As Current User" is not compatible with capacity > 1 (current capacity: ${config.capacity}) because it would bypass per-task user isolation`]
   const problems: Array<string | undefined> = []
-  if (groups.length > 0) {
-    problems.push(missingScopesProblem('osGroups', task.scopes, groups.map((g) => `generic-worker:os-group:${pool}/${g}`)))
-  }
-  if (payload.features?.runTaskAsCurrentUser === true) {
-    // run_task_as_current_user_feature.go:19-29: disabled with capacity > 1, whatever the config says
-    if (config.capacity > 1) return [`feature "Run Task As Current User" is not compatible with capacity > 1 (current capacity: ${config.capacity}) because it would bypass per-task user isolation`]
-    if (!config.enableRunTaskAsCurrentUser) problems.push(featureNotEnabledProblem('runTaskAsCurrentUser', config))
-    problems.push(missingScopesProblem('runTaskAsCurrentUser', task.scopes, [`generic-worker:run-task-as-current-user:${pool}`]))
-  }
+  if (!config.enableRunTaskAsCurrentUser) problems.push(featureNotEnabledProblem('runTaskAsCurrentUser', config))
+  problems.push(missingScopesProblem('runTaskAsCurrentUser', task.scopes, [`generic-worker:run-task-as-current-user:${config.provisionerId}/${config.workerType}`]))
   return problems.filter((p) => p !== undefined)
 }
 
@@ -35,8 +38,9 @@ function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: 
   const pool = `${config.provisionerId}/${config.workerType}`
   const problems: Array<string | undefined> = []
   for (const [feature, enabled, scope] of [
-    ['loopbackVideo', config.enableLoopbackVideo, `generic-worker:loopback-video:${pool}`],
+    // multiuser_linux.go:16-20 / insecure_linux.go:5-8: Loopback Audio starts before Loopback Video
     ['loopbackAudio', config.enableLoopbackAudio, `generic-worker:loopback-audio:${pool}`],
+    ['loopbackVideo', config.enableLoopbackVideo, `generic-worker:loopback-video:${pool}`],
   ] as const) {
     if (payload.features?.[feature] !== true) continue
     if (!currentPlatform().supports(feature)) {
@@ -77,7 +81,9 @@ function mountProblems(mounts: Mount[], task: TaskDefinition): string[] {
   if (mounts.length === 0) return []
   const problems: string[] = []
   const scopes = missingScopesProblem('mounts', task.scopes, mounts.filter(isCache).map((m) => `generic-worker:cache:${m.cacheName}`))
-  if (scopes) problems.push(scopes)
+  // main.go:1219-1229 checks a feature's scopes and returns before its Start(), where the
+  // dependency check is reported (mounts_feature.go:543, 614-616): a scope refusal comes alone
+  if (scopes) return [scopes]
   const dependencies = new Set(task.dependencies ?? [])
   for (const m of mounts) {
     const content = m.content
@@ -142,9 +148,12 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
     if (t + 1000 < deadline) problems.push(`malformed payload: artifact '${a.path}' expires before task deadline (${at(t)} is before ${at(deadline)})`)
     else if (t > expires + 1000) problems.push(`malformed payload: artifact '${a.path}' expires after task expiry (${at(t)} is after ${at(expires)})`)
   }
-  problems.push(...userProblems(payload, task, config))
-  problems.push(...loopbackProblems(payload, task, config))
+  // in generic-worker's feature order (main.go:88-89, then multiuser_linux.go:16-20 /
+  // insecure_linux.go:5-8): OS Groups, Mounts/Caches, Run Task As Current User, Loopback Audio, Video
+  problems.push(...osGroupsProblems(payload, task, config))
   problems.push(...mountProblems(payload.mounts ?? [], task))
+  problems.push(...runAsCurrentUserProblems(payload, task, config))
+  problems.push(...loopbackProblems(payload, task, config))
   if (problems.length > 0) throw new MalformedPayload('the task payload cannot run on this worker', problems)
 
   const liveLog = payload.features?.liveLog !== false
