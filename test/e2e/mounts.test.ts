@@ -85,6 +85,12 @@ describe('mounts (native executor, fake Queue)', function () {
     assert.match(o!.log, /raw content\nbase64 content\ncontent from a URL\nan artifact of another task\nan artifact of another task\nwas gzip-compressed\n/)
     // mounts_feature.go:1065 (a warn line) and :1280-1282's description of the content
     assert.match(o!.log, /\[taskcluster:warn \S+\] \[mounts\] Download \/\S+ of task \S+ artifact public\/thing.txt has SHA256 [0-9a-f]{64} but task payload does not declare a required value, so content authenticity cannot be verified\n/)
+    // mounts_feature.go:1347 and :1384 (URL content), :1263 (artifact content: no "Downloading" line)
+    const url = `${baseUrl}/file.txt`.replace(/[.?]/g, '\\$&')
+    assert.match(o!.log, new RegExp(`\\] \\[mounts\\] Downloading url ${url} to /\\S+\n`))
+    assert.match(o!.log, new RegExp(`\\] \\[mounts\\] Downloaded ${urlBody.length} bytes with SHA256 ${sha256(urlBody)} from url ${url} to /\\S+\n`))
+    assert.match(o!.log, /\] \[mounts\] Downloaded 28 bytes with SHA256 [0-9a-f]{64} from task \S+ artifact public\/thing.txt to \/\S+\n/)
+    assert.doesNotMatch(o!.log, /Downloading task /)
   })
 
   it('unpacks read-only directories (tar.gz and zip) from artifacts', async () => {

@@ -163,10 +163,11 @@ export class DownloadCache {
       meter.pipe(out)
       return meter
     }
-    log(`Downloading ${describeContent(content)}`)
     try {
       if ('url' in content) {
         await withRetry(async () => {
+          // mounts_feature.go:1347: once per attempt, URL content only (artifacts have no such line)
+          log(`Downloading ${describeContent(content)} to ${file}`)
           const res = await fetch(content.url, { signal: ctx.signal })
           if (!res.ok || !res.body) throw Object.assign(new Error(`GET ${content.url} answered ${res.status}`), { statusCode: res.status })
           await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), sink())
@@ -182,8 +183,10 @@ export class DownloadCache {
       await rm(file, { force: true })
       throw new TaskFailure(`Could not fetch ${describeContent(content)}: ${(err as Error).message}`, { cause: err })
     }
-    log(`Downloaded ${size} bytes of ${describeContent(content)}`)
-    return { file, sha256: hash.digest('hex'), size, lastUsed: Date.now() }
+    const sha256 = hash.digest('hex')
+    // mounts_feature.go:1384 (URL content) and :1263 (artifact content)
+    log(`Downloaded ${size} bytes with SHA256 ${sha256} from ${describeContent(content)} to ${file}`)
+    return { file, sha256, size, lastUsed: Date.now() }
   }
 }
 
