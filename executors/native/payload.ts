@@ -2,6 +2,8 @@
 // beyond it (maxTaskRunTime, artifact expiry), then what megalodon cannot run yet — a
 // payload asking for that is refused by name, never silently half-run.
 
+import { readFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import type { WorkerConfig } from '../../src/config/config.js'
 import { MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/errors.js'
 import { describeSchemaError } from '../../src/lib/schema-errors.js'
@@ -12,11 +14,41 @@ import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
 import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'
 
+/**
+ * The insecure engine runs tasks as the worker's own user: it accepts osGroups that user already
+ * belongs to and refuses the rest (generic-worker os_groups_insecure.go:16-37, checkUserGroupsInList :72-79).
+ */
+function insecureGroupProblems(groups: readonly string[]): string[] {
+  if (groups.length === 0) return []
+  const mine = workerUserGroups()
+  const notIn = groups.filter((g) => !mine.has(g))
+  if (notIn.length === 0) return []
+  return [`task payload contains unsupported osGroups: [${notIn.join(' ')}]\nallowed values (on this worker pool): [${[...mine].sort().join(' ')}]`]
+}
+
+/** The names of the worker user's groups, as Go's user.Current().GroupIds() finds them: the primary group and every /etc/group line listing the user. */
+export function workerUserGroups(groupFile = '/etc/group'): Set<string> {
+  const me = userInfo()
+  const names = new Set<string>()
+  let text = ''
+  try {
+    text = readFileSync(groupFile, 'utf8')
+  } catch {
+    return names
+  }
+  for (const line of text.split('\n')) {
+    const [name, , gid, members] = line.split(':')
+    if (!name || gid === undefined) continue
+    if (Number(gid) === me.gid || (members ?? '').split(',').includes(me.username)) names.add(name)
+  }
+  return names
+}
+
 /** osGroups: per engine and scope, as generic-worker's OS Groups feature checks them. */
 function osGroupsProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
   const groups = payload.osGroups ?? []
   if (groups.length === 0) return []
-  if (config.engine === 'insecure') return [`task payload contains unsupported osGroups: [${groups.join(' ')}]`]
+  if (config.engine === 'insecure') return insecureGroupProblems(groups)
   const pool = `${config.provisionerId}/${config.workerType}`
   const problem = missingScopesProblem('osGroups', task.scopes, groups.map((g) => `generic-worker:os-group:${pool}/${g}`))
   return problem ? [problem] : []

@@ -23,7 +23,12 @@ export interface MonitorLimits {
   maxMemoryUsagePercent: number
   minAvailableMemoryBytes: number
   allowedHighMemoryDurationSecs: number
+  /** config disableOOMProtection: warn once and let the command run on (process/process.go:255-265) */
+  disableOOMProtection?: boolean
 }
+
+/** process/process.go:263 */
+export const OOM_PROTECTION_DISABLED = 'OOM protections are disabled, continuing task...'
 
 export function readMeminfo(text = readFileSync('/proc/meminfo', 'utf8')): MemorySample {
   const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024
@@ -59,6 +64,7 @@ export function highMemoryFailure(l: MonitorLimits): string {
 export class ResourceMonitor {
   private samples: MemorySample[] = []
   private highSince: number | undefined
+  private warned = false
   private timer: NodeJS.Timeout | undefined
 
   constructor(
@@ -67,6 +73,8 @@ export class ResourceMonitor {
     private readonly onExceeded: (warning: string, failure: string) => void,
     private readonly sample: () => MemorySample = () => readMeminfo(),
     private readonly intervalMs = 500,
+    /** With disableOOMProtection: the warn lines, the task goes on. */
+    private readonly onWarnOnly?: (warnings: string[]) => void,
   ) {}
 
   /** The first sample is one interval after the start (a Go ticker: process/process.go:220). */
@@ -93,6 +101,12 @@ export class ResourceMonitor {
     this.highSince ??= Date.now()
     // strictly longer than allowed (process/process.go:254)
     if (Date.now() - this.highSince > this.limits.allowedHighMemoryDurationSecs * 1000 && this.timer) {
+      if (this.limits.disableOOMProtection) {
+        // process/process.go:255-265: both warnings once, then the samples go on and nothing is aborted
+        if (!this.warned) this.onWarnOnly?.([highMemoryWarning(this.limits), OOM_PROTECTION_DISABLED])
+        this.warned = true
+        return
+      }
       this.onExceeded(highMemoryWarning(this.limits), highMemoryFailure(this.limits))
       this.stopTimer()
     }

@@ -63,8 +63,16 @@ function monitorFor(ctx: TaskContext, onExceeded: (warning: string, failure: str
   if (features.resourceMonitor === false || !ctx.config.enableResourceMonitor) return undefined
   const c = ctx.config
   return new ResourceMonitor(
-    { maxMemoryUsagePercent: c.maxMemoryUsagePercent, minAvailableMemoryBytes: c.minAvailableMemoryBytes, allowedHighMemoryDurationSecs: c.allowedHighMemoryDurationSecs },
+    {
+      maxMemoryUsagePercent: c.maxMemoryUsagePercent,
+      minAvailableMemoryBytes: c.minAvailableMemoryBytes,
+      allowedHighMemoryDurationSecs: c.allowedHighMemoryDurationSecs,
+      disableOOMProtection: c.disableOOMProtection,
+    },
     onExceeded,
+    undefined,
+    undefined,
+    (warnings) => warnings.forEach((w) => ctx.log.warn(w)),
   ).start()
 }
 

@@ -84,7 +84,7 @@ export const configKeys = {
   allowedHighMemoryDurationSecs: int('resource monitor: seconds memory may stay too high before the command is aborted', 5),
   d2gConfig: obj<D2gConfig>('docker-worker capability switches: allowPrivileged, allowKVM, allowHostSharedMemory, allowLoopbackAudio and allowLoopbackVideo gate those capabilities; its other keys are accepted', {}),
   disableNativePayloads: bool('refuse generic-worker payloads (a pool that runs docker-worker payloads only): they resolve exception/malformed-payload', false),
-  disableOOMProtection: accepted('boolean', 'OOM score adjustment'),
+  disableOOMProtection: bool('resource monitor: sustained high memory only warns, the command is not aborted (process/process.go:255-265)', false),
   disableReboots: accepted('boolean', 'stops the reboot after exit 67; megalodon never reboots the host (it has no exit 67), so there is nothing to stop'),
   ed25519SigningKeyLocation: str('ed25519 key file signing chain of trust certificates (megalodon new-ed25519-keypair makes one); without it the feature is not offered', ''),
   enableChainOfTrust: bool('offer the chain of trust feature (needs ed25519SigningKeyLocation)', true),

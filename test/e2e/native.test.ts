@@ -1,4 +1,5 @@
 // A task in, a resolution + log + artifacts out, through the fake Queue (generic-worker payloads).
+import { workerUserGroups } from '../../executors/native/payload.js'
 import assert from 'node:assert/strict'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog, submitAndRun } from '../helpers/tasks.js'
@@ -105,6 +106,13 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(o.log, /Task ID: \S+\n\[taskcluster \S+\] === Task Starting ===\n/)
   })
 
+  it('insecure engine: osGroups the worker user already belongs to are accepted (os_groups_insecure.go:16-37)', async () => {
+    const primary = [...workerUserGroups()].find((g) => g.length > 0)
+    assert.ok(primary, 'the worker user has a group')
+    const o = await submitAndRun(fake, { command: [['true']], maxRunTime: 30, osGroups: [primary] })
+    assert.equal(o.state, 'completed', o.log)
+  })
+
   it('refuses what the insecure engine and this worker’s config do not offer, every problem by name (osGroups, loopbackAudio)', async () => {
     const o = await submitAndRun(fake, {
       command: [['true']],
@@ -113,7 +121,8 @@ describe('native executor end to end (fake Queue)', function () {
       features: { loopbackAudio: true },
     }, { config: { enableLoopbackAudio: false } }) // on by default on Linux (gwconfig/config_linux.go:36-38)
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]/)
+    // os_groups_insecure.go:27-34: the groups the worker user lacks, then the ones it has
+    assert.match(o.log, /task payload contains unsupported osGroups: \[docker\]\n(\[taskcluster:error\] )?allowed values \(on this worker pool\): \[/)
     // main.go:1207-1213, the feature by its Name() and the pool's worker-manager page
     const rootURL = fake.rootUrl
     assert.ok(

@@ -40,6 +40,25 @@ describe('resource monitor', function () {
     assert.equal(summary.totalBytes, 100)
   })
 
+  it('with disableOOMProtection warns once and never aborts (process/process.go:255-265)', async () => {
+    const high = { totalBytes: 100, availableBytes: 5 }
+    let samples = 0
+    const aborted: string[] = []
+    const warned: string[][] = []
+    const m = new ResourceMonitor(
+      { maxMemoryUsagePercent: 90, minAvailableMemoryBytes: 10, allowedHighMemoryDurationSecs: 0, disableOOMProtection: true },
+      (failure) => aborted.push(failure),
+      () => (samples++, high),
+      10,
+      (w) => warned.push(w),
+    ).start()
+    await new Promise((r) => setTimeout(r, 100))
+    m.stop()
+    assert.deepEqual(aborted, [])
+    assert.deepEqual(warned, [['Memory usage above 90% and available memory less than 10.000000 B persisted for over 0s!', 'OOM protections are disabled, continuing task...']])
+    assert.ok(samples > 3, 'it keeps measuring')
+  })
+
   describe('in native tasks (fake Queue)', function () {
     let fake: FakeQueue
     beforeEach(async () => {
