@@ -102,8 +102,9 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
     // docker-worker forgot its caches when it restarted; megalodon keeps the instances it finds on
     // disk, so those count as held: a purge made while the worker was down still applies.
     async claimed(host) {
-      if (await cachesFor(host.config.cachesDir).isEmpty()) return
-      await cachesFor(host.config.cachesDir).applyPurges(await purges(host.config).current((m) => host.log('warn', m)))
+      const caches = cachesFor(host.config.cachesDir)
+      if (await caches.isEmpty()) return
+      await caches.applyPurges(await purges(host.config).current((m) => host.log('warn', m)))
     },
 
     async prepare(ctx, payload, undo) {

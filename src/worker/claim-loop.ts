@@ -224,9 +224,9 @@ export class ClaimLoop {
         for (const executor of this.options.executors) {
           await executor.claimed?.(executorHost(config, logger, executor.name)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'after-claim step failed'))
         }
+        for (const claim of claims) this.start(claim)
+        continue
       }
-      for (const claim of claims) this.start(claim)
-      if (claims.length > 0) continue
       const wait = (this.options.minClaimIntervalMs ?? 5000) - (Date.now() - claimStarted)
       if (wait > 0) await this.wakeup.sleep(config.idleTimeoutSecs > 0 ? Math.min(wait, config.idleTimeoutSecs * 1000) : wait)
     }
