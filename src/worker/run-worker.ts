@@ -169,7 +169,7 @@ async function runWithConfig(
     logger.info({ port: monitor.port }, 'serving /metrics and /status')
   }
 
-  protocol?.on('graceful-termination', ({ finishTasks }) => loop.stop({ finishTasks, exitCode: ExitCode.WorkerShutdown }))
+  protocol?.onGracefulTermination(({ finishTasks }) => loop.stop({ finishTasks, exitCode: ExitCode.WorkerShutdown }))
   protocol?.on('new-credentials', replaceCredentials)
   // generic-worker: SIGINT lets running tasks finish; SIGTERM aborts them as worker-shutdown.
   process.once('SIGINT', () => loop.stop({ finishTasks: true, exitCode: ExitCode.WorkerStopped }))

@@ -67,6 +67,22 @@ describe('worker-runner message bodies', () => {
     ])
     assert.equal(protocol.send('shutdown', { type: 'shutdown' }), false, 'not sent: the runner lacks the capability')
   })
+  it('a graceful-termination that came before anyone listened reaches the late listener (graceful/graceful.go:46-60,80-95)', async () => {
+    const input = new PassThrough()
+    const protocol = new RunnerProtocol(input, new PassThrough())
+    input.write('~{"type":"welcome","capabilities":["graceful-termination"]}\n')
+    await protocol.ready()
+    const early = new Promise((resolve) => protocol.once('message', (m) => m.type === 'graceful-termination' && resolve(m)))
+    input.write('~{"type":"graceful-termination","finish-tasks":true}\n')
+    await early
+    const heard: Array<{ finishTasks: boolean }> = []
+    protocol.onGracefulTermination((r) => heard.push(r))
+    assert.deepEqual(heard, [{ finishTasks: true }])
+    const later = new Promise((resolve) => protocol.once('graceful-termination', resolve))
+    input.write('~{"type":"graceful-termination","finish-tasks":false}\n')
+    await later
+    assert.deepEqual(heard, [{ finishTasks: true }, { finishTasks: false }], 'later requests still reach it')
+  })
 })
 
 describe('claim loop asks worker-manager (main.go:530-536, 587-590, 771-786)', function () {

@@ -25,6 +25,8 @@ export interface RunnerProtocolEvents {
 
 export class RunnerProtocol extends EventEmitter<RunnerProtocolEvents> {
   private negotiated = new Set<string>()
+  /** The first graceful-termination received, for listeners that come later. */
+  private terminationRequested: { finishTasks: boolean } | undefined
   private welcomed: Promise<void>
   private onWelcome!: () => void
 
@@ -46,6 +48,16 @@ export class RunnerProtocol extends EventEmitter<RunnerProtocolEvents> {
     await Promise.race([this.welcomed, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
     clearTimeout(timer)
     return this.negotiated
+  }
+
+  /**
+   * Calls `f` for each graceful-termination, and at once with the first one if it came before
+   * (the runner may send it while the worker still starts: generic-worker registers its handler
+   * when the protocol starts and remembers the request for late callbacks, graceful/graceful.go:46-60,80-95).
+   */
+  onGracefulTermination(f: (request: { finishTasks: boolean }) => void): void {
+    this.on('graceful-termination', f)
+    if (this.terminationRequested) f(this.terminationRequested)
   }
 
   capable(capability: Capability): boolean {
@@ -81,9 +93,13 @@ export class RunnerProtocol extends EventEmitter<RunnerProtocolEvents> {
         this.onWelcome()
         return
       }
-      case 'graceful-termination':
-        if (this.capable('graceful-termination')) this.emit('graceful-termination', { finishTasks: message['finish-tasks'] === true })
+      case 'graceful-termination': {
+        if (!this.capable('graceful-termination')) return
+        const request = { finishTasks: message['finish-tasks'] === true }
+        this.terminationRequested ??= request
+        this.emit('graceful-termination', request)
         return
+      }
       case 'new-credentials':
         if (this.capable('new-credentials') && typeof message['client-id'] === 'string' && typeof message['access-token'] === 'string') {
           const certificate = typeof message.certificate === 'string' && message.certificate ? message.certificate : undefined
