@@ -24,6 +24,7 @@ import { DownloadCache } from './mounts/download-cache.js'
 import { mountAll } from './mounts/mount.js'
 import type { NativePayload } from './payload.js'
 import { currentPlatform } from './platform.js'
+import { parseGroupFile } from './group-file.js'
 import { runCommands } from './run-commands.js'
 import { readTaskFile, taskMover } from './task-rights.js'
 import {
@@ -80,7 +81,7 @@ function commandEnv(ctx: TaskContext, run: NativeRun): Record<string, string> {
 /** The groups of `groups` this host does not have. */
 async function missingGroups(groups: readonly string[]): Promise<string[]> {
   const text = await readFile('/etc/group', 'utf8').catch(() => '')
-  const known = new Set(text.split('\n').map((l) => l.split(':')[0]))
+  const known = new Set(parseGroupFile(text).map((g) => g.name))
   return groups.filter((g) => !known.has(g))
 }
 

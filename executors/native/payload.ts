@@ -10,6 +10,7 @@ import { describeSchemaError } from '../../src/lib/schema-errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import type { ValidatedPayload } from '../../src/contract/task-context.js'
 import { isCache, type Mount } from './mounts/content.js'
+import { parseGroupFile } from './group-file.js'
 import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
 import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'
@@ -36,10 +37,9 @@ export function workerUserGroups(groupFile = '/etc/group'): Set<string> {
   } catch {
     return names
   }
-  for (const line of text.split('\n')) {
-    const [name, , gid, members] = line.split(':')
+  for (const { name, gid, members } of parseGroupFile(text)) {
     if (!name || gid === undefined) continue
-    if (Number(gid) === me.gid || (members ?? '').split(',').includes(me.username)) names.add(name)
+    if (gid === me.gid || members.includes(me.username)) names.add(name)
   }
   return names
 }
