@@ -14,13 +14,13 @@ export const genericFamily: FamilyProfile<NativePayload> = {
   // docker-worker payloads name an `image`; everything else is generic-worker's to validate.
   accepts: (payload) => typeof payload !== 'object' || payload === null || !('image' in payload),
 
-  validate(task, config) {
+  validate(task, config, heldScopes) {
     if (config.disableNativePayloads) {
       throw new MalformedPayload('this worker runs docker-worker payloads only', [
         'Native (generic-worker) payloads are disabled on this worker (config disableNativePayloads); give the task an `image` to run in a container, or send it to another worker pool.',
       ])
     }
-    return validateNativePayload(task, config)
+    return validateNativePayload(task, config, heldScopes)
   },
 
   requestedFeatures(payload) {

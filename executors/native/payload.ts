@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import type { WorkerConfig } from '../../src/config/config.js'
-import { MalformedPayload, PayloadSchemaInvalid } from '../../src/contract/errors.js'
+import { MalformedPayload, MissingScopes, PayloadSchemaInvalid } from '../../src/contract/errors.js'
 import { describeSchemaError } from '../../src/lib/schema-errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import type { ValidatedPayload } from '../../src/contract/task-context.js'
@@ -14,6 +14,24 @@ import { parseGroupFile } from './group-file.js'
 import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
 import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'
+
+/**
+ * A task's feature scope checks: against `held` (its scopes, or their expansion through Auth),
+ * worded with the task's own scopes as main.go:1227 prints them; remembers whether any failed.
+ */
+class ScopeChecks {
+  refused = false
+  constructor(
+    private readonly taskScopes: readonly string[],
+    private readonly held: readonly string[],
+  ) {}
+
+  problem(feature: string, needed: readonly string[]): string | undefined {
+    const problem = missingScopesProblem(feature, this.taskScopes, needed, this.held)
+    if (problem) this.refused = true
+    return problem
+  }
+}
 
 /**
  * The insecure engine runs tasks as the worker's own user: it accepts osGroups that user already
@@ -45,28 +63,28 @@ export function workerUserGroups(groupFile = '/etc/group'): Set<string> {
 }
 
 /** osGroups: per engine and scope, as generic-worker's OS Groups feature checks them. */
-function osGroupsProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
+function osGroupsProblems(payload: NativePayload, config: WorkerConfig, scopes: ScopeChecks): string[] {
   const groups = payload.osGroups ?? []
   if (groups.length === 0) return []
   if (config.engine === 'insecure') return insecureGroupProblems(groups)
   const pool = `${config.provisionerId}/${config.workerType}`
-  const problem = missingScopesProblem('osGroups', task.scopes, groups.map((g) => `generic-worker:os-group:${pool}/${g}`))
+  const problem = scopes.problem('osGroups', groups.map((g) => `generic-worker:os-group:${pool}/${g}`))
   return problem ? [problem] : []
 }
 
 /** runTaskAsCurrentUser: capacity, config switch and scope (multiuser engines only). */
-function runAsCurrentUserProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
+function runAsCurrentUserProblems(payload: NativePayload, config: WorkerConfig, scopes: ScopeChecks): string[] {
   if (config.engine === 'insecure' || payload.features?.runTaskAsCurrentUser !== true) return []
   // run_task_as_current_user_feature.go:19-29: disabled with capacity > 1, whatever the config says
   if (config.capacity > 1) return [`feature "Run Task As Current User" is not compatible with capacity > 1 (current capacity: ${config.capacity}) because it would bypass per-task user isolation`]
   const problems: Array<string | undefined> = []
   if (!config.enableRunTaskAsCurrentUser) problems.push(featureNotEnabledProblem('runTaskAsCurrentUser', config))
-  problems.push(missingScopesProblem('runTaskAsCurrentUser', task.scopes, [`generic-worker:run-task-as-current-user:${config.provisionerId}/${config.workerType}`]))
+  problems.push(scopes.problem('runTaskAsCurrentUser', [`generic-worker:run-task-as-current-user:${config.provisionerId}/${config.workerType}`]))
   return problems.filter((p) => p !== undefined)
 }
 
 /** loopbackVideo / loopbackAudio: the config switch and generic-worker's per-pool scope (the devices are checked in prepare). */
-function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: WorkerConfig): string[] {
+function loopbackProblems(payload: NativePayload, config: WorkerConfig, scopes: ScopeChecks): string[] {
   const pool = `${config.provisionerId}/${config.workerType}`
   const problems: Array<string | undefined> = []
   for (const [feature, enabled, scope] of [
@@ -80,7 +98,7 @@ function loopbackProblems(payload: NativePayload, task: TaskDefinition, config: 
       continue
     }
     if (!enabled) problems.push(featureNotEnabledProblem(feature, config))
-    problems.push(missingScopesProblem(feature, task.scopes, [scope]))
+    problems.push(scopes.problem(feature, [scope]))
   }
   return problems.filter((p) => p !== undefined)
 }
@@ -109,13 +127,13 @@ function firstDisabledFeature(payload: NativePayload, config: WorkerConfig): str
 }
 
 /** What generic-worker refuses about mounts before running anything (malformed-payload). */
-function mountProblems(mounts: Mount[], task: TaskDefinition): string[] {
+function mountProblems(mounts: Mount[], task: TaskDefinition, scopes: ScopeChecks): string[] {
   if (mounts.length === 0) return []
   const problems: string[] = []
-  const scopes = missingScopesProblem('mounts', task.scopes, mounts.filter(isCache).map((m) => `generic-worker:cache:${m.cacheName}`))
+  const scopeProblem = scopes.problem('mounts', mounts.filter(isCache).map((m) => `generic-worker:cache:${m.cacheName}`))
   // main.go:1219-1229 checks a feature's scopes and returns before its Start(), where the
   // dependency check is reported (mounts_feature.go:543, 614-616): a scope refusal comes alone
-  if (scopes) return [scopes]
+  if (scopeProblem) return [scopeProblem]
   const dependencies = new Set(task.dependencies ?? [])
   for (const m of mounts) {
     const content = m.content
@@ -153,7 +171,7 @@ export interface NativePayload {
 }
 
 
-export function validateNativePayload(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<NativePayload> {
+export function validateNativePayload(task: TaskDefinition, config: WorkerConfig, heldScopes: readonly string[] = task.scopes): ValidatedPayload<NativePayload> {
   const copy: unknown = structuredClone(task.payload)
   const platform = currentPlatform()
   // Windows has one engine (multiuser) and its own schema
@@ -182,11 +200,15 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
   }
   // in generic-worker's feature order (main.go:88-89, then multiuser_linux.go:16-20 /
   // insecure_linux.go:5-8): OS Groups, Mounts/Caches, Run Task As Current User, Loopback Audio, Video
-  problems.push(...osGroupsProblems(payload, task, config))
-  problems.push(...mountProblems(payload.mounts ?? [], task))
-  problems.push(...runAsCurrentUserProblems(payload, task, config))
-  problems.push(...loopbackProblems(payload, task, config))
-  if (problems.length > 0) throw new MalformedPayload('the task payload cannot run on this worker', problems)
+  const scopes = new ScopeChecks(task.scopes, heldScopes)
+  problems.push(...osGroupsProblems(payload, config, scopes))
+  problems.push(...mountProblems(payload.mounts ?? [], task, scopes))
+  problems.push(...runAsCurrentUserProblems(payload, config, scopes))
+  problems.push(...loopbackProblems(payload, config, scopes))
+  if (problems.length > 0) {
+    // a scope refusal lets the core expand the task's roles and validate again (main.go:1219)
+    throw new (scopes.refused ? MissingScopes : MalformedPayload)('the task payload cannot run on this worker', problems)
+  }
 
   const liveLog = payload.features?.liveLog !== false
   const backingLog = payload.features?.backingLog !== false

@@ -39,6 +39,13 @@ export class MalformedPayload extends WorkerError {
   }
 }
 
+/**
+ * A feature's scopes are not all held as the task lists them. generic-worker then expands the
+ * task's `assume:` roles through Auth and checks again (main.go:1219, internal/scopes/scopes.go
+ * Satisfies/Expand); the core does the same and validates once more with the expansion.
+ */
+export class MissingScopes extends MalformedPayload {}
+
 /** The payload fails its family's JSON schema; `problems` are the schema errors in the legacy wording. */
 export class PayloadSchemaInvalid extends MalformedPayload {
   constructor(problems: string[]) {

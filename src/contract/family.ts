@@ -19,8 +19,12 @@ export interface FamilyProfile<P = unknown> {
   readonly name: FamilyName
   /** Whether a payload is of this family (its shape, not its validity). */
   accepts(payload: unknown): boolean
-  /** Pure; throws MalformedPayload (PayloadSchemaInvalid for schema errors) with every problem. */
-  validate(task: TaskDefinition, config: WorkerConfig): ValidatedPayload<P>
+  /**
+   * Pure; throws MalformedPayload (PayloadSchemaInvalid for schema errors, MissingScopes when a
+   * scope check failed) with every problem. Scope checks use `heldScopes` when given (the task's
+   * scopes expanded through Auth), the task's own scopes otherwise; messages list the task's own.
+   */
+  validate(task: TaskDefinition, config: WorkerConfig, heldScopes?: readonly string[]): ValidatedPayload<P>
   /** The features this payload asks for; the core starts them in FEATURE_ORDER. */
   requestedFeatures(payload: P): FeatureRequest[]
   /** Requested features started before `prepare` (mounts, users…), in FEATURE_ORDER; the others start after it. */

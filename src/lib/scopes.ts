@@ -1,5 +1,5 @@
 // Scope satisfaction as Taskcluster defines it: a held scope ending in `*` covers every scope
-// it is a prefix of. (Role expansion, `assume:…`, needs the auth service and is not done here.)
+// it is a prefix of. (Role expansion, `assume:…`, needs the auth service: src/run/validate.ts.)
 
 import { goQuote } from './go-quote.js'
 
@@ -35,12 +35,13 @@ export function featureDisplayName(feature: string): string {
 /**
  * generic-worker's refusal of a feature whose scopes the task lacks (malformed-payload,
  * main.go:1227, one alternative formatted as internal/scopes/scopes.go:122-151 does), or
- * undefined when it holds them all.
+ * undefined when `held` (the task's scopes, or their expansion through Auth) covers them all.
  */
-export function missingScopesProblem(feature: string, held: readonly string[], needed: readonly string[]): string | undefined {
+export function missingScopesProblem(feature: string, taskScopes: readonly string[], needed: readonly string[], held: readonly string[] = taskScopes): string | undefined {
   const required = [...new Set(needed)]
   if (required.every((s) => scopeSatisfied(held, s))) return undefined
-  const given = held.length === 0 ? '<no scopes>' : held.join(' and ')
+  // main.go:1227 prints the task's scopes as written, even after expanding its roles
+  const given = taskScopes.length === 0 ? '<no scopes>' : taskScopes.join(' and ')
   return `Feature ${goQuote(featureDisplayName(feature))} requires scopes:\n\n${required.join(', and\n')}\n\nbut task only has scopes:\n\n${given}\n\nYou probably should add some scopes to your task definition`
 }
 
@@ -67,6 +68,15 @@ export function featureNotEnabledProblem(feature: string, pool: { provisionerId:
  */
 export function mayAssumeRoles(held: readonly string[]): boolean {
   return held.some((s) => s.startsWith('assume:') || (s.endsWith('*') && 'assume:'.startsWith(s.slice(0, -1))))
+}
+
+/**
+ * generic-worker's test for whether expansion can change anything: a scope starting `assume:`
+ * (internal/scopes/scopes.go:102-106). Narrower than mayAssumeRoles: `*` or `assum*` alone is
+ * not expanded there.
+ */
+export function hasAssumeScope(held: readonly string[]): boolean {
+  return held.some((s) => s.startsWith('assume:'))
 }
 
 /** A Taskcluster scope expression: a scope, or AllOf / AnyOf of expressions. */

@@ -22,6 +22,7 @@ import { startReclaimer } from './reclaimer.js'
 import { resolve } from './resolution.js'
 import { startFeatures, stopFeatures, withoutReserved } from './run-features.js'
 import { unwind } from './undo.js'
+import { validateWithRoles, type ScopeExpander } from './validate.js'
 
 /** What a run needs from the outside world: the Queue in production, a directory locally. */
 export interface RunServices {
@@ -30,6 +31,12 @@ export interface RunServices {
   resolve(resolution: Resolution): Promise<void>
   publisher: ArtifactPublisher
   credentials(): Credentials
+  /**
+   * auth.expandScopes with the worker's own credentials (generic-worker main.go:1219 passes
+   * config.Credentials()); absent where there is no Auth service (`megalodon local`), and then
+   * roles are not expanded.
+   */
+  expandScopes?: ScopeExpander
 }
 
 export interface RunTaskOptions {
@@ -154,7 +161,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     }
     // deeper than Go's encoding/json accepts: refused before anything walks it recursively (L6)
     if (jsonDeeperThan(claim.task.payload)) throw new MalformedPayload('the task payload cannot be read', [`the payload nests deeper than ${MAX_JSON_DEPTH} levels`])
-    validated = profile.validate(claim.task, config)
+    validated = await validateWithRoles(profile, claim.task, config, services.expandScopes)
     if (validated.payloadWithDefaults !== undefined) ctx.validatedTask = { ...claim.task, payload: validated.payloadWithDefaults }
     workerLog.info('payload valid')
     signal.throwIfAborted()

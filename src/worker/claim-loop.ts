@@ -17,6 +17,7 @@ import { purgeTaskDirs, removeTaskDir } from '../lib/task-dir.js'
 import { updateWorkerStatus, writeLastTask } from './state-files.js'
 import { runTask } from '../run/task-run.js'
 import type { TaskClaim, WorkerCredentials } from '../contract/taskcluster.js'
+import { expandScopes } from '../taskcluster/auth.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
 
 export interface ClaimLoopOptions {
@@ -84,6 +85,7 @@ export class ClaimLoop {
   private readonly shutdown = new AbortController()
   private stopCode: number | undefined
   private resolvedCount = 0
+  private readonly workerCredentials: WorkerCredentials
   /** Since when no task has been running (idleTimeoutSecs counts from here). */
   private idleSince = Date.now()
   /** Status file writes, one after another. */
@@ -91,7 +93,8 @@ export class ClaimLoop {
 
   constructor(private readonly options: ClaimLoopOptions) {
     const { config } = options
-    this.workerQueue = new WorkerQueue(options.queue, options.credentials ?? workerCredentials(configCredentials(config)))
+    this.workerCredentials = options.credentials ?? workerCredentials(configCredentials(config))
+    this.workerQueue = new WorkerQueue(options.queue, this.workerCredentials)
   }
 
   /** Stop claiming. finishTasks=false aborts running tasks as worker-shutdown. */
@@ -259,6 +262,7 @@ export class ClaimLoop {
           onUploaded: (bytes, seconds) => this.options.metrics?.artifactUploaded(bytes, seconds),
         }),
         credentials: () => taskQueue.currentCredentials(),
+        expandScopes: (scopes) => expandScopes(config.rootURL, this.workerCredentials.current(), scopes),
       },
     })
       .then(async ({ taskDir, resolution }) => {
