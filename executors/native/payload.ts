@@ -178,6 +178,12 @@ export function validateNativePayload(task: TaskDefinition, config: WorkerConfig
   const validate = platform.name === 'windows' ? windowsPayloadValidator() : config.engine === 'multiuser' ? multiuserPayloadValidator() : payloadValidator()
   if (!validate(copy)) {
     const problems = (validate.errors ?? []).map((e) => describeSchemaError(e, copy))
+    // The posix schemas are `oneOf: [generic, docker]` (schemas/insecure_posix.yml:5,
+    // multiuser_posix.yml:5); a payload valid for neither gets gojsonschema's oneOf error first,
+    // then the closest branch's (gojsonschema validation.go, validateSchema's oneOf block).
+    // megalodon always reports the generic branch's: gojsonschema picks the branch by a score of
+    // validation steps passed, which can favour the docker branch for a payload without `image`.
+    if (platform.name !== 'windows') problems.unshift('(root): Must validate one and only one schema (oneOf)')
     throw new PayloadSchemaInvalid([...new Set(problems)])
   }
   const payload = copy as NativePayload

@@ -94,7 +94,8 @@ describe('native executor end to end (fake Queue)', function () {
   it('resolves malformed-payload with every validation error in the log', async () => {
     const o = await submitAndRun(fake, { maxRunTime: 'soon', env: { A: 1 }, extra: true })
     assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
-    assert.match(o.log, /\[taskcluster:error\] TASK FAIL since the task payload is invalid\. See errors:/)
+    // the posix schemas are oneOf [generic, docker] (schemas/insecure_posix.yml:5): gojsonschema's oneOf error comes first
+    assert.match(o.log, /\[taskcluster:error\] TASK FAIL since the task payload is invalid\. See errors:\n\[taskcluster:error\] - \(root\): Must validate one and only one schema \(oneOf\)\n/)
     assert.match(o.log, /\[taskcluster:error\] - \(root\): command is required/)
     assert.match(o.log, /\[taskcluster:error\] - maxRunTime: Invalid type\. Expected: integer, given: string/)
     assert.match(o.log, /\[taskcluster:error\] - env\.A: Invalid type\. Expected: string, given: integer/)
