@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import { goSignalExit } from '../../src/lib/go-signals.js'
 import type { CommandResult } from './log.js'
-import { goLookPath } from './look-path.js'
+import { execName, goLookPath } from './look-path.js'
 
 export interface RunCommandOptions {
   argv: string[]
@@ -71,10 +71,9 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   // one that is not found never starts (process/process.go:127-129 reports Start's error)
   const found = goLookPath(argv[0]!, process.env.PATH)
   if ('error' in found) return finish({ exitCode: -2, systemError: found.error })
-  const resolved = [found.file, ...argv.slice(1)]
-  // Go passes the name as given as argv[0] (exec.Command's Args[0]); setpriv cannot, so a task
-  // user's command sees the resolved path there
-  const spawned = options.wrap ? options.wrap(resolved) : resolved
+  // Go passes the name as given as argv[0] (exec.Command's Args[0]): Node can (argv0); setpriv
+  // cannot, so it gets the name only where its own lookup on the task's PATH finds the same file
+  const spawned = options.wrap ? options.wrap([execName(argv[0]!, found.file, options.env.PATH), ...argv.slice(1)]) : [found.file, ...argv.slice(1)]
   let child: ChildProcessByStdio<null, Readable, Readable>
   try {
     child = spawn(spawned[0]!, spawned.slice(1), {

@@ -25,7 +25,7 @@ import { mountAll } from './mounts/mount.js'
 import type { NativePayload } from './payload.js'
 import { currentPlatform } from './platform.js'
 import { parseGroupFile } from './group-file.js'
-import { goLookPath } from './look-path.js'
+import { execName, goLookPath } from './look-path.js'
 import { runCommands } from './run-commands.js'
 import { readTaskFile, taskMover } from './task-rights.js'
 import {
@@ -158,8 +158,9 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
         // found with the worker's PATH, as generic-worker's exec.Command("bash") (multiuser_posix.go:66-67,89)
         const found = goLookPath(name ?? '', process.env.PATH)
         if ('error' in found) throw new Error(found.error)
-        const argv = [found.file, ...args]
-        return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, run), size })
+        const env = commandEnv(ctx, run)
+        const argv = [execName(name!, found.file, env.PATH), ...args]
+        return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env, size })
       }
       undo.defer(() => (run.copies ? rm(run.copies.root, { recursive: true, force: true }) : undefined))
       ctx.readTaskFile = (relative, maxBytes) => readTaskFile(path.join(ctx.taskDir, relative), maxBytes, runAs)

@@ -43,6 +43,24 @@ export function goLookPath(name: string, searchPath: string | undefined): Lookup
   return failed(NOT_FOUND)
 }
 
+/**
+ * What to hand a program that looks its target up itself on the PATH of the environment it is
+ * given (setpriv's and node-pty's execvp) once `file` is known to be what Go would run: the bare
+ * name when that lookup lands on exactly `file` too, so the command sees the name as its argv[0]
+ * as under Go (exec.Command's Args[0]; bash prints it in its own errors); otherwise `file`.
+ * Only absolute, clean entries are followed: a relative one would be taken from the task
+ * directory, and glibc joins entries without cleaning them.
+ */
+export function execName(name: string, file: string, childPath: string | undefined): string {
+  if (name === '' || name.includes('/') || childPath === undefined) return file
+  for (const dir of childPath.split(':')) {
+    const candidate = `${dir}/${name}`
+    if (!path.isAbsolute(dir) || path.join(dir, name) !== candidate) return file
+    if (isExecutableFile(candidate)) return candidate === file ? name : file
+  }
+  return file
+}
+
 /** Go's findExecutable (lp_unix.go): not a directory, and executable for the worker (access X_OK, or any x bit where access cannot tell). */
 function isExecutableFile(file: string): boolean {
   let mode: number

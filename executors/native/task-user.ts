@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { chmod, chown, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { goLookPath, workerTool } from './look-path.js'
+import { execName, goLookPath, workerTool } from './look-path.js'
 
 const run = promisify(execFile)
 
@@ -121,7 +121,7 @@ export function runAfterUserCreation(user: TaskUser, executable: string, taskDir
   const found = goLookPath(executable, workerEnv.PATH)
   if ('error' in found) return Promise.resolve(found.error)
   return new Promise((resolve) => {
-    const argv = asTaskUser(user, [found.file])
+    const argv = asTaskUser(user, [execName(executable, found.file, workerEnv.PATH)])
     const child = spawn(argv[0]!, argv.slice(1), { cwd: taskDir, env: { ...workerEnv, PWD: path.resolve(taskDir) }, stdio: ['ignore', 1, 1] })
     child.once('error', (err) => resolve(err.message))
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))

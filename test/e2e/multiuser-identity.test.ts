@@ -162,11 +162,15 @@ describe('multiuser engine (root): the task user’s environment, credentials an
   // would search the payload's PATH for megalodon's own setpriv, which runs as root.
   it('finds commands, and the setpriv that runs them, with the worker’s PATH: a task cannot put its own setpriv first on PATH', async () => {
     const plant = 'mkdir -p bin && for f in bin/setpriv bin/mine; do echo "#!/bin/sh" > $f; echo "echo PLANTED-RAN-AS-\\$(id -u)" >> $f; chmod 755 $f; done'
-    const o = await mu.run({ command: [['sh', '-c', plant], ['sh', '-c', 'echo "second as $(whoami)"'], ['mine']], env: { PATH: 'bin:/usr/bin:/bin' }, maxRunTime: 60 })
+    const o = await mu.run({ command: [['sh', '-c', plant], ['sh', '-c', 'echo "second as $(whoami) zero=$0"'], ['mine']], env: { PATH: 'bin:/usr/bin:/bin' }, maxRunTime: 60 })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'], o.log)
-    assert.match(o.log, /^second as task_[\w-]+$/m)
+    // the task's PATH starts with a relative entry: setpriv is handed the resolved path
+    assert.match(o.log, /^second as task_[\w-]+ zero=\/\S+\/sh$/m)
     assert.doesNotMatch(o.log, /^PLANTED-RAN-AS-\d+$/m)
     assert.match(o.log, /\n\[taskcluster:error\] exec: "mine": executable file not found in \$PATH\n$/)
+    // with generic-worker's default task PATH, sh is found where the worker finds it: argv[0] stays "sh"
+    const plain = await mu.run({ command: [['sh', '-c', 'echo "zero=$0"']], maxRunTime: 60 })
+    assert.match(plain.log, /^zero=sh$/m)
   })
 
   it('accepts features.chainOfTrust, as the multiuser schema does', async () => {

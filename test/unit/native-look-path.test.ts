@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { goLookPath } from '../../executors/native/look-path.js'
+import { execName, goLookPath } from '../../executors/native/look-path.js'
 
 describe('native command lookup (Go exec.LookPath on the worker’s PATH)', () => {
   let root: string
@@ -61,5 +61,22 @@ describe('native command lookup (Go exec.LookPath on the worker’s PATH)', () =
     mkdirSync(path.join(root, 'sub'))
     assert.deepEqual(goLookPath('.', root), { error: 'exec: ".": executable file not found in $PATH' })
     assert.deepEqual(goLookPath('..', path.join(root, 'sub')), { error: 'exec: "..": executable file not found in $PATH' })
+  })
+
+  // exec.Command's Args[0] is the name as given; a child that looks the name up again (setpriv's
+  // execvp on the task's PATH) gets it only where that lookup lands on the same file
+  it('hands a re-looking child the bare name only when the child’s PATH finds the same file first', () => {
+    const [w, t] = ['worker', 'task'].map((d) => path.join(root, d))
+    exe(w!, 'tool')
+    exe(t!, 'tool')
+    const file = path.join(w!, 'tool')
+    assert.equal(execName('tool', file, `/nonexistent:${w}:${t}`), 'tool')
+    assert.equal(execName('tool', file, `${t}:${w}`), file, 'the child would find another file first')
+    assert.equal(execName('tool', file, `rel:${w}`), file, 'a relative entry is the task directory’s')
+    assert.equal(execName('tool', file, `:${w}`), file, 'an empty entry too (glibc: the current directory)')
+    assert.equal(execName('tool', file, `${w}/`), file, 'glibc would exec an uncleaned path')
+    assert.equal(execName('tool', file, undefined), file)
+    assert.equal(execName('tool', file, '/nonexistent'), file)
+    assert.equal(execName('./tool', './tool', w), './tool')
   })
 })
