@@ -30,6 +30,9 @@ const DOT = 'cannot run executable found relative to current directory'
  */
 export function goLookPath(name: string, searchPath: string | undefined): Lookup {
   if (name === '') return { error: 'exec: no command' }
+  // Go's Windows lookup (PATHEXT, `;`, lp_windows.go) is not written yet: there the name is left
+  // to spawn as before, which searches the PATH of the environment it is given
+  if (process.platform === 'win32') return { file: name }
   if (name.includes('/')) return { file: name }
   const failed = (why: string): Lookup => ({ error: `exec: ${goQuote(name)}: ${why}` })
   if (name === '.' || name === '..') return failed(NOT_FOUND)
