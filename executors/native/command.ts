@@ -6,9 +6,9 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
 import { readFileSync } from 'node:fs'
 import type { TaskLog } from '../../src/lib/task-log.js'
-import { goQuote } from '../../src/lib/go-quote.js'
 import { goSignalExit } from '../../src/lib/go-signals.js'
 import type { CommandResult } from './log.js'
+import { execName, goLookPath } from './look-path.js'
 
 export interface RunCommandOptions {
   argv: string[]
@@ -67,12 +67,19 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   }
   if (signal.aborted) return finish({ exitCode: -4, aborted: true })
 
-  const spawned = options.wrap ? options.wrap(argv) : argv
+  // exec.Command: a bare name is found with the worker's PATH, not the task's (look-path.ts);
+  // one that is not found never starts (process/process.go:127-129 reports Start's error)
+  const found = goLookPath(argv[0]!, process.env.PATH)
+  if ('error' in found) return finish({ exitCode: -2, systemError: found.error })
+  // Go passes the name as given as argv[0] (exec.Command's Args[0]): Node can (argv0); setpriv
+  // cannot, so it gets the name only where its own lookup on the task's PATH finds the same file
+  const spawned = options.wrap ? options.wrap([execName(argv[0]!, found.file, options.env.PATH), ...argv.slice(1)]) : [found.file, ...argv.slice(1)]
   let child: ChildProcessByStdio<null, Readable, Readable>
   try {
     child = spawn(spawned[0]!, spawned.slice(1), {
       cwd: options.cwd,
       env: options.env,
+      ...(options.wrap ? {} : { argv0: argv[0]! }),
       detached: true, // own process group, so an abort reaches every descendant
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -80,7 +87,7 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
     // spawn throws at once on a NUL byte in an argument or env value (and can on E2BIG): the
     // command could not start, which generic-worker reports as the task failing — its
     // process.Result.SystemError counts as Failed() on POSIX (process/posix.go:19, :52).
-    return finish({ exitCode: -2, systemError: goStartError(err as NodeJS.ErrnoException, spawned[0]!) })
+    return finish({ exitCode: -2, systemError: goStartError(err as NodeJS.ErrnoException, found.file) })
   }
   if (child.pid !== undefined) options.onStarted?.(child.pid)
   log.follow(child.stdout)
@@ -100,7 +107,7 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
       child.once('error', (error) => resolve({ code: null, error }))
       child.once('exit', (code, sig) => resolve({ code, signal: sig }))
     })
-    if (outcome.error) return finish({ exitCode: -2, systemError: goStartError(outcome.error as NodeJS.ErrnoException, spawned[0]!) })
+    if (outcome.error) return finish({ exitCode: -2, systemError: goStartError(outcome.error as NodeJS.ErrnoException, found.file) })
     // Output still in the pipes belongs before the result block; a background process that
     // keeps the pipes open must not hold the task, so wait only briefly.
     await streamsClosed(child.stdout, child.stderr, 1000)
@@ -118,12 +125,10 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
 }
 
 /**
- * The error Go's exec.Cmd.Start returns for a command that cannot start (process/process.go:127-129):
- * a bare name not found on PATH (nor executable there) is exec.LookPath's error, a path is fork/exec's.
+ * The error Go's os.StartProcess returns for a file that cannot start (process/process.go:127-129):
+ * fork/exec's, naming the file as resolved (a bare name that is not found never gets here: look-path.ts).
  */
 export function goStartError(err: NodeJS.ErrnoException, file: string): string {
-  const bare = !file.includes('/')
-  if (bare && (err.code === 'ENOENT' || err.code === 'EACCES')) return `exec: ${goQuote(file)}: executable file not found in $PATH`
   const text: Record<string, string> = { ENOENT: 'no such file or directory', EACCES: 'permission denied', ENOEXEC: 'exec format error', ENOTDIR: 'not a directory', E2BIG: 'argument list too long' }
   const why = err.code !== undefined ? text[err.code] : undefined
   return why ? `fork/exec ${file}: ${why}` : err.message

@@ -17,6 +17,19 @@ function isPrivate(name: string): boolean {
   return name === 'TASKCLUSTER_ACCESS_TOKEN' || name.startsWith('MEGALODON_')
 }
 
+/**
+ * The worker's own environment as a child of generic-worker would inherit it, minus what only
+ * megalodon's environment can hold (see isPrivate): for runAfterUserCreation, which
+ * generic-worker runs with a nil Env (multiuser.go:97). Under worker-runner neither worker gets
+ * its credentials through the environment (worker-runner passes its own, runmethod.go:32, and
+ * the credentials in the config/protocol).
+ */
+export function inheritedWorkerEnv(workerEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [k, v] of Object.entries(workerEnv)) if (v !== undefined && !isPrivate(k)) env[k] = v
+  return env
+}
+
 export function taskEnv(options: {
   workerEnv: NodeJS.ProcessEnv
   config: WorkerConfig
@@ -27,8 +40,7 @@ export function taskEnv(options: {
   featureEnv: Record<string, string>
   payloadEnv: Record<string, string> | undefined
 }): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [k, v] of Object.entries(options.workerEnv)) if (v !== undefined && !isPrivate(k)) env[k] = v
+  const env = inheritedWorkerEnv(options.workerEnv)
   Object.assign(env, options.payloadEnv ?? {}, workerSet(options))
   return Object.assign(env, options.featureEnv)
 }

@@ -15,7 +15,7 @@ import { purgeTrackers } from '../../src/taskcluster/purge-cache.js'
 import { openPty } from '../../src/servers/terminal.js'
 import { copyAsTaskUser, makeCopyDirectory } from './artifact-copies.js'
 import { collectArtifacts } from './artifacts.js'
-import { multiuserEnv, taskEnv } from './env.js'
+import { inheritedWorkerEnv, multiuserEnv, taskEnv } from './env.js'
 import { genericFamily } from './family.js'
 import { writeTaskFinished } from './log.js'
 import { lendDevices, loopbackDevices } from './loopback.js'
@@ -25,6 +25,7 @@ import { mountAll } from './mounts/mount.js'
 import type { NativePayload } from './payload.js'
 import { currentPlatform } from './platform.js'
 import { parseGroupFile } from './group-file.js'
+import { execName, goLookPath } from './look-path.js'
 import { runCommands } from './run-commands.js'
 import { readTaskFile, taskMover } from './task-rights.js'
 import {
@@ -108,7 +109,7 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
   if (!currentUser) run.runAs = user
   if (ctx.config.runAfterUserCreation) {
     const hook = ctx.config.runAfterUserCreation
-    const outcome = await runAfterUserCreation(user, hook, commandEnv(ctx, { ...run, runAs: user }))
+    const outcome = await runAfterUserCreation(user, hook, ctx.taskDir, inheritedWorkerEnv(process.env))
     if (outcome !== 0) throw new InternalError(`the worker's runAfterUserCreation (${hook}) failed for task user ${user.name}: ${typeof outcome === 'number' ? `exit code ${outcome}` : outcome}`)
     // what it left in the task directory belongs to the task user like the rest
     await giveTaskDirectory(user)
@@ -153,8 +154,13 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       ctx.openTerminal = async (command, size) => {
         // a shell opened while artifacts are read could swap a checked file (audit H2)
         if (run.collecting) throw new Error('the task is over: its artifacts are being collected')
-        const argv = command ?? currentPlatform().shell()
-        return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env: commandEnv(ctx, run), size })
+        const [name, ...args] = command ?? currentPlatform().shell()
+        // found with the worker's PATH, as generic-worker's exec.Command("bash") (multiuser_posix.go:66-67,89)
+        const found = goLookPath(name ?? '', process.env.PATH)
+        if ('error' in found) throw new Error(found.error)
+        const env = commandEnv(ctx, run)
+        const argv = [execName(name!, found.file, env.PATH), ...args]
+        return openPty(runAs ? asTaskUser(runAs, argv) : argv, { cwd: ctx.taskDir, env, size })
       }
       undo.defer(() => (run.copies ? rm(run.copies.root, { recursive: true, force: true }) : undefined))
       ctx.readTaskFile = (relative, maxBytes) => readTaskFile(path.join(ctx.taskDir, relative), maxBytes, runAs)

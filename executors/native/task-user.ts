@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto'
 import { chmod, chown, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { execName, goLookPath, workerTool } from './look-path.js'
 
 const run = promisify(execFile)
 
@@ -60,7 +61,9 @@ export async function giveTaskDirectory(user: TaskUser): Promise<void> {
 
 /** argv that runs `argv` as the task user, with its supplementary groups. */
 export function asTaskUser(user: TaskUser, argv: readonly string[]): string[] {
-  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv]
+  // setpriv by absolute path: spawned with the task's environment, a bare name would be looked
+  // up on the task's PATH, where the task could put a `setpriv` of its own for root to run
+  return [workerTool('setpriv'), `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv]
 }
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
@@ -108,15 +111,18 @@ export async function writeTaskUserCredentials(taskDir: string, user: TaskUser):
 }
 
 /**
- * Config's runAfterUserCreation: the operator's executable, run as the new task user in its task
- * directory before the task. Its output goes to the worker's own stderr (the operator's log), not
- * to the task log, which task authors read: an operator's set-up script is none of theirs.
- * Resolves to its exit code (or the signal that ended it).
+ * Config's runAfterUserCreation, as generic-worker runs it (multiuser.go:89-110): as the new task
+ * user, in its task directory, with the worker's own environment (a nil exec.Cmd.Env: Go adds
+ * PWD=<task dir>, os/exec environ()), the executable found with the worker's PATH, stdout and
+ * stderr both to the worker's stdout (DirectOutput(os.Stdout)), not to the task log.
+ * Resolves to its exit code (or the signal that ended it, or why it could not start).
  */
-export function runAfterUserCreation(user: TaskUser, executable: string, env: Record<string, string>): Promise<number | string> {
+export function runAfterUserCreation(user: TaskUser, executable: string, taskDir: string, workerEnv: Record<string, string>): Promise<number | string> {
+  const found = goLookPath(executable, workerEnv.PATH)
+  if ('error' in found) return Promise.resolve(found.error)
   return new Promise((resolve) => {
-    const argv = asTaskUser(user, [executable])
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: user.home, env, stdio: ['ignore', 2, 2] })
+    const argv = asTaskUser(user, [execName(executable, found.file, workerEnv.PATH)])
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: taskDir, env: { ...workerEnv, PWD: path.resolve(taskDir) }, stdio: ['ignore', 1, 1] })
     child.once('error', (err) => resolve(err.message))
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'))
   })

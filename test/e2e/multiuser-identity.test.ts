@@ -133,6 +133,46 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     assert.deepEqual(users, [], 'the task user of the failed hook was removed')
   })
 
+  // multiuser.go:89-110: process.NewCommand([]string{script}, ctx.TaskDir, nil, pdTaskUser) — a nil
+  // Env is the worker's own environment, to which Go's exec adds PWD=<dir> (os/exec environ());
+  // megalodon leaves out only what generic-worker's environment would not hold (env.ts isPrivate)
+  it('runs runAfterUserCreation with the worker’s environment and PWD its task directory, not the task’s environment', async () => {
+    const hookDir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-hook-'))
+    chmodSync(hookDir, 0o755)
+    const hook = path.join(hookDir, 'after-user')
+    writeFileSync(hook, '#!/bin/sh\n{ env; echo "cwd=$(pwd)"; } > hook-env.txt\n', { mode: 0o755 })
+    const saved = { ...process.env }
+    Object.assign(process.env, { GW_HOOK_PROBE: 'from-the-worker', TASKCLUSTER_ACCESS_TOKEN: 'worker-secret-token', MEGALODON_HOOK_PROBE: 'megalodon-own' })
+    try {
+      const o = await mu.run({ command: [['cat', 'hook-env.txt']], env: { PROBE_FROM_PAYLOAD: 'payload' }, maxRunTime: 60 }, [], { runAfterUserCreation: hook })
+      assert.equal(o.state, 'completed', o.log)
+      assert.match(o.log, /^GW_HOOK_PROBE=from-the-worker$/m)
+      assert.ok(o.log.split('\n').includes(`PATH=${process.env.PATH}`), 'the worker’s PATH')
+      const cwd = /^cwd=(\S+)$/m.exec(o.log)
+      assert.ok(cwd, o.log)
+      assert.match(o.log, new RegExp(`^PWD=${cwd[1]}$`, 'm'))
+      assert.doesNotMatch(o.log, /PROBE_FROM_PAYLOAD|^TASK_ID=|worker-secret-token|megalodon-own/m)
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k]
+      Object.assign(process.env, saved)
+    }
+  })
+
+  // process/multiuser_posix.go:89 exec.Command: a bare name is found on the worker's PATH. Node
+  // would search the payload's PATH for megalodon's own setpriv, which runs as root.
+  it('finds commands, and the setpriv that runs them, with the worker’s PATH: a task cannot put its own setpriv first on PATH', async () => {
+    const plant = 'mkdir -p bin && for f in bin/setpriv bin/mine; do echo "#!/bin/sh" > $f; echo "echo PLANTED-RAN-AS-\\$(id -u)" >> $f; chmod 755 $f; done'
+    const o = await mu.run({ command: [['sh', '-c', plant], ['sh', '-c', 'echo "second as $(whoami) zero=$0"'], ['mine']], env: { PATH: 'bin:/usr/bin:/bin' }, maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['failed', 'failed'], o.log)
+    // the task's PATH starts with a relative entry: setpriv is handed the resolved path
+    assert.match(o.log, /^second as task_[\w-]+ zero=\/\S+\/sh$/m)
+    assert.doesNotMatch(o.log, /^PLANTED-RAN-AS-\d+$/m)
+    assert.match(o.log, /\n\[taskcluster:error\] exec: "mine": executable file not found in \$PATH\n$/)
+    // with generic-worker's default task PATH, sh is found where the worker finds it: argv[0] stays "sh"
+    const plain = await mu.run({ command: [['sh', '-c', 'echo "zero=$0"']], maxRunTime: 60 })
+    assert.match(plain.log, /^zero=sh$/m)
+  })
+
   it('accepts features.chainOfTrust, as the multiuser schema does', async () => {
     const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'megalodon-key-')), 'key')
     const pair = generateKeyPair()

@@ -1,6 +1,9 @@
 // A task in, a resolution + log + artifacts out, through the fake Queue (generic-worker payloads).
 import { workerUserGroups } from '../../executors/native/payload.js'
 import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog, submitAndRun } from '../helpers/tasks.js'
 import { TEST_WORKER_ID } from '../helpers/worker.js'
@@ -81,6 +84,20 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(o.log, /\n\[taskcluster:error\] fork\/exec \/nonexistent\/binary: no such file or directory\n$/)
     const bare = await submitAndRun(fake, { command: [['no-such-command-here']], maxRunTime: 30 })
     assert.match(bare.log, /\n\[taskcluster:error\] exec: "no-such-command-here": executable file not found in \$PATH\n$/)
+  })
+
+  // process/insecure.go:46 exec.Command(commandLine[0], …): Go's LookPath reads the worker's
+  // PATH (os.Getenv), and Args[0] stays the name as given
+  it('finds a bare command with the worker’s PATH, never the payload’s, and passes the name as argv[0]', async () => {
+    const o = await submitAndRun(fake, { command: [['sh', '-c', 'echo "zero=$0 path=$PATH"']], env: { PATH: '/nonexistent' }, maxRunTime: 30 })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    assert.match(o.log, /^zero=sh path=\/nonexistent$/m)
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'megalodon-task-path-'))
+    writeFileSync(path.join(dir, 'only-on-task-path'), '#!/bin/sh\necho SHOULD-NOT-RUN\n', { mode: 0o755 })
+    const only = await submitAndRun(fake, { command: [['only-on-task-path']], env: { PATH: `${dir}:/usr/bin:/bin` }, maxRunTime: 30 })
+    assert.deepEqual([only.state, only.reason], ['failed', 'failed'])
+    assert.doesNotMatch(only.log, /SHOULD-NOT-RUN/)
+    assert.match(only.log, /\n\[taskcluster:error\] exec: "only-on-task-path": executable file not found in \$PATH\n$/)
   })
 
   it('ends the log of a command killed by a signal with Go’s ExitError text (signal: killed)', async () => {
