@@ -18,6 +18,7 @@ import { updateWorkerStatus, writeLastTask } from './state-files.js'
 import { runTask } from '../run/task-run.js'
 import type { TaskClaim, WorkerCredentials } from '../contract/taskcluster.js'
 import { expandScopes } from '../taskcluster/auth.js'
+import { logWorkerEvent } from './worker-metrics.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
 
 export interface ClaimLoopOptions {
@@ -85,6 +86,7 @@ export class ClaimLoop {
   private readonly shutdown = new AbortController()
   private stopCode: number | undefined
   private resolvedCount = 0
+  private readyLogged = false
   private readonly workerCredentials: WorkerCredentials
   /** Since when no task has been running (idleTimeoutSecs counts from here). */
   private idleSince = Date.now()
@@ -213,6 +215,11 @@ export class ClaimLoop {
       try {
         // A claimWork in flight is never abandoned on stop: the Queue may already have claimed
         // tasks for this worker, and each of them is run (or aborted by the shutdown) and resolved.
+        // main.go:864-868: workerReady once, before the first claimWork
+        if (!this.readyLogged) {
+          this.readyLogged = true
+          logWorkerEvent(logger, config, 'workerReady')
+        }
         claims = await this.workerQueue.claimWork(taskQueueId, { workerGroup: config.workerGroup, workerId: config.workerId, tasks: free })
         this.options.metrics?.claimWork((Date.now() - claimStarted) / 1000, claims.length)
         errorBackoff = 1000
@@ -247,6 +254,11 @@ export class ClaimLoop {
     this.runningInfo.set(key, { taskId: claim.taskId, runId: claim.runId, name: claim.task.metadata?.name ?? '', since: new Date(claimedAt).toISOString() })
     this.writeStatus()
     const taskQueue = new TaskQueue(this.options.queue, claim.taskId, claim.runId, claim.credentials)
+    // main.go:733-734: queued at the task's creation, started now
+    const task = { taskId: claim.taskId, runId: claim.runId }
+    const created = new Date(claim.task.created)
+    logWorkerEvent(logger, config, 'taskQueued', Number.isNaN(created.getTime()) ? new Date(0) : created, task)
+    logWorkerEvent(logger, config, 'taskStart', new Date(), task)
     const run = runTask({
       claim,
       config,
@@ -266,6 +278,7 @@ export class ClaimLoop {
       },
     })
       .then(async ({ taskDir, resolution }) => {
+        logWorkerEvent(logger, config, 'taskFinish', new Date(), task) // main.go:755
         this.options.metrics?.taskResolved(resolution, (Date.now() - claimedAt) / 1000)
         const metadata = this.options.metadataFile
         if (metadata) await writeLastTask(metadata, config.rootURL, claim.taskId, claim.runId).catch((err: unknown) => logger.error({ err, file: metadata }, 'could not write the metadata file'))

@@ -22,6 +22,7 @@ import { RunnerProtocol } from './worker-runner/protocol.js'
 import { keepRegistered, registerWorker, shouldWorkerTerminate } from './worker-manager.js'
 import { debugInfo, errorReport, exitOnErrorDescription } from './worker-runner/error-report.js'
 import { machineShutdown, haltHost } from './machine-shutdown.js'
+import { hostBootTime, logWorkerEvent } from './worker-metrics.js'
 import { metadataFile, readTasksResolved, tasksResolvedFile, workerStatusFile, writeTasksResolved } from './state-files.js'
 import type { Credentials } from '../contract/taskcluster.js'
 import { configCredentials, workerCredentials } from '../taskcluster/credentials.js'
@@ -147,6 +148,9 @@ async function runWithConfig(
   }
   // generic-worker asks worker-manager only when it runs under worker-runner (main.go:839-856)
   const shouldTerminate = protocol ? (when: string) => shouldWorkerTerminate(config, credentials.current(), logger, when) : undefined
+  // main.go:432-434: the host's boot, when it can be read
+  const bootedAt = hostBootTime()
+  if (bootedAt) logWorkerEvent(logger, config, 'instanceBoot', bootedAt)
   const loop: ClaimLoop = new ClaimLoop({ config, executors: defaultExecutors({ credentials, stateDir: process.cwd() }), features: features.table, logger, queue: { rootUrl: config.rootURL }, metrics, credentials, shouldTerminate, statusFile: workerStatusFile(), metadataFile: config.enableMetadata ? metadataFile() : undefined })
   const resolvedFile = tasksResolvedFile()
   const resolvedBefore = await readTasksResolved(resolvedFile)
@@ -197,6 +201,8 @@ async function runWithConfig(
 
   function finish(exitCode: number): number {
     logger.info({ exitCode }, 'exiting worker')
+    // main.go:212-224: these exits log instanceShutdown whether or not the machine is shut down
+    if (exitCode === ExitCode.IdleTimeout || exitCode === ExitCode.InternalError || exitCode === ExitCode.WorkerManagerShutdown) logWorkerEvent(logger, config, 'instanceShutdown')
     const action = machineShutdown(exitCode, config, protocol?.capable('shutdown') ?? false)
     if (action === 'protocol') protocol?.send('shutdown', { type: 'shutdown' })
     else if (action === 'halt' && !haltHost(config, exitCode, logger)) return 1

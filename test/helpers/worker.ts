@@ -9,7 +9,7 @@ import { defaultExecutors } from '../../executors/index.js'
 import type { TaskExecutor } from '../../src/contract/executor.js'
 import { ClaimLoop } from '../../src/worker/claim-loop.js'
 import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config/config.js'
-import { silentLogger } from '../../src/lib/logger.js'
+import { silentLogger, type Logger } from '../../src/lib/logger.js'
 import { startWorkerFeatures } from '../../src/worker/worker-features.js'
 import { cliEntry } from '../../src/lib/paths.js'
 import { generateKeyPair } from '../../src/lib/ed25519.js'
@@ -62,9 +62,8 @@ async function testSigningKey(dir: string): Promise<string> {
 export const fastRetry = { minDelayMs: 20, maxDelayMs: 200 }
 
 /** Run the claim loop in this process until it exits (set numberOfTasksToRun or idleTimeoutSecs). */
-export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}, executors: TaskExecutor[] = defaultExecutors()): Promise<{ exitCode: number; config: WorkerConfig }> {
+export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}, executors: TaskExecutor[] = defaultExecutors(), logger: Logger = silentLogger()): Promise<{ exitCode: number; config: WorkerConfig }> {
   const config = buildConfig([await workerConfig(fake, overrides)])
-  const logger = silentLogger()
   const features = await startWorkerFeatures(config, logger)
   const loop = new ClaimLoop({ config, executors, features: features.table, logger, queue: { rootUrl: fake.rootUrl, retry: fastRetry }, minClaimIntervalMs: 200 })
   try {
