@@ -40,12 +40,17 @@ export interface DockerRun {
   engineLost?: boolean
 }
 
-/** The environment docker-worker gave containers: the payload's, then what a task cannot override. */
+/**
+ * The environment docker-worker gave containers: the features' (TASKCLUSTER_PROXY_URL), the
+ * payload's over them, then what a task cannot override (src/task.js:354-368: `_.defaults({},
+ * payload.env, linkInfo.env)`, "Allow task specific environment vars to overwrite those provided
+ * by hooks").
+ */
 function containerEnv(ctx: TaskContext, payload: DockerPayload): Record<string, string> {
   const c = ctx.config
   return {
-    ...(payload.env ?? {}),
     ...ctx.env,
+    ...(payload.env ?? {}),
     TASK_ID: ctx.taskId,
     RUN_ID: String(ctx.runId),
     TASKCLUSTER_WORKER_TYPE: c.workerType,

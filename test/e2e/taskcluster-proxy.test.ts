@@ -131,6 +131,13 @@ describe('taskcluster-proxy for docker tasks (real engine)', function () {
     assert.equal(left.length, 0, 'the task network was removed')
   })
 
+  it('lets the payload’s env override TASKCLUSTER_PROXY_URL, but not TASK_ID (docker-worker src/task.js:354-361)', async () => {
+    const script = 'echo "url=$TASKCLUSTER_PROXY_URL task=$TASK_ID"'
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', script], maxRunTime: 60, env: { TASKCLUSTER_PROXY_URL: 'http://mine', TASK_ID: 'forged' }, features: { taskclusterProxy: true } })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    assert.match(o.log, new RegExp(`^url=http://mine task=${o.taskId}\\r?$`, 'm'))
+  })
+
   it('is refused as docker-worker refused a disabled feature (failed) when the worker does not offer it', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { taskclusterProxy: true } }, { config: { enableTaskclusterProxy: false } })
     assert.equal(o.state, 'failed', o.log)
