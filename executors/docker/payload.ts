@@ -113,7 +113,10 @@ export function validateDockerPayload(task: TaskDefinition, config: WorkerConfig
   // (its schema: an integer >= 1, tools/d2g/schemas/docker-worker/v1/payload.yml:173-179), so
   // generic-worker's maxTaskRunTime does not apply to docker payloads.
   const live = payload.log ?? 'public/logs/live.log'
-  return { payload, payloadWithDefaults: withDefaults, maxRunTimeSecs: payload.maxRunTime, logs: { live, backing: backingLogName(live) }, retryExitCodes: payload.onExitStatus?.retry ?? [] }
+  // docker-worker made the backing log only in localLiveLog's link step (src/features/local_live_log.js:42-43):
+  // turned off, the task has no log artifacts at all (features_test.js "disabled feature defaults")
+  const logs = payload.features?.localLiveLog === false ? { live: null, backing: null } : { live, backing: backingLogName(live) }
+  return { payload, payloadWithDefaults: withDefaults, maxRunTimeSecs: payload.maxRunTime, logs, retryExitCodes: payload.onExitStatus?.retry ?? [] }
 }
 
 /**

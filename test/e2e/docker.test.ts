@@ -68,6 +68,12 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.doesNotMatch(native.log, /^SHOULD-NOT-RUN$/m)
   })
 
+  it('uploads no log at all with localLiveLog: false (src/features/local_live_log.js:42-43; features_test.js "disabled feature defaults")', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { localLiveLog: false } })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'])
+    assert.deepEqual([...fake.artifacts(o.taskId, 0).keys()], [])
+  })
+
   it('fails a task whose container exits 1', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 1'], maxRunTime: 60 })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
