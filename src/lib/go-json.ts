@@ -7,8 +7,17 @@ export function goMarshalIndent(value: Record<string, unknown>, structs: readonl
     Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v
   // `structs`: top-level values that are Go structs too, whose fields keep their order
   const top = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structs.includes(k) ? v : sorted(v)]))
-  const text = JSON.stringify(top, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  return Buffer.from(text)
+  return Buffer.from(goEscape(JSON.stringify(top, null, 2)))
+}
+
+/** encoding/json's HTML-safe escaping of JSON text: `<`, `>`, `&`, U+2028, U+2029 as \u escapes. */
+function goEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** json.Marshal of a flat Go map (`map[string]any`): compact, keys sorted, escaped as Go escapes. */
+export function goMarshalFlatMap(value: Record<string, string | number | boolean>): string {
+  return goEscape(JSON.stringify(Object.fromEntries(Object.keys(value).sort().map((k) => [k, value[k]]))))
 }
 
 /** Nesting mergemap v0.0.1 allows before it panics (its MaxDepth). */

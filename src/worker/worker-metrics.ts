@@ -6,6 +6,7 @@
 
 import { readFileSync } from 'node:fs'
 import type { WorkerConfig } from '../config/config.js'
+import { goMarshalFlatMap } from '../lib/go-json.js'
 import type { Logger } from '../lib/logger.js'
 
 export type WorkerEvent = 'instanceBoot' | 'workerReady' | 'taskQueued' | 'taskStart' | 'taskFinish' | 'instanceShutdown'
@@ -28,9 +29,7 @@ export function workerMetricsLine(event: WorkerEvent, config: MetricsConfig, at:
     fields.taskId = task.taskId
     fields.runId = task.runId
   }
-  const sorted = Object.fromEntries(Object.keys(fields).sort().map((k) => [k, fields[k]]))
-  const json = JSON.stringify(sorted).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  return `WORKER_METRICS ${json}`
+  return `WORKER_METRICS ${goMarshalFlatMap(fields)}`
 }
 
 /** Writes the event to the worker's log: under worker-runner a `log` message whose text is the line. */
