@@ -32,8 +32,9 @@ class LiveLog implements Feature {
   async start(ctx: TaskContext): Promise<void> {
     const token = randomBytes(24).toString('base64url')
     this.options.server.serve(token, ctx.log)
-    // generic-worker: expires after the longest the task can run, plus 15 minutes.
-    const expires = new Date(Math.min(Date.now() + (this.maxRunTimeSecs + 900) * 1000, Date.parse(ctx.task.expires))).toISOString()
+    const after = ctx.profile.featureFacts.liveLog.expiresAfterMaxRunTimeSecs
+    const taskExpires = Date.parse(ctx.task.expires)
+    const expires = new Date(after === null ? taskExpires : Math.min(Date.now() + (this.maxRunTimeSecs + after) * 1000, taskExpires)).toISOString()
     try {
       await ctx.publisher.publish({ kind: 'reference', name: this.artifactName, url: `${this.options.baseUrl}/log/${token}`, contentType: 'text/plain; charset=utf-8', expires }, ctx.signal)
     } catch (err) {

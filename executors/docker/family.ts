@@ -63,6 +63,8 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
   },
 
   featureFacts: {
+    // docker-worker src/features/local_live_log.js:147-148: the reference expires with the task
+    liveLog: { expiresAfterMaxRunTimeSecs: null },
     // docker-worker (src/features/interactive.js:129-150, config.yml:175-176): its artifact name
     // and content type, no scope; expiry min(now + maxRunTime, task expiry), where docker-worker
     // added maxRunTime's seconds as milliseconds (:130) — here they are seconds

@@ -66,6 +66,9 @@ export const genericFamily: FamilyProfile<NativePayload> = {
   },
 
   featureFacts: {
+    // livelog_feature.go:186-187: maxRunTime plus 15 minutes (megalodon also caps it at the
+    // task's expiry, which the Queue refuses to exceed: services/queue/src/artifacts.js:220-228)
+    liveLog: { expiresAfterMaxRunTimeSecs: 900 },
     // interactive_feature.go:48 (name), :52-54 (no scope), :174-185 (content type, expiry),
     // :100-103 (an upload that fails is a warning)
     interactive: {

@@ -80,6 +80,13 @@ export interface FamilyOutcomes {
 
 /** Legacy facts the features read instead of asking which family a run is. */
 export interface FeatureFacts {
+  liveLog: {
+    /**
+     * How long past the task's maxRunTime the live log's reference lasts (never past the task's
+     * expiry); null: until the task expires.
+     */
+    expiresAfterMaxRunTimeSecs: number | null
+  }
   interactive: {
     /** Where the shell page's link is published. */
     artifactName: string

@@ -67,6 +67,19 @@ describe('live log', function () {
     await worker
   })
 
+  it('its reference expires maxRunTime plus 15 minutes after it is made (generic-worker livelog_feature.go:186-187)', async () => {
+    const taskId = slugid()
+    const expires = new Date(Date.now() + 2 * 86400_000).toISOString()
+    await fake.createTask(taskId, { expires, payload: { command: [['sh', '-c', 'sleep 1']], maxRunTime: 30 } })
+    const before = Date.now()
+    const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+    await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+    const after = Date.now()
+    const referenceExpires = Date.parse(fake.artifacts(taskId).get('public/logs/live.log')!.expires)
+    assert.ok(referenceExpires >= before + 930_000 - 1000 && referenceExpires <= after + 930_000, `${new Date(referenceExpires).toISOString()} is 930 s after the reference was made`)
+    await worker
+  })
+
   it('is readable while the task runs, and its final bytes equal the backing log', async () => {
     const taskId = slugid()
     await fake.createTask(taskId, { payload: { command: [['sh', '-c', 'echo first; sleep 1; echo second']], maxRunTime: 30 } })
@@ -154,6 +167,16 @@ describe('live log', function () {
 
   describe('docker tasks (real engine)', function () {
     before(needsDocker)
+
+    it('its reference expires when the task does (docker-worker src/features/local_live_log.js:147-148)', async () => {
+      const taskId = slugid()
+      const expires = new Date(Date.now() + 2 * 86400_000).toISOString()
+      await fake.createTask(taskId, { expires, payload: { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'sleep 1'], maxRunTime: 30 } })
+      const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+      await until(() => fake.state.tasks.get(taskId)?.artifacts[0]?.get('public/logs/live.log')?.storageType === 'reference')
+      assert.equal(fake.artifacts(taskId).get('public/logs/live.log')!.expires, expires)
+      await worker
+    })
 
     it('is readable while the container runs, at the payload’s log name, and ends with the backing log’s bytes', async () => {
       const taskId = slugid()
