@@ -18,7 +18,7 @@ import { collectArtifacts } from './artifacts.js'
 import { inheritedWorkerEnv, multiuserEnv, taskEnv } from './env.js'
 import { genericFamily } from './family.js'
 import { writeTaskFinished } from './log.js'
-import { lendDevices, loopbackDevices } from './loopback.js'
+import { startLoopbackAudio, startLoopbackVideo } from './loopback.js'
 import { directoryCachePool, purgeLine, unmountAll, type MountedCache } from './mounts/caches.js'
 import { DownloadCache } from './mounts/download-cache.js'
 import { mountAll } from './mounts/mount.js'
@@ -147,9 +147,6 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       const run: NativeRun = { payload, caches: [] }
       if (ctx.config.engine === 'multiuser') await prepareTaskUser(ctx, run, undo)
       const runAs = run.runAs
-      const devices = await loopbackDevices(payload.features ?? {}, ctx.config)
-      Object.assign(ctx.env, devices.env)
-      if (runAs && devices.nodes.length > 0) undo.defer(await lendDevices(devices.nodes, runAs.uid, runAs.gid))
       // An interactive session is a shell where the commands run, with their environment.
       ctx.openTerminal = async (command, size) => {
         // a shell opened while artifacts are read could swap a checked file (audit H2)
@@ -183,6 +180,10 @@ export function createNativeExecutor(options: NativeExecutorOptions = {}): TaskE
       if (run.user) await giveTaskDirectory(run.user)
       // runTaskAsCurrentUser: written last, so it stays the worker's (run_task_as_current_user_posix.go:31-41)
       if (run.user && !run.runAs) run.credentialsFile = await writeTaskUserCredentials(ctx.taskDir, run.user)
+      // after the mounts, as generic-worker starts LoopbackAudio then LoopbackVideo (multiuser_linux.go:16-20)
+      const osGroups = payload.osGroups ?? []
+      if (payload.features?.loopbackAudio === true) await startLoopbackAudio(ctx.config.loopbackAudioDeviceNumber, osGroups, ctx.log)
+      if (payload.features?.loopbackVideo === true) Object.assign(ctx.env, await startLoopbackVideo(ctx.config.loopbackVideoDeviceNumber, osGroups, ctx.log))
       return run
     },
 

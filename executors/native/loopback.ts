@@ -1,45 +1,54 @@
-// Loopback devices for native tasks (Linux): a v4l2loopback video device and an snd-aloop sound
-// card the host provides. The task gets TASKCLUSTER_VIDEO_DEVICE for video; on the multiuser
-// engine the devices belong to the task user while it runs, and to root again afterwards.
+// Loopback devices for native tasks (Linux), set up as generic-worker's LoopbackAudio and
+// LoopbackVideo features do when they start: the worker loads the kernel module itself, then
+// gives the device nodes to the `audio` / `video` group, mode 660. The task reaches them through
+// that group (osGroups), and gets TASKCLUSTER_VIDEO_DEVICE for video. Any step that fails is the
+// worker's problem, not the task's: exception/internal-error.
 
-import { chown, readdir, stat } from 'node:fs/promises'
-import path from 'node:path'
-import { MalformedPayload } from '../../src/contract/errors.js'
+import { InternalError } from '../../src/contract/errors.js'
+import type { TaskLog } from '../../src/lib/task-log.js'
+import { runHostCommand, type HostCommandResult } from './host-command.js'
 
-export interface LoopbackDevices {
-  /** Every device node the task may use. */
-  nodes: string[]
-  env: Record<string, string>
+export type RunHostCommand = (file: string, args: readonly string[]) => Promise<HostCommandResult>
+
+/** The card's nodes generic-worker hands over (loopback_audio_feature_linux.go:30-40). */
+export function audioDevicePaths(card: number): string[] {
+  return [`/dev/snd/controlC${card}`, `/dev/snd/pcmC${card}D0c`, `/dev/snd/pcmC${card}D0p`, `/dev/snd/pcmC${card}D1c`, `/dev/snd/pcmC${card}D1p`]
 }
 
-/** The devices a payload asks for; MalformedPayload naming what this host lacks. */
-export async function loopbackDevices(features: Record<string, boolean | undefined>, config: { loopbackVideoDeviceNumber: number; loopbackAudioDeviceNumber: number }, devDir = '/dev'): Promise<LoopbackDevices> {
-  const found: LoopbackDevices = { nodes: [], env: {} }
-  const missing: string[] = []
-  if (features.loopbackVideo === true) {
-    const node = path.join(devDir, `video${config.loopbackVideoDeviceNumber}`)
-    if ((await stat(node).catch(() => undefined))?.isCharacterDevice()) {
-      found.nodes.push(node)
-      found.env.TASKCLUSTER_VIDEO_DEVICE = node
-    } else missing.push(`loopback video device ${node} (is the v4l2loopback module loaded?)`)
+/** loopback_audio_feature_linux.go:59-101 */
+export async function startLoopbackAudio(card: number, osGroups: readonly string[], log: TaskLog, run: RunHostCommand = runHostCommand): Promise<void> {
+  // checked here, not in the config, which only bounds it as a uint8 (gwconfig/config_linux.go:14)
+  if (card > 31) throw new InternalError('loopback audio device number must be between 0 and 31, inclusive')
+  if (!osGroups.includes('audio') && !osGroups.includes('docker')) {
+    log.warn("Neither 'audio' nor 'docker' group is in the list of OS groups. Consider adding so that the loopback audio devices will work as expected.")
   }
-  if (features.loopbackAudio === true) {
-    const snd = path.join(devDir, 'snd')
-    const card = config.loopbackAudioDeviceNumber
-    // controlC<n>, pcmC<n>D<d>(c|p): the card's control and PCM nodes
-    const nodes = (await readdir(snd).catch(() => [] as string[])).filter((n) => n === `controlC${card}` || n.startsWith(`pcmC${card}D`)).map((n) => path.join(snd, n))
-    if (nodes.some((n) => n.endsWith(`controlC${card}`))) found.nodes.push(...nodes)
-    else missing.push(`loopback audio card ${card} (${path.join(snd, `controlC${card}`)}; is the snd-aloop module loaded?)`)
+  const options = await run('/usr/bin/env', ['bash', '-c', `/usr/bin/echo options snd-aloop enable=1 index=${card} > /etc/modprobe.d/snd-aloop.conf`])
+  if (options.error) throw new InternalError(`could not set snd-aloop kernel module options. Output: ${options.output}. Error: ${options.error}`)
+  const loaded = await run('/usr/sbin/modprobe', ['snd-aloop'])
+  if (loaded.error) throw new InternalError(`could not load the snd-aloop kernel module. Output: ${loaded.output}. Error: ${loaded.error}`)
+  const devices = audioDevicePaths(card)
+  for (const device of devices) {
+    const group = await run('/usr/bin/chgrp', ['audio', device])
+    if (group.error) throw new InternalError(`could not chgrp audio the ${device} device: ${group.error}`)
+    const mode = await run('/bin/chmod', ['660', device])
+    if (mode.error) throw new InternalError(`could not chmod 660 the ${device} device. Output: ${mode.output}. Error: ${mode.error}`)
   }
-  if (missing.length > 0) throw new MalformedPayload('the task asks for devices this worker does not have', missing.map((m) => `This worker has no ${m}`))
-  return found
+  // Go's %v of a []string
+  log.info(`Loopback audio devices are available at [${devices.join(' ')}]`)
 }
 
-/** Hand the device nodes to a user; returns how to give them back to their owners. */
-export async function lendDevices(nodes: readonly string[], uid: number, gid: number): Promise<() => Promise<void>> {
-  const owners = await Promise.all(nodes.map(async (n) => ({ n, st: await stat(n) })))
-  for (const node of nodes) await chown(node, uid, gid)
-  return async () => {
-    for (const { n, st } of owners) await chown(n, st.uid, st.gid).catch(() => undefined)
+/** loopback_video_feature_linux.go:53-87; returns the task's TASKCLUSTER_VIDEO_DEVICE. */
+export async function startLoopbackVideo(deviceNumber: number, osGroups: readonly string[], log: TaskLog, run: RunHostCommand = runHostCommand): Promise<Record<string, string>> {
+  if (!osGroups.includes('video') && !osGroups.includes('docker')) {
+    log.warn("Neither 'video' nor 'docker' group is in the list of OS groups. Consider adding so that the loopback video device will work as expected.")
   }
+  const device = `/dev/video${deviceNumber}`
+  const loaded = await run('/usr/sbin/modprobe', ['v4l2loopback', `video_nr=${deviceNumber}`])
+  if (loaded.error) throw new InternalError(`could not load the v4l2loopback kernel module: ${loaded.error}`)
+  const group = await run('/usr/bin/chgrp', ['video', device])
+  if (group.error) throw new InternalError(`could not chgrp video the ${device} device: ${group.error}`)
+  const mode = await run('/bin/chmod', ['660', device])
+  if (mode.error) throw new InternalError(`could not chmod 660 the ${device} device: ${mode.error}`)
+  log.info(`Loopback video device is available at ${device}`)
+  return { TASKCLUSTER_VIDEO_DEVICE: device }
 }

@@ -13,7 +13,7 @@ import { isCache, type Mount } from './mounts/content.js'
 import { parseGroupFile } from './group-file.js'
 import { currentPlatform } from './platform.js'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
-import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'
+import { featureNotEnabledProblem, missingScopeAlternativesProblem } from '../../src/lib/scopes.js'
 
 /**
  * A task's feature scope checks: against `held` (its scopes, or their expansion through Auth),
@@ -26,8 +26,10 @@ class ScopeChecks {
     private readonly held: readonly string[],
   ) {}
 
-  problem(feature: string, needed: readonly string[]): string | undefined {
-    const problem = missingScopesProblem(feature, this.taskScopes, needed, this.held)
+  /** `needed`: scopes all required; or, as scopes.Required, alternatives any one of which suffices. */
+  problem(feature: string, needed: readonly string[] | { anyOf: ReadonlyArray<readonly string[]> }): string | undefined {
+    const alternatives = 'anyOf' in needed ? needed.anyOf : [[...new Set(needed)]]
+    const problem = missingScopeAlternativesProblem(feature, this.taskScopes, alternatives, this.held)
     if (problem) this.refused = true
     return problem
   }
@@ -83,14 +85,17 @@ function runAsCurrentUserProblems(payload: NativePayload, config: WorkerConfig, 
   return problems.filter((p) => p !== undefined)
 }
 
-/** loopbackVideo / loopbackAudio: the config switch and generic-worker's per-pool scope (the devices are checked in prepare). */
+/**
+ * loopbackVideo / loopbackAudio: the config switch and the scope, per pool or bare
+ * (loopback_audio_feature_linux.go:48-53, loopback_video_feature_linux.go:42-47).
+ */
 function loopbackProblems(payload: NativePayload, config: WorkerConfig, scopes: ScopeChecks): string[] {
   const pool = `${config.provisionerId}/${config.workerType}`
   const problems: Array<string | undefined> = []
   for (const [feature, enabled, scope] of [
     // multiuser_linux.go:16-20 / insecure_linux.go:5-8: Loopback Audio starts before Loopback Video
-    ['loopbackAudio', config.enableLoopbackAudio, `generic-worker:loopback-audio:${pool}`],
-    ['loopbackVideo', config.enableLoopbackVideo, `generic-worker:loopback-video:${pool}`],
+    ['loopbackAudio', config.enableLoopbackAudio, 'generic-worker:loopback-audio'],
+    ['loopbackVideo', config.enableLoopbackVideo, 'generic-worker:loopback-video'],
   ] as const) {
     if (payload.features?.[feature] !== true) continue
     if (!currentPlatform().supports(feature)) {
@@ -98,7 +103,7 @@ function loopbackProblems(payload: NativePayload, config: WorkerConfig, scopes: 
       continue
     }
     if (!enabled) problems.push(featureNotEnabledProblem(feature, config))
-    problems.push(scopes.problem(feature, [scope]))
+    problems.push(scopes.problem(feature, { anyOf: [[`${scope}:${pool}`], [scope]] }))
   }
   return problems.filter((p) => p !== undefined)
 }

@@ -104,7 +104,7 @@ export const configKeys = {
   livelogExecutable: accepted('string', 'livelog binary (megalodon serves live logs itself)'),
   livelogExposePort: port('port in live log URLs, when a proxy or NAT maps it (0 = the port served)', 0),
   livelogPortBase: port('live logs are served on livelogPortBase + 1, as generic-worker serves GET (0 = any free port)', 60098, 65534),
-  loopbackAudioDeviceNumber: int('the snd-aloop card number (/dev/snd/*C<n>*)', 16, 0, 31, 8),
+  loopbackAudioDeviceNumber: int('the snd-aloop card number (/dev/snd/*C<n>*); a task asking for loopbackAudio fails with internal-error above 31', 16, 0, 255, 8),
   loopbackVideoDeviceNumber: int('the v4l2loopback device number (/dev/video<n>)', 0, 0, 255, 8),
   maxMemoryUsagePercent: int('resource monitor: used memory percentage above which memory counts as too high', 90),
   minAvailableMemoryBytes: int('resource monitor: available bytes below which memory counts as too high', 524288000),

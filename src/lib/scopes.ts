@@ -34,15 +34,28 @@ export function featureDisplayName(feature: string): string {
 
 /**
  * generic-worker's refusal of a feature whose scopes the task lacks (malformed-payload,
- * main.go:1227, one alternative formatted as internal/scopes/scopes.go:122-151 does), or
- * undefined when `held` (the task's scopes, or their expansion through Auth) covers them all.
+ * main.go:1227), for one set of scopes that are all needed; undefined when `held` (the task's
+ * scopes, or their expansion through Auth) covers them all.
  */
 export function missingScopesProblem(feature: string, taskScopes: readonly string[], needed: readonly string[], held: readonly string[] = taskScopes): string | undefined {
-  const required = [...new Set(needed)]
-  if (required.every((s) => scopeSatisfied(held, s))) return undefined
+  return missingScopeAlternativesProblem(feature, taskScopes, [[...new Set(needed)]], held)
+}
+
+/**
+ * The same refusal for scopes.Required (internal/scopes/scopes.go:30-47): alternatives, any one
+ * of which suffices when `held` covers every scope in it.
+ */
+export function missingScopeAlternativesProblem(feature: string, taskScopes: readonly string[], alternatives: ReadonlyArray<readonly string[]>, held: readonly string[] = taskScopes): string | undefined {
+  if (alternatives.length === 0 || alternatives.some((all) => all.every((s) => scopeSatisfied(held, s)))) return undefined
   // main.go:1227 prints the task's scopes as written, even after expanding its roles
   const given = taskScopes.length === 0 ? '<no scopes>' : taskScopes.join(' and ')
-  return `Feature ${goQuote(featureDisplayName(feature))} requires scopes:\n\n${required.join(', and\n')}\n\nbut task only has scopes:\n\n${given}\n\nYou probably should add some scopes to your task definition`
+  return `Feature ${goQuote(featureDisplayName(feature))} requires scopes:\n\n${requiredScopesText(alternatives)}\n\nbut task only has scopes:\n\n${given}\n\nYou probably should add some scopes to your task definition`
+}
+
+/** scopes.Required's String() (internal/scopes/scopes.go:130-151). */
+function requiredScopesText(alternatives: ReadonlyArray<readonly string[]>): string {
+  if (alternatives.length === 1) return alternatives[0]!.join(', and\n')
+  return alternatives.map((all) => (all.length > 1 ? `(${all.join(' and ')})` : (all[0] ?? ''))).join(', or\n')
 }
 
 /**

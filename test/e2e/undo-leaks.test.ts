@@ -1,11 +1,10 @@
 // Whatever an executor's prepare made is undone whatever happens after it (the executor
 // contract's undo stack). Each case is a failure after something was made that the executors
-// once left behind: a device still lent to a removed task user, a task user and a cache
+// once left behind: a task user and a cache
 // instance still held after the task directory could not be handed over, and a docker cache
 // instance held for the worker's lifetime after the task network could not be created.
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,8 +15,6 @@ import { BUSYBOX_IMAGE, dockerForTests, needsDocker } from '../helpers/docker.js
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { backingLog } from '../helpers/tasks.js'
 import { runWorker, workerConfig } from '../helpers/worker.js'
-
-const POOL = 'test-provisioner/test-worker-type'
 
 /** Task users (task_…) whose home is under tasksDir. */
 function taskUsersUnder(tasksDir: string): string[] {
@@ -44,31 +41,6 @@ describe('undo after a failed prepare (multiuser engine, root)', function () {
     chmodSync(path.dirname(String(config.tasksDir)), 0o755)
     return config
   }
-
-  it('gives lent loopback devices back when a mount fails after they were lent', async () => {
-    const card = 29
-    const made = !existsSync('/dev/snd')
-    if (made) mkdirSync('/dev/snd')
-    const nodes = [`/dev/snd/controlC${card}`, `/dev/snd/pcmC${card}D0p`]
-    // stand-ins: character devices with /dev/null's numbers, owned by root
-    for (const n of nodes) if (!existsSync(n)) execFileSync('mknod', ['-m', '0660', n, 'c', '1', '3'])
-    try {
-      const config: RawConfig = { ...(await multiuserConfig()), enableLoopbackAudio: true, loopbackAudioDeviceNumber: card, numberOfTasksToRun: 1 }
-      const id = slugid()
-      const dependency = slugid()
-      // the mount's content is an artifact its task never made: the mount fails
-      const payload = { command: [['true']], maxRunTime: 60, features: { loopbackAudio: true }, mounts: [{ directory: 'x', content: { taskId: dependency, artifact: 'public/none.tar' }, format: 'tar' }] }
-      await fake.createTask(id, { payload, scopes: [`generic-worker:loopback-audio:${POOL}`], dependencies: [dependency] })
-      await runWorker(fake, config)
-      const run = fake.state.get(id).runs[0]!
-      assert.equal(run.state, 'failed', backingLog(fake, id))
-      for (const n of nodes) assert.equal(statSync(n).uid, 0, `${n} belongs to root again`)
-      assert.deepEqual(taskUsersUnder(String(config.tasksDir)), [])
-    } finally {
-      for (const n of nodes) rmSync(n, { force: true })
-      if (made) rmSync('/dev/snd', { recursive: true, force: true })
-    }
-  })
 
   it('releases mounted caches and removes the task user when handing the task directory over fails', async () => {
     // A `chown` first on PATH that refuses `chown -R`: only the hand-over of the task

@@ -1,7 +1,7 @@
 // generic-worker's refusals of a feature: not enabled on the pool (workers/generic-worker/main.go:1207-1213)
 // and scopes missing (main.go:1227, formats internal/scopes/scopes.go:122-151).
 import assert from 'node:assert/strict'
-import { featureNotEnabledProblem, missingScopesProblem } from '../../src/lib/scopes.js'
+import { featureNotEnabledProblem, missingScopeAlternativesProblem, missingScopesProblem } from '../../src/lib/scopes.js'
 
 describe('feature refusals (generic-worker wording)', () => {
   it('names the feature by its Name() and links the pool’s worker-manager page, path-escaped', () => {
@@ -24,5 +24,13 @@ describe('feature refusals (generic-worker wording)', () => {
     )
     assert.match(missingScopesProblem('interactive', [], ['x'])!, /but task only has scopes:\n\n<no scopes>\n\n/)
     assert.equal(missingScopesProblem('interactive', ['x*'], ['xy']), undefined)
+  })
+  it('lists alternatives as scopes.Required does, the expected text of upstream TestDescRequired (internal/scopes/scopes_descriptions_test.go:30-32)', () => {
+    const text = missingScopeAlternativesProblem('loopbackVideo', [], [['abc', 'def'], ['ghi'], ['jkl', 'mno', 'pqr']])!
+    assert.ok(text.includes('requires scopes:\n\n(abc and def), or\nghi, or\n(jkl and mno and pqr)\n\nbut task only has scopes:'), text)
+    // any one alternative suffices, each only with all of its scopes (scopes.go:68-85)
+    assert.equal(missingScopeAlternativesProblem('loopbackVideo', ['ghi'], [['abc', 'def'], ['ghi']]), undefined)
+    assert.ok(missingScopeAlternativesProblem('loopbackVideo', ['abc'], [['abc', 'def'], ['ghi']]))
+    assert.equal(missingScopeAlternativesProblem('loopbackVideo', [], []), undefined, 'no required scopes is always satisfied (scopes.go:64-67)')
   })
 })
