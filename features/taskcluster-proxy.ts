@@ -15,7 +15,7 @@ import { InternalError } from '../src/contract/errors.js'
 import { guardServer } from '../src/servers/guard.js'
 import { peerUid } from '../src/servers/peer-uid.js'
 import { listen } from '../src/servers/listen.js'
-import type { Credentials } from '../src/contract/taskcluster.js'
+import type { Credentials, Reclaimed } from '../src/contract/taskcluster.js'
 import { createTaskNetwork, inSubnet, type TaskNetwork } from './docker-bridge.js'
 import { bewitUrl, forward, hawkExt, proxyHeaders, routeOf, targetUrl } from './taskcluster-proxy-routes.js'
 
@@ -143,9 +143,21 @@ class TaskclusterProxy implements Feature {
     // no task-log line: neither docker-worker (src/features/taskcluster_proxy.js) nor
     // generic-worker (taskcluster_proxy_feature.go) wrote one (audit-docker-worker row 21,
     // audit-generic-worker row 26)
+    this.serving = true
+  }
+
+  /** Between a start that succeeded and stop: generic-worker listens for reclaims only then (taskcluster_proxy_feature.go:287,291). */
+  private serving = false
+
+  reclaimed(ctx: TaskContext, reclaimed: Reclaimed): void {
+    // the signing already reads ctx.credentials(), so there is nothing to hand over; the family
+    // may say so in the task log
+    const line = ctx.profile.featureFacts.taskclusterProxy.refreshedLine
+    if (this.serving && line) ctx.log.info(line(reclaimed.credentials.clientId))
   }
 
   async stop(): Promise<void> {
+    this.serving = false
     this.ended.abort()
     this.server?.closeAllConnections()
     await new Promise<void>((resolve) => (this.listener?.listening ? this.listener.close(() => resolve()) : resolve()))

@@ -79,7 +79,11 @@ export const genericFamily: FamilyProfile<NativePayload> = {
       requiredScopes: () => [],
     },
     // task scopes cannot name the run's own artifacts: taskcluster_proxy_feature.go:166-168
-    taskclusterProxy: { extraScopes: (taskId, runId) => [`queue:create-artifact:${taskId}/${runId}`] },
+    taskclusterProxy: {
+      extraScopes: (taskId, runId) => [`queue:create-artifact:${taskId}/${runId}`],
+      // taskcluster_proxy_feature.go:285, once the proxy has the reclaim's credentials
+      refreshedLine: (clientId) => `[taskcluster-proxy] Successfully refreshed taskcluster-proxy credentials: ${clientId}`,
+    },
     chainOfTrust: {
       contentTypes: { log: 'text/plain; charset=utf-8', json: 'text/plain; charset=utf-8', sig: 'application/octet-stream' },
       // the ChainOfTrustData struct (environment a CoTEnvironment struct, in field order); with

@@ -101,6 +101,8 @@ export interface FeatureFacts {
   taskclusterProxy: {
     /** Scopes the proxy adds to the task's own when it signs requests. */
     extraScopes(taskId: string, runId: number): string[]
+    /** The task-log line after each reclaim gave the proxy new credentials, if the family writes one. */
+    refreshedLine?(clientId: string): string
   }
   chainOfTrust: {
     contentTypes: Record<'log' | 'json' | 'sig', string>

@@ -2,6 +2,7 @@
 // in FEATURE_ORDER after prepare, and stops them in reverse after the artifacts, always
 // (generic-worker's feature pipeline, main.go's deferred Stop).
 
+import type { Reclaimed } from './taskcluster.js'
 import type { TaskContext, ValidatedPayload } from './task-context.js'
 
 /** Every feature the worker has, in the one order the core starts them. */
@@ -24,6 +25,11 @@ export interface Feature {
   start(ctx: TaskContext): Promise<void>
   /** Always called once start was called, even after failure or abort. */
   stop(ctx: TaskContext): Promise<void>
+  /**
+   * Called after each reclaim until the run is resolved, once ctx.credentials() already returns
+   * the new credentials; also after stop, which a feature that has stopped ignores. Must not throw.
+   */
+  reclaimed?(ctx: TaskContext, reclaimed: Reclaimed): void
   /** Called once the task log is complete and closed (footer included), before it is uploaded. */
   afterLog?(ctx: TaskContext): Promise<void>
 }

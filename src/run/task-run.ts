@@ -100,13 +100,18 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
   if (options.logSink) taskLog.addSink(options.logSink)
 
+  // Every feature whose start was called, in order; each hears of reclaims, and is stopped.
+  const started: Feature[] = []
   // The reclaimer runs beside every stage, until the resolution.
   const reclaimer = services.reclaim
     ? startReclaimer({
         takenUntil: claim.takenUntil,
         reclaim: services.reclaim,
         onLost: (reason) => abort(reason instanceof InternalError && profile.outcomes.reclaimFailureFails ? new ReclaimFailed({ cause: reason }) : reason),
-        onReclaimed: () => workerLog.debug('reclaimed'),
+        onReclaimed: (reclaimed) => {
+          workerLog.debug('reclaimed')
+          for (const feature of started) feature.reclaimed?.(ctx, reclaimed)
+        },
         ...(profile.outcomes.reclaimDelayMs ? { delayMs: (ms: number) => profile.outcomes.reclaimDelayMs!(ms) } : {}),
       })
     : undefined
@@ -145,7 +150,6 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   let startedAt: Date | undefined
   let artifactErrors = 0
   const failedArtifacts: Array<{ reason: string; message: string }> = []
-  const started: Feature[] = []
   // What prepare made, undone after the features stop whatever happened.
   const undo = new AsyncDisposableStack()
   workerLog.info({ executor: executor.name }, 'task claimed')

@@ -54,6 +54,21 @@ describe('taskcluster-proxy', function () {
     const firstCreds = mine.find((r) => r.method === 'reclaimTask')!.clientId
     assert.notEqual(proxied.clientId, firstCreds, 'not the credentials of the first claim')
     assert.ok(mine.filter((r) => r.method === 'reclaimTask').length >= 2)
+    // one line per reclaim while the proxy serves, naming the new credentials' clientId
+    // (taskcluster_proxy_feature.go:285)
+    const refreshed = [...o.log.matchAll(/^\[taskcluster \S+Z\] \[taskcluster-proxy\] Successfully refreshed taskcluster-proxy credentials: (\S+)$/gm)].map((m) => m[1]!)
+    assert.ok(refreshed.length >= 2, o.log)
+    assert.ok(refreshed.every((id) => id.startsWith(`task-client/${o.taskId}/0/`)), o.log)
+    assert.equal(new Set(refreshed).size, refreshed.length, 'each reclaim brings its own credentials')
+    assert.ok(refreshed.includes(proxied.clientId), 'the proxy signed with credentials the log announced')
+  })
+
+  it('writes no refresh line for a task without the proxy', async () => {
+    fake.claimTimeoutSecs = 2
+    const o = await submitAndRun(fake, { command: [['sleep', '2.5']], maxRunTime: 60 })
+    assert.equal(o.state, 'completed', o.log)
+    assert.ok(fake.requests.some((r) => r.method === 'reclaimTask' && r.params[0] === o.taskId))
+    assert.doesNotMatch(o.log, /Successfully refreshed/)
   })
 
   it('signs URLs on POST /bewit', async () => {
@@ -129,6 +144,16 @@ describe('taskcluster-proxy for docker tasks (real engine)', function () {
     assert.ok(proxied.length === 1 && proxied[0]!.clientId.startsWith(`task-client/${o.taskId}/0/`), 'signed with the task credentials')
     const left = await docker.listNetworks({ filters: JSON.stringify({ label: [`megalodon.task=${o.taskId}-0`] }) })
     assert.equal(left.length, 0, 'the task network was removed')
+  })
+
+  it('writes nothing in the task log when a reclaim refreshes its credentials: docker-worker logged that only on its own log (src/features/taskcluster_proxy.js:89-110)', async () => {
+    fake.claimTimeoutSecs = 2
+    const script = 'sleep 2.5; wget -qO- "$TASKCLUSTER_PROXY_URL/api/queue/v1/task/$TASK_ID" > /dev/null && echo FETCHED'
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', script], maxRunTime: 60, features: { taskclusterProxy: true } }, { task: { scopes: ['queue:get-task:*'] } })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    assert.match(o.log, /^FETCHED\r?$/m)
+    assert.ok(fake.requests.some((r) => r.method === 'reclaimTask' && r.params[0] === o.taskId))
+    assert.doesNotMatch(o.log, /refreshed|Credentials updated/)
   })
 
   it('lets the payload’s env override TASKCLUSTER_PROXY_URL, but not TASK_ID (docker-worker src/task.js:354-361)', async () => {
