@@ -2,9 +2,9 @@
 // the worker's own user (generic-worker's "insecure" engine) or as a fresh OS user per task
 // (its multiuser engine, task-user.ts).
 
-import { readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
-import { InternalError, MalformedPayload } from '../../src/contract/errors.js'
+import { InternalError } from '../../src/contract/errors.js'
 import type { TaskExecutor, UndoStack } from '../../src/contract/executor.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { WorkerConfig } from '../../src/config/config.js'
@@ -19,12 +19,12 @@ import { inheritedWorkerEnv, multiuserEnv, taskEnv } from './env.js'
 import { genericFamily } from './family.js'
 import { writeTaskFinished } from './log.js'
 import { startLoopbackAudio, startLoopbackVideo } from './loopback.js'
+import { addTaskUserToGroups } from './os-groups.js'
 import { directoryCachePool, purgeLine, unmountAll, type MountedCache } from './mounts/caches.js'
 import { DownloadCache } from './mounts/download-cache.js'
 import { mountAll } from './mounts/mount.js'
 import type { NativePayload } from './payload.js'
 import { currentPlatform } from './platform.js'
-import { parseGroupFile } from './group-file.js'
 import { execName, goLookPath } from './look-path.js'
 import { runCommands } from './run-commands.js'
 import { readTaskFile, taskMover } from './task-rights.js'
@@ -79,13 +79,6 @@ function commandEnv(ctx: TaskContext, run: NativeRun): Record<string, string> {
   return multiuserEnv({ ...common, user: run.user, currentUser: run.runAs === undefined, headless: ctx.config.headlessTasks, credentialsFile: run.credentialsFile })
 }
 
-/** The groups of `groups` this host does not have. */
-async function missingGroups(groups: readonly string[]): Promise<string[]> {
-  const text = await readFile('/etc/group', 'utf8').catch(() => '')
-  const known = new Set(parseGroupFile(text).map((g) => g.name))
-  return groups.filter((g) => !known.has(g))
-}
-
 /** Multiuser engine: a fresh OS user for the task (removed by `undo`), set up as the config says. */
 async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack): Promise<void> {
   const { payload } = run
@@ -96,9 +89,7 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
     ctx.log.info(`Not adding task user to group(s) [${groups.join(' ')}] since we are running as current user.`)
     groups = []
   }
-  const unknown = await missingGroups(groups)
-  if (unknown.length > 0) throw new MalformedPayload('the task asks for OS groups this worker does not have', [`OS groups ${unknown.join(', ')} do not exist on this worker`])
-  const user = await createTaskUser(ctx.taskDir, groups)
+  const user = await createTaskUser(ctx.taskDir)
   // The task user goes, with every process it still has, unless the worker keeps what tasks
   // leave (cleanUpTaskDirs false: generic-worker then keeps the users with their directories).
   undo.defer(() => (ctx.config.cleanUpTaskDirs ? removeTaskUser(user.name) : killTaskUserProcesses(user.name)))
@@ -114,6 +105,8 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
     // what it left in the task directory belongs to the task user like the rest
     await giveTaskDirectory(user)
   }
+  // after runAfterUserCreation, as generic-worker's OS Groups feature starts once the task user exists
+  if (groups.length > 0) undo.defer(await addTaskUserToGroups(user.name, groups, ctx.log))
 }
 
 /**

@@ -25,15 +25,15 @@ export interface TaskUser {
 export const TASK_USER_PREFIX = 'task_'
 
 /**
- * A new user whose home is the task directory; `groups` must exist. Named like the task
- * directory and with that name as its full name, as generic-worker's headless task users are
- * (main.go:648-658, runtime/runtime_linux.go:13-21 `useradd`, `chfn -f <name>`).
+ * A new user whose home is the task directory, in no group but its own (osGroups come later:
+ * addTaskUserToGroups). Named like the task directory and with that name as its full name, as
+ * generic-worker's headless task users are (main.go:648-658, runtime/runtime_linux.go:13-21
+ * `useradd`, `chfn -f <name>`).
  */
-export async function createTaskUser(taskDir: string, groups: readonly string[]): Promise<TaskUser> {
+export async function createTaskUser(taskDir: string): Promise<TaskUser> {
   const name = path.basename(taskDir)
   if (!name.startsWith(TASK_USER_PREFIX)) throw new Error(`a task user is named like its task directory (task_…), not ${name}`)
   const args = ['--no-create-home', '--home-dir', taskDir, '--shell', '/bin/bash', '--user-group', '--comment', name]
-  if (groups.length > 0) args.push('--groups', groups.join(','))
   await run('useradd', [...args, name])
   const uid = Number((await run('id', ['-u', name])).stdout.trim())
   const gid = Number((await run('id', ['-g', name])).stdout.trim())

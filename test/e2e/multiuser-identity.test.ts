@@ -101,7 +101,7 @@ describe('multiuser engine (root): the task user’s environment, credentials an
     const { createTaskUser, removeTaskUser, setRandomPassword } = await import('../../executors/native/task-user.js')
     mkdirSync(String(mu.config.tasksDir), { recursive: true })
     const dir = mkdtempSync(path.join(String(mu.config.tasksDir), 'task_pw'))
-    const user = await createTaskUser(dir, [])
+    const user = await createTaskUser(dir)
     try {
       const password = await setRandomPassword(user)
       const hash = execFileSync('getent', ['shadow', user.name]).toString().split(':')[1]!

@@ -2,6 +2,7 @@
 // runTaskAsCurrentUser with their config switches and scopes, the worker's own files out of the
 // task's reach, artifacts only what the task user can read, the user gone afterwards.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -142,9 +143,30 @@ describe('multiuser engine (root)', function () {
     const noScope = await mu.run({ command: [['true']], maxRunTime: 60, osGroups: [MULTIUSER_TEST_GROUP] })
     assert.deepEqual([noScope.state, noScope.reason], ['exception', 'malformed-payload'])
     assert.ok(noScope.log.includes(scope), noScope.log)
-    const unknown = await mu.run({ command: [['true']], maxRunTime: 60, osGroups: ['no-such-group-here'] }, [`generic-worker:os-group:${MULTIUSER_POOL}/no-such-group-here`])
+    // usermod -aG fails for a group the host lacks (exit status 6): a line per group, then the
+    // payload is at fault (os_groups_multiuser.go:28-45, os_groups_multiuser_linux.go:9-11)
+    const groups = ['no-such-group-here', MULTIUSER_TEST_GROUP, 'nor-this-one']
+    const unknown = await mu.run({ command: [['echo', 'SHOULD-NOT-RUN']], maxRunTime: 60, osGroups: groups }, groups.map((g) => `generic-worker:os-group:${MULTIUSER_POOL}/${g}`))
     assert.deepEqual([unknown.state, unknown.reason], ['exception', 'malformed-payload'])
-    assert.match(unknown.log, /no-such-group-here do not exist on this worker/)
+    assert.match(unknown.log, /^\[taskcluster:error\] \[osGroups\] Could not add task user to OS group no-such-group-here: exit status 6$/m)
+    assert.match(unknown.log, /^\[taskcluster:error\] \[osGroups\] Could not add task user to OS group nor-this-one: exit status 6$/m)
+    assert.match(unknown.log, /could not add task user to OS group\(s\) \[no-such-group-here nor-this-one\]/)
+    assert.doesNotMatch(unknown.log, /SHOULD-NOT-RUN/)
+  })
+
+  it('takes the task user out of its osGroups after the task with gpasswd -d (os_groups_multiuser.go:48-61)', async () => {
+    const scope = `generic-worker:os-group:${MULTIUSER_POOL}/${MULTIUSER_TEST_GROUP}`
+    // cleanUpTaskDirs false keeps the task user, so its groups can be read afterwards
+    const o = await mu.run({ command: [['sh', '-c', 'echo "me=$(whoami) groups=$(id -Gn)"']], maxRunTime: 60, osGroups: [MULTIUSER_TEST_GROUP] }, [scope], { cleanUpTaskDirs: false })
+    assert.equal(o.state, 'completed', o.log)
+    const [, me, during] = /^me=(task_[\w-]+) groups=(.*)$/m.exec(o.log)!
+    try {
+      assert.ok(during!.split(' ').includes(MULTIUSER_TEST_GROUP), during)
+      const members = execFileSync('getent', ['group', MULTIUSER_TEST_GROUP], { encoding: 'utf8' }).trim().split(':')[3]!.split(',')
+      assert.ok(!members.includes(me!), `${me} left ${MULTIUSER_TEST_GROUP}: ${members.join(',')}`)
+    } finally {
+      execFileSync('userdel', [me!])
+    }
   })
 
   it('runs as the worker’s user with runTaskAsCurrentUser, only when mu.config and scope allow', async () => {
