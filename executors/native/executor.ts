@@ -92,7 +92,7 @@ async function prepareTaskUser(ctx: TaskContext, run: NativeRun, undo: UndoStack
   const user = await createTaskUser(ctx.taskDir)
   // The task user goes, with every process it still has, unless the worker keeps what tasks
   // leave (cleanUpTaskDirs false: generic-worker then keeps the users with their directories).
-  undo.defer(() => (ctx.config.cleanUpTaskDirs ? removeTaskUser(user.name) : killTaskUserProcesses(user.name)))
+  undo.defer(() => (ctx.config.cleanUpTaskDirs ? removeTaskUser(user.name, ctx.taskDir) : killTaskUserProcesses(user.name)))
   run.user = user
   // generic-worker passes the task user to its taskcluster-proxy as --allowed-user
   // (taskcluster_proxy_feature.go, set whenever the task has a Context.User)

@@ -1,7 +1,7 @@
 // generic-worker's multiuser engine on Linux: each task runs as a fresh OS user, created before
-// the task with the task directory as its home (its contents owned by it; see
-// giveTaskDirectory for why the directory itself is not), optionally in the payload's osGroups, and removed with all
-// its processes after the task. Commands run through util-linux's `setpriv`, which sets the
+// the task as generic-worker creates it (home /home/<name> with the skeleton files, a password),
+// given what is in the task directory (see giveTaskDirectory for why not the directory itself),
+// and removed with all its processes after the task. Commands run through util-linux's `setpriv`, which sets the
 // user, its group and its supplementary groups, then execs the command (no extra process in
 // between, so the process group still reaches everything).
 
@@ -18,29 +18,52 @@ export interface TaskUser {
   name: string
   uid: number
   gid: number
+  /** /home/<name>, as generic-worker's (runtime/runtime_linux.go:15); the task directory when tasksDir is /home. */
   home: string
+  taskDir: string
+  /** Set with chpasswd when the user is made (runtime/runtime_linux.go:20); TASK_USER_CREDENTIALS tells it. */
+  password: string
 }
+
+/** Where task users' homes are (gwruntime.UserHomeDirectoriesParent on Linux: runtime/runtime_other.go:40-42). */
+export const USER_HOMES = '/home'
+
 
 /** Prefix of every task user's name: a worker removes only users it could have made. */
 export const TASK_USER_PREFIX = 'task_'
 
 /**
- * A new user whose home is the task directory, in no group but its own (osGroups come later:
- * addTaskUserToGroups). Named like the task directory and with that name as its full name, as
- * generic-worker's headless task users are (main.go:648-658, runtime/runtime_linux.go:13-21
- * `useradd`, `chfn -f <name>`).
+ * A new user named like the task directory, made as generic-worker makes one
+ * (runtime/runtime_linux.go:7-24): `useradd -m -d /home/<name>` (the host's default shell and
+ * skeleton files), `chfn -f <name>`, and a `pWd0_…` password through chpasswd. Its home is
+ * then private (0700): other task users, who may run beside it, cannot read what the task
+ * keeps there. When the task directory is that home (tasksDir /home, the default) it exists
+ * already, so useradd copies nothing and the skeleton files are copied here, as the
+ * directory would have held them. osGroups come later (addTaskUserToGroups).
  */
 export async function createTaskUser(taskDir: string): Promise<TaskUser> {
   const name = path.basename(taskDir)
   if (!name.startsWith(TASK_USER_PREFIX)) throw new Error(`a task user is named like its task directory (task_…), not ${name}`)
-  const args = ['--no-create-home', '--home-dir', taskDir, '--shell', '/bin/bash', '--user-group', '--comment', name]
-  await run('useradd', [...args, name])
+  const home = path.join(USER_HOMES, name)
+  const homeIsTaskDir = home === path.resolve(taskDir)
+  await run('/usr/sbin/useradd', ['-m', '-d', home, name])
   const uid = Number((await run('id', ['-u', name])).stdout.trim())
   const gid = Number((await run('id', ['-g', name])).stdout.trim())
-  const user = { name, uid, gid, home: taskDir }
+  const user: TaskUser = { name, uid, gid, home, taskDir, password: '' }
+  await run('/usr/bin/chfn', ['-f', name, name])
+  user.password = await setRandomPassword(user)
+  if (homeIsTaskDir) await copySkeleton(taskDir)
+  else await chmod(home, 0o700)
   await giveTaskDirectory(user)
   return user
 }
+
+/** /etc/skel's files, as `useradd -m` copies them into a home it makes (owners are set by giveTaskDirectory). */
+async function copySkeleton(dir: string): Promise<void> {
+  const entries = await readdir(SKELETON).catch(() => [] as string[])
+  if (entries.length > 0) await run('cp', ['-a', '--', ...entries.map((e) => path.join(SKELETON, e)), dir])
+}
+const SKELETON = '/etc/skel'
 
 /**
  * What is in the task directory (mounts included) belongs to the task user; the directory itself
@@ -50,12 +73,12 @@ export async function createTaskUser(taskDir: string): Promise<TaskUser> {
  */
 export async function giveTaskDirectory(user: TaskUser): Promise<void> {
   // tasksDir must let task users through to their own directory (0711: through, not listing)
-  const parent = path.dirname(user.home)
+  const parent = path.dirname(user.taskDir)
   const mode = (await stat(parent)).mode & 0o7777
   if ((mode & 0o011) !== 0o011) await chmod(parent, mode | 0o711)
-  await run('chown', [`0:${user.gid}`, user.home])
-  await run('chmod', ['1770', user.home])
-  const entries = (await readdir(user.home)).filter((e) => e !== 'generic-worker').map((e) => path.join(user.home, e))
+  await run('chown', [`0:${user.gid}`, user.taskDir])
+  await run('chmod', ['1770', user.taskDir])
+  const entries = (await readdir(user.taskDir)).filter((e) => e !== 'generic-worker').map((e) => path.join(user.taskDir, e))
   if (entries.length > 0) await run('chown', ['-R', '--no-dereference', `${user.uid}:${user.gid}`, ...entries])
 }
 
@@ -78,14 +101,11 @@ export function generatePassword(): string {
   return `pWd0_${random}`
 }
 
-/**
- * Gives the task user a fresh random password and returns it: runTaskAsCurrentUser tasks are
- * handed the task user's credentials (TASK_USER_CREDENTIALS), which must then be true ones.
- */
+/** Gives the task user a fresh random password (runtime/runtime.go:13-24) and returns it. */
 export async function setRandomPassword(user: TaskUser): Promise<string> {
   const password = generatePassword()
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('chpasswd', [], { stdio: ['pipe', 'ignore', 'pipe'] })
+    const child = spawn('/usr/sbin/chpasswd', [], { stdio: ['pipe', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     child.once('error', reject)
@@ -102,7 +122,7 @@ export async function setRandomPassword(user: TaskUser): Promise<string> {
  * `{"name", "password"}` indented by two spaces with a newline, owned by the worker, mode 0600.
  */
 export async function writeTaskUserCredentials(taskDir: string, user: TaskUser): Promise<string> {
-  const password = await setRandomPassword(user)
+  const password = user.password
   const file = path.join(taskDir, 'task-user-credentials.json')
   await rm(file, { force: true })
   await writeFile(file, JSON.stringify({ name: user.name, password }, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
@@ -161,29 +181,43 @@ export async function killTaskUserProcesses(name: string): Promise<void> {
   }
 }
 
-/** Kill every process of the user, then remove it (its home, the task directory, is the worker's to remove). */
-export async function removeTaskUser(name: string): Promise<void> {
+/**
+ * Kill every process of the user, then remove it and its home, unless that home is the task
+ * directory, which is the worker's to remove once the task log is uploaded (generic-worker's
+ * `userdel --force -r`: runtime/runtime_linux.go:26-28).
+ */
+export async function removeTaskUser(name: string, taskDir?: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     await killTaskUserProcesses(name)
     try {
-      await run('userdel', [name])
-      return
+      await run('/usr/sbin/userdel', [name])
+      break
     } catch (err) {
       // "user is currently used by process": the kill has not landed yet
       if (attempt === 19) throw err
       await new Promise((r) => setTimeout(r, 100))
     }
   }
+  const home = path.join(USER_HOMES, name)
+  if (taskDir === undefined || path.resolve(taskDir) !== home) await rm(home, { recursive: true, force: true })
 }
 
-/** Users a previous run of a worker with this tasksDir left (it crashed): removed at start. */
+/**
+ * What a previous run of a worker (crashed, or generic-worker before it) left: task users whose
+ * home is /home/<name> or <tasksDir>/<name>, with their homes, and the task_* directories in
+ * /home (generic-worker's purgeOldTasks at start: multiuser.go:270-300). Removed at start.
+ */
 export async function removeLeftoverTaskUsers(tasksDir: string): Promise<string[]> {
   const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '')
+  const homes = new Set([USER_HOMES, path.resolve(tasksDir)])
   const leftovers = passwd
     .split('\n')
     .map((line) => line.split(':'))
-    .filter((f) => f[0]?.startsWith(TASK_USER_PREFIX) && f[5] !== undefined && path.dirname(f[5]) === path.resolve(tasksDir))
+    .filter((f) => f[0]?.startsWith(TASK_USER_PREFIX) && f[5] !== undefined && homes.has(path.dirname(f[5])))
     .map((f) => f[0]!)
   for (const name of leftovers) await removeTaskUser(name).catch(() => undefined)
+  for (const entry of await readdir(USER_HOMES).catch(() => [] as string[])) {
+    if (entry.startsWith(TASK_USER_PREFIX)) await rm(path.join(USER_HOMES, entry), { recursive: true, force: true }).catch(() => undefined)
+  }
   return leftovers
 }

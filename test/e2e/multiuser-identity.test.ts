@@ -3,7 +3,7 @@
 // users are kept or removed.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { generateKeyPair, verifyDetached } from '../../src/lib/ed25519.js'
@@ -98,17 +98,19 @@ describe('multiuser engine (root): the task user’s environment, credentials an
 
   it('sets a task user password that its shadow entry verifies', async () => {
     // the same function the executor uses, on a user made for the test
-    const { createTaskUser, removeTaskUser, setRandomPassword } = await import('../../executors/native/task-user.js')
+    const { createTaskUser, removeTaskUser } = await import('../../executors/native/task-user.js')
     mkdirSync(String(mu.config.tasksDir), { recursive: true })
     const dir = mkdtempSync(path.join(String(mu.config.tasksDir), 'task_pw'))
     const user = await createTaskUser(dir)
     try {
-      const password = await setRandomPassword(user)
+      // set when the user is made, for every task (runtime/runtime_linux.go:20), in generic-worker's form (runtime/runtime.go:13-24)
+      const password = user.password
+      assert.match(password, /^pWd0_[A-Za-z0-9]{24}$/)
       const hash = execFileSync('getent', ['shadow', user.name]).toString().split(':')[1]!
       const verified = execFileSync('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1]) eq $ARGV[1] ? "yes" : "no"', password, hash]).toString()
       assert.equal(verified, 'yes')
     } finally {
-      await removeTaskUser(user.name)
+      await removeTaskUser(user.name, dir)
     }
   })
 
@@ -254,11 +256,17 @@ describe('multiuser engine (root): the task user’s environment, credentials an
   it('a restarted worker removes the task users a crashed one left', async () => {
     const leftover = `task_${Date.now()}left`
     execFileSync('useradd', ['--no-create-home', '--home-dir', path.join(String(mu.config.tasksDir), 'task_x_0'), leftover])
+    // one as generic-worker (or this worker with another tasksDir) makes them, home /home/<name>
+    const homed = `task_${Date.now()}homed`
+    execFileSync('useradd', ['-m', '-d', `/home/${homed}`, homed])
     const other = `task_${Date.now()}other`
     execFileSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent/elsewhere/task_y_0', other])
     try {
       await mu.run({ command: [['true']], maxRunTime: 60 })
       assert.equal(userExists(leftover), false, 'this worker’s leftover was removed')
+      // multiuser.go:270-300: old task users and /home/task_* go at start
+      assert.equal(userExists(homed), false, 'a user with a /home/<name> home was removed')
+      assert.equal(existsSync(`/home/${homed}`), false, 'with its home')
       assert.equal(userExists(other), true, 'a user of another tasksDir is not this worker’s')
     } finally {
       execFileSync('userdel', [other])

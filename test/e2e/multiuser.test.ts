@@ -3,7 +3,7 @@
 // task's reach, artifacts only what the task user can read, the user gone afterwards.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, existsSync, mkdtempSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { slugid } from 'taskcluster-client'
@@ -31,7 +31,9 @@ describe('multiuser engine (root)', function () {
     assert.ok(m, o.log)
     const [, user, uid, home, pwd] = m
     assert.notEqual(uid, '0')
-    assert.equal(home, pwd, 'HOME is the task directory')
+    // HOME is /home/<user> whatever tasksDir is (multiuser_posix.go:139, runtime/runtime_linux.go:15)
+    assert.equal(home, `/home/${user}`)
+    assert.notEqual(home, pwd, 'this tasksDir is not /home')
     // generic-worker main.go:648-658, multiuser.go:136-147: the user is named like the task directory
     assert.equal(user, path.basename(pwd!))
     assert.equal(path.basename(pwd!), taskDirName(o.id, 0))
@@ -133,6 +135,31 @@ describe('multiuser engine (root)', function () {
     assert.match(refused.log, /\[mounts\] Cannot mount at .*megalodon-rootonly-\w+\/sub\/f\.txt with the task's rights: .*Permission denied/)
     assert.equal(existsSync(path.join(rootOnly, 'sub')), false, 'root made nothing there for the task')
     assert.doesNotMatch(refused.log, /^SHOULD-NOT-RUN$/m)
+  })
+
+  it('makes the task user as generic-worker does: useradd -m -d /home/<user> (skeleton files, default shell), chfn -f, a password; its home goes with it (runtime/runtime_linux.go:7-28)', async () => {
+    const script = 'me=$(whoami); echo "me=$me"; getent passwd "$me"; stat -c "home=%U %a" "$HOME"; ls -A "$HOME" | tr "\\n" " "; echo'
+    const o = await mu.run({ command: [['sh', '-c', script]], maxRunTime: 60 })
+    assert.equal(o.state, 'completed', o.log)
+    const user = /^me=(task_[\w-]+)$/m.exec(o.log)![1]!
+    const shell = /^SHELL=(.*)$/m.exec(readFileSync('/etc/default/useradd', 'utf8'))?.[1] ?? '/bin/sh'
+    // chfn -f <user> on Debian leaves the other GECOS fields empty
+    assert.match(o.log, new RegExp(`^${user}:x:\\d+:\\d+:${user},,,:/home/${user}:${shell}$`, 'm'))
+    assert.match(o.log, new RegExp(`^home=${user} 700$`, 'm'), 'a private home: other task users may run beside it')
+    for (const f of readdirSync('/etc/skel')) assert.ok(o.log.includes(f), `${f} copied from /etc/skel`)
+    assert.equal(existsSync(`/home/${user}`), false, 'its home went with it')
+    assert.equal(userExists(user), false)
+  })
+
+  it('with tasksDir /home, the task directory is the home, with the skeleton files (multiuser.go:56-80, multiuser_linux.go:12-14)', async () => {
+    const script = 'echo "home=$HOME pwd=$(pwd)"; ls -A | tr "\\n" " "; echo'
+    const o = await mu.run({ command: [['sh', '-c', script]], maxRunTime: 60 }, [], { tasksDir: '/home' })
+    assert.equal(o.state, 'completed', o.log)
+    const [, home, pwd] = /^home=(\S+) pwd=(\S+)$/m.exec(o.log)!
+    assert.equal(home, pwd)
+    assert.equal(path.dirname(home!), '/home')
+    for (const f of readdirSync('/etc/skel')) assert.ok(o.log.includes(f), `${f} in the task directory`)
+    assert.equal(existsSync(home!), false, 'the task directory is removed after the task')
   })
 
   it('puts the task user in its osGroups with the scope, and refuses them without it', async () => {
