@@ -48,6 +48,9 @@ export interface DockerRun {
  */
 function containerEnv(ctx: TaskContext, payload: DockerPayload): Record<string, string> {
   const c = ctx.config
+  // A host value docker-worker's runtime lacked reached the container as the text `undefined`
+  // (src/task.js:40-48 concatenates name=value); here "lacked" is an empty config setting.
+  const orUndefined = (value: string) => (value === '' ? 'undefined' : value)
   return {
     ...ctx.env,
     ...(payload.env ?? {}),
@@ -55,11 +58,12 @@ function containerEnv(ctx: TaskContext, payload: DockerPayload): Record<string, 
     RUN_ID: String(ctx.runId),
     TASKCLUSTER_WORKER_TYPE: c.workerType,
     TASKCLUSTER_WORKER_POOL: `${c.provisionerId}/${c.workerType}`,
-    TASKCLUSTER_INSTANCE_TYPE: c.instanceType,
+    // config.yml:66's workerNodeType default, as the log header says (log.ts)
+    TASKCLUSTER_INSTANCE_TYPE: c.instanceType || 'standalone',
     TASKCLUSTER_WORKER_GROUP: c.workerGroup,
-    TASKCLUSTER_PUBLIC_IP: c.publicIP,
+    TASKCLUSTER_PUBLIC_IP: orUndefined(c.publicIP),
     TASKCLUSTER_ROOT_URL: c.rootURL,
-    TASKCLUSTER_WORKER_LOCATION: c.workerLocation,
+    TASKCLUSTER_WORKER_LOCATION: orUndefined(c.workerLocation),
   }
 }
 

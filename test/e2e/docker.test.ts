@@ -88,6 +88,12 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     }
   })
 
+  it('gives the container the text `undefined` for host values the worker lacks, and instance type `standalone`, as docker-worker did (src/task.js:40-48,364-368, config.yml:66)', async () => {
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'env | sort'], maxRunTime: 60 }, { config: { instanceType: '', publicIP: '', workerLocation: '' } })
+    assert.equal(o.state, 'completed', o.log)
+    for (const line of ['TASKCLUSTER_INSTANCE_TYPE=standalone', 'TASKCLUSTER_PUBLIC_IP=undefined', 'TASKCLUSTER_WORKER_LOCATION=undefined']) assert.match(o.log, new RegExp(`^${line}\\r$`, 'm'), line)
+  })
+
   it('kills the container when maxRunTime passes, fails the task, uploads no artifact but the logs', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'echo x > /a.txt; sleep 60'], maxRunTime: 1, artifacts: { 'public/a.txt': { type: 'file', path: '/a.txt' } } })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
