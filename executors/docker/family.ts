@@ -3,7 +3,7 @@
 import type { FamilyProfile } from '../../src/contract/family.js'
 import type { FeatureRequest } from '../../src/contract/feature.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
-import { backingLogName, validateDockerPayload, type DockerPayload } from './payload.js'
+import { backingLogName, dockerLogNames, validateDockerPayload, type DockerPayload } from './payload.js'
 
 export const dockerFamily: FamilyProfile<DockerPayload> = {
   name: 'docker',
@@ -13,6 +13,9 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
   validate: validateDockerPayload,
 
   // docker-worker's features: the live log unless turned off, the others when asked for.
+  // docker-worker made the live log in its link state, before the schema check and the image
+  // pull (src/task.js:764-779 before :797-808 and :815)
+  liveLogBeforeValidation: true,
   requestedFeatures(payload) {
     const f = payload.features ?? {}
     const wanted: FeatureRequest[] = []
@@ -29,7 +32,7 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
     footer: writeDockerFooter,
     // docker-worker started its features (live log, bulk log) before it validated the payload
     // (src/task.js:774-812), so a malformed payload still got both logs
-    unvalidatedLogs: { live: 'public/logs/live.log', backing: 'public/logs/live_backing.log' },
+    unvalidatedLogs: dockerLogNames,
     // docker-worker logged only an artifact's problems, never its upload; a missing artifact is
     // an info line, "not as an error so that other systems do not think it's a fatal issue"
     // (src/features/artifacts.js:51-70)

@@ -48,7 +48,7 @@ export const genericFamily: FamilyProfile<NativePayload> = {
     // generic-worker validates the payload in a feature that starts before the live log's
     // (main.go:82-87); only a started live log links itself to the backing log
     // (livelog_feature.go:135-147): after a malformed payload, the backing log alone.
-    unvalidatedLogs: { live: null, backing: 'public/logs/live_backing.log' },
+    unvalidatedLogs: () => ({ live: null, backing: 'public/logs/live_backing.log' }),
   },
 
   outcomes: {

@@ -27,6 +27,11 @@ export interface FamilyProfile<P = unknown> {
   validate(task: TaskDefinition, config: WorkerConfig, heldScopes?: readonly string[]): ValidatedPayload<P>
   /** The features this payload asks for; the core starts them in FEATURE_ORDER. */
   requestedFeatures(payload: P): FeatureRequest[]
+  /**
+   * When true, the live log (when unvalidatedLogs names one) starts right after the header,
+   * before the payload is validated and prepared, at the names unvalidatedLogs gives.
+   */
+  readonly liveLogBeforeValidation?: boolean
   /** Requested features started before `prepare` (mounts, users…), in FEATURE_ORDER; the others start after it. */
   readonly featuresBeforePrepare?: readonly FeatureName[]
   readonly log: {
@@ -42,7 +47,7 @@ export interface FamilyProfile<P = unknown> {
      */
     artifact?(log: TaskLog, spec: ArtifactSpec): void
     /** The logs published for a payload that did not validate (no live log: no link to the backing log). */
-    readonly unvalidatedLogs: { live: string | null; backing: string | null }
+    unvalidatedLogs(payload: unknown): { live: string | null; backing: string | null }
     /** No line per uploaded artifact (generic-worker's `Uploading artifact …` lines) when true. */
     readonly quietUploads?: boolean
   }

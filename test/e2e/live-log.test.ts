@@ -168,6 +168,31 @@ describe('live log', function () {
   describe('docker tasks (real engine)', function () {
     before(needsDocker)
 
+    it('is made before the payload is checked: a malformed payload has it at its `log` name, then the link to the backing log (src/task.js:764-779,797-808; logs_location.js:7-15)', async () => {
+      const taskId = slugid()
+      await fake.createTask(taskId, { payload: { image: BUSYBOX_IMAGE, command: 'not a list', maxRunTime: 30, log: 'public/logs/custom.log' } })
+      const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+      await fake.waitForResolution(taskId)
+      assert.deepEqual([fake.status(taskId).runs[0]!.state, fake.status(taskId).runs[0]!.reasonResolved], ['exception', 'malformed-payload'])
+      const created = fake.requests.filter((r) => r.method === 'createArtifact' && r.params[0] === taskId).map((r) => decodeURIComponent(r.params[2]!))
+      assert.deepEqual(created, ['public/logs/custom.log', 'public/logs/custom_backing.log', 'public/logs/custom.log'], 'reference, backing log, link')
+      assert.equal(fake.artifacts(taskId).get('public/logs/custom.log')!.storageType, 'link')
+      assert.match(backingLog(fake, taskId, 0, 'public/logs/custom_backing.log'), /schema/i)
+      await worker
+    })
+
+    it('is made before the image is fetched (src/task.js:764-779 before :815)', async () => {
+      const taskId = slugid()
+      const producer = 'AAAAAAAAQAAAAAAAAAAAAA'
+      await fake.createTask(taskId, { payload: { image: { type: 'task-image', taskId: producer, path: 'public/image.tar' }, command: ['true'], maxRunTime: 30 } })
+      const worker = runWorker(fake, { idleTimeoutSecs: 2 })
+      await fake.waitForResolution(taskId)
+      const reference = fake.requests.findIndex((r) => r.method === 'createArtifact' && r.params[0] === taskId && decodeURIComponent(r.params[2]!) === 'public/logs/live.log')
+      const fetch = fake.requests.findIndex((r) => r.params[0] === producer)
+      assert.ok(reference >= 0 && fetch >= 0 && reference < fetch, `reference at ${reference}, image fetch at ${fetch}`)
+      await worker
+    })
+
     it('its reference expires when the task does (docker-worker src/features/local_live_log.js:147-148)', async () => {
       const taskId = slugid()
       const expires = new Date(Date.now() + 2 * 86400_000).toISOString()
