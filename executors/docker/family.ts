@@ -8,7 +8,9 @@ import { backingLogName, dockerLogNames, validateDockerPayload, type DockerPaylo
 export const dockerFamily: FamilyProfile<DockerPayload> = {
   name: 'docker',
 
-  accepts: (payload) => typeof payload === 'object' && payload !== null && 'image' in payload,
+  // a payload names an `image`; on a docker-only pool every payload is docker-worker's, so one
+  // without `image` fails docker-worker's schema, as it did there
+  accepts: (payload, config) => config?.disableNativePayloads === true || (typeof payload === 'object' && payload !== null && 'image' in payload),
 
   validate: validateDockerPayload,
 

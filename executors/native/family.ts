@@ -12,7 +12,7 @@ export const genericFamily: FamilyProfile<NativePayload> = {
   name: 'generic',
 
   // docker-worker payloads name an `image`; everything else is generic-worker's to validate.
-  accepts: (payload) => typeof payload !== 'object' || payload === null || !('image' in payload),
+  accepts: (payload, config) => config?.disableNativePayloads !== true && (typeof payload !== 'object' || payload === null || !('image' in payload)),
 
   validate(task, config, heldScopes) {
     if (config.disableNativePayloads) {

@@ -17,8 +17,11 @@ export type FamilyName = 'generic' | 'docker'
 
 export interface FamilyProfile<P = unknown> {
   readonly name: FamilyName
-  /** Whether a payload is of this family (its shape, not its validity). */
-  accepts(payload: unknown): boolean
+  /**
+   * Whether a payload is of this family (its shape, not its validity). With the config, a pool
+   * that runs one family only (disableNativePayloads) sends every payload to that family.
+   */
+  accepts(payload: unknown, config?: Pick<WorkerConfig, 'disableNativePayloads'>): boolean
   /**
    * Pure; throws MalformedPayload (PayloadSchemaInvalid for schema errors, MissingScopes when a
    * scope check failed) with every problem. Scope checks use `heldScopes` when given (the task's

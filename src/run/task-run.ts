@@ -81,7 +81,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   if (options.shutdownSignal?.aborted) onShutdown()
 
   // A payload of no known family is still logged and resolved in the first family's format.
-  const executor = options.executors.find((e) => e.profile.accepts(claim.task.payload)) ?? options.executors[0]!
+  const executor = options.executors.find((e) => e.profile.accepts(claim.task.payload, options.config)) ?? options.executors[0]!
   const { profile } = executor
   let taskDir: string
   let taskLog: TaskLog
@@ -158,7 +158,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   const runStartedAt = new Date()
   try {
     profile.log.header(ctx)
-    if (!profile.accepts(claim.task.payload)) {
+    if (!profile.accepts(claim.task.payload, config)) {
       throw new MalformedPayload('the payload is not of a family this worker runs', [
         `This worker runs payloads of these executors only: ${options.executors.map((e) => e.name).join(', ')}`,
       ])

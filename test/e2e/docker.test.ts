@@ -58,13 +58,15 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.equal(fake.artifacts(o.taskId).get('public/logs/live.log')!.storageType, 'link')
   })
 
-  it('runs only docker-worker payloads on a worker with disableNativePayloads', async () => {
+  it('runs only docker-worker payloads on a worker with disableNativePayloads: one without `image` fails docker-worker’s schema, in its words (src/task.js:797-808)', async () => {
     const config = { disableNativePayloads: true }
     const docker = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60 }, { config })
     assert.deepEqual([docker.state, docker.reason], ['completed', 'completed'], docker.log)
     const native = await submitAndRun(fake, { command: [['echo', 'SHOULD-NOT-RUN']], maxRunTime: 60 }, { config })
     assert.deepEqual([native.state, native.reason], ['exception', 'malformed-payload'])
-    assert.match(native.log, /Native \(generic-worker\) payloads are disabled on this worker \(config disableNativePayloads\)/)
+    assert.ok(native.log.includes('[taskcluster:error] `task.payload` format is invalid json schema errors:\n'), native.log)
+    assert.ok(native.log.includes("  * data should have required property 'image'\\n  * data/command/0 should be string"), native.log)
+    assert.match(native.log, /Worker Node Type: /, 'docker-worker’s header')
     assert.doesNotMatch(native.log, /^SHOULD-NOT-RUN$/m)
   })
 
