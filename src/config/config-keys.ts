@@ -32,6 +32,15 @@ const bool = (doc: string, def: boolean): ConfigKeySpec<boolean, true> => ({ typ
 const obj = <T>(doc: string, def: T): ConfigKeySpec<T, true> => ({ type: 'object', default: def, applies: true, doc })
 const optionalObj = <T>(doc: string): ConfigKeySpec<T | undefined, true> => ({ type: 'object', applies: true, doc })
 
+/**
+ * generic-worker's d2gConfig defaults on Linux (gwconfig/config_linux.go:18-34; none elsewhere,
+ * gwconfig/config_other.go:7-12). A config file's d2gConfig is merged over them key by key, as
+ * generic-worker overlays the file on its defaults (gwconfig/config.go:297-299, mergeconfig.go).
+ */
+export const D2G_DEFAULTS: D2gConfig = process.platform === 'linux'
+  ? { enableD2G: false, allowChainOfTrust: true, allowDisableSeccomp: true, allowGPUs: false, allowHostSharedMemory: true, allowInteractive: true, allowKVM: true, allowLoopbackAudio: true, allowLoopbackVideo: true, allowPrivileged: true, allowPtrace: true, allowTaskclusterProxy: true, gpus: 'all', logTranslation: true }
+  : {}
+
 /** generic-worker's d2gConfig: the switches docker-worker payloads' capabilities and devices need. */
 export type D2gConfig = Record<string, unknown>
 
@@ -82,7 +91,7 @@ export const configKeys = {
   dockerRegistries: obj<Record<string, { username: string; password: string }>>('credentials for pulling docker-worker images, as docker-worker\'s `registries`: {"<registry host>" or "<host>/<user>": {username, password}}; a task pulling with them needs docker-worker:image:<repository>:<tag>', {}),
   // --- the rest of generic-worker's keys ---
   allowedHighMemoryDurationSecs: int('resource monitor: seconds memory may stay too high before the command is aborted', 5),
-  d2gConfig: obj<D2gConfig>('docker-worker capability switches: allowPrivileged, allowKVM, allowHostSharedMemory, allowLoopbackAudio and allowLoopbackVideo gate those capabilities; its other keys are accepted', {}),
+  d2gConfig: obj<D2gConfig>('docker-worker capability switches: allowPrivileged, allowKVM, allowHostSharedMemory, allowLoopbackAudio and allowLoopbackVideo gate those capabilities (on by default on Linux); its other keys are accepted. Merged key by key over the defaults', D2G_DEFAULTS),
   disableNativePayloads: bool('refuse generic-worker payloads (a pool that runs docker-worker payloads only): they resolve exception/malformed-payload', false),
   disableOOMProtection: bool('resource monitor: sustained high memory only warns, the command is not aborted (process/process.go:255-265)', false),
   disableReboots: accepted('boolean', 'stops the reboot after exit 67; megalodon never reboots the host (it has no exit 67), so there is nothing to stop'),

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { isYamlFile, parseJsonOrYaml } from '../lib/json-or-yaml.js'
 import { ConfigError, ConfigUnreadable } from '../contract/errors.js'
-import { configKeys, type ConfigKeySpec } from './config-keys.js'
+import { configKeys, D2G_DEFAULTS, type ConfigKeySpec } from './config-keys.js'
 import { canonicalLayer, checkDecodes } from './go-decode.js'
 import { validateSettings } from './validate.js'
 
@@ -123,6 +123,10 @@ export function runDefaultEngine(): Engine {
   return process.platform === 'linux' && process.getuid?.() === 0 ? 'multiuser' : 'insecure'
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 /** An empty value for a key generic-worker requires; a key it defaults ("accepted" here) may be absent. */
 function undefinedSetting(config: Record<string, unknown>, key: string): boolean {
   const spec = (configKeys as Record<string, ConfigKeySpec>)[key]
@@ -135,7 +139,12 @@ function undefinedSetting(config: Record<string, unknown>, key: string): boolean
  * found before invalid settings (73), as generic-worker decodes before it validates.
  */
 export function buildConfig(layers: RawConfig[], options: BuildOptions = {}): WorkerConfig {
-  const merged: RawConfig = Object.assign({}, ...layers.map((l) => canonicalLayer(l, KEYS, EXTRA_KEYS)))
+  const canonical = layers.map((l) => canonicalLayer(l, KEYS, EXTRA_KEYS))
+  const merged: RawConfig = Object.assign({}, ...canonical)
+  // d2gConfig overlays its defaults key by key, as generic-worker merges a config file's objects
+  // into its defaults (gwconfig/config.go:297-299); a value that is not an object is left to fail its check
+  const d2gLayers = canonical.map((l) => l.d2gConfig).filter((v) => v !== undefined)
+  if (d2gLayers.length > 0 && d2gLayers.every(isPlainObject)) merged.d2gConfig = Object.assign({}, D2G_DEFAULTS, ...d2gLayers)
   // generic-worker has no workerPoolId key, but people write it: split it as worker-runner does.
   if (merged.workerPoolId !== undefined) {
     const [prov, ...rest] = String(merged.workerPoolId).split('/')

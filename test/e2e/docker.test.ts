@@ -282,10 +282,11 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     const noScope = await submitAndRun(fake, payload, { config: { d2gConfig: { allowPrivileged: true } } })
     assert.deepEqual([noScope.state, noScope.reason], ['failed', 'failed'])
     assert.match(noScope.log, /Insufficient scopes to run task in privileged mode/)
-    const notAllowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] } })
+    const notAllowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] }, config: { d2gConfig: { allowPrivileged: false } } })
     assert.equal(notAllowed.state, 'failed')
     assert.match(notAllowed.log, /Worker must be enabled to allow running of privileged tasks/)
-    const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] }, config: { d2gConfig: { allowPrivileged: true } } })
+    // allowed by default, as generic-worker's d2gConfig (gwconfig/config_linux.go:30)
+    const allowed = await submitAndRun(fake, payload, { task: { scopes: ['docker-worker:capability:privileged'] } })
     if (engineRunsPrivileged()) {
       assert.equal(allowed.state, 'completed', allowed.log)
       assert.match(allowed.log, /^mounted\r$/m)
@@ -304,10 +305,12 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     const noScope = await submitAndRun(fake, payload, { config: { d2gConfig: { allowHostSharedMemory: true, allowKVM: true } } })
     assert.deepEqual([noScope.state, noScope.reason], ['failed', 'failed'])
     assert.match(noScope.log, /Insufficient scopes to attach devices/)
-    const notAllowed = await submitAndRun(fake, payload, { task: { scopes } })
+    // turned off in the config file; the other switches keep their defaults (merged key by key)
+    const notAllowed = await submitAndRun(fake, payload, { task: { scopes }, config: { d2gConfig: { allowHostSharedMemory: false } } })
     assert.equal(notAllowed.state, 'failed')
     assert.match(notAllowed.log, /Device hostSharedMemory is not enabled on this worker/)
-    const allowed = await submitAndRun(fake, payload, { task: { scopes }, config: { d2gConfig: { allowHostSharedMemory: true, allowKVM: true } } })
+    // both on by default, as generic-worker's d2gConfig (gwconfig/config_linux.go:25,27) and docker-worker's config.yml:3-13
+    const allowed = await submitAndRun(fake, payload, { task: { scopes } })
     if (existsSync('/dev/kvm')) {
       assert.equal(allowed.state, 'completed', allowed.log)
       assert.ok(existsSync(`/dev/shm/${marker}`), 'the container wrote into the host’s /dev/shm')

@@ -15,6 +15,15 @@ describe('config', () => {
     assert.equal(c.createObjectArtifacts, false)
     assert.ok(path.isAbsolute(c.tasksDir) && c.tasksDir.endsWith('tasks'))
   })
+  it('has generic-worker’s d2gConfig defaults on Linux, and merges a file’s d2gConfig over them key by key (gwconfig/config_linux.go:18-34, config.go:297-299)', function () {
+    if (process.platform !== 'linux') this.skip()
+    const defaults = buildConfig([{ workerType: 'wt' }]).d2gConfig
+    for (const key of ['allowChainOfTrust', 'allowDisableSeccomp', 'allowHostSharedMemory', 'allowInteractive', 'allowKVM', 'allowLoopbackAudio', 'allowLoopbackVideo', 'allowPrivileged', 'allowPtrace', 'allowTaskclusterProxy', 'logTranslation']) assert.equal(defaults[key], true, key)
+    assert.deepEqual([defaults.enableD2G, defaults.allowGPUs, defaults.gpus], [false, false, 'all'])
+    const merged = buildConfig([{ workerType: 'wt', d2gConfig: { enableD2G: true, allowKVM: false } }]).d2gConfig
+    assert.deepEqual([merged.enableD2G, merged.allowKVM, merged.allowPrivileged, merged.allowLoopbackVideo], [true, false, true, true])
+  })
+
   it('refuses an unknown key by name', () => {
     assert.throws(() => buildConfig([{ workerType: 'wt', livelogSecret: 'x' }]), (e: Error) => e instanceof ConfigError && /"livelogSecret"/.test(e.message))
   })
