@@ -68,6 +68,9 @@ export function dockerodeEngine(docker = new Docker()): DockerEngine {
         if (!m) throw new Error(`docker load did not say what it loaded: ${text.slice(0, 300)}`)
         return m[1]!
       },
+      remove: async (ref) => {
+        await docker.getImage(ref).remove()
+      },
     },
 
     containers: {
@@ -118,6 +121,7 @@ export function dockerodeEngine(docker = new Docker()): DockerEngine {
         return execTerminal(exec, stream)
       },
       listByLabel: async (label, value) => (await docker.listContainers({ all: true, filters: byLabel(label, value) })).map((c) => c.Id),
+      imageIds: async () => new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID)),
     },
 
     networks: {

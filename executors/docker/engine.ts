@@ -57,6 +57,8 @@ export interface DockerEngine {
     pull(ref: string, auth: (RegistryCredentials & { serveraddress: string }) | undefined, progress: (event: PullProgress) => void): Promise<void>
     /** `docker load` of a tarball; returns what the engine says it loaded (a name or an id). */
     load(tar: Readable): Promise<string>
+    /** `docker rmi` without force: the engine refuses an image a container uses or several names share. */
+    remove(ref: string): Promise<void>
   }
   containers: {
     /** Creates a TTY container (stdout and stderr as one stream, as docker-worker ran them); returns its id. */
@@ -74,6 +76,8 @@ export interface DockerEngine {
     /** A `docker exec` with a TTY in the running container. */
     exec(id: string, command: string[], size: TerminalSize): Promise<Terminal>
     listByLabel(label: string, value: string): Promise<string[]>
+    /** The image ids (`sha256:…`) of every container the engine has, running or not. */
+    imageIds(): Promise<Set<string>>
   }
   networks: {
     /** A bridge network; returns the host's address on it. */

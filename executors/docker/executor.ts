@@ -18,6 +18,7 @@ import { hostCheckScopes } from './task-scopes.js'
 import { createTaskNetwork, removeLeftovers, removeWorkerContainers, runContainer, WORKER_LABEL, type Leftovers, type TaskNetwork } from './container.js'
 import { engineHasLabelled, lazyDockerEngine } from './lazy-engine.js'
 import type { DockerEngine } from './engine.js'
+import { ImageCollector } from './image-gc.js'
 import { resolveImage, type ImageCache, type ResolvedImage } from './images.js'
 import { dockerFamily } from './family.js'
 import { DOCKER_WORKER_KEEP_ALIVE, heldTerminal, SessionHold, wrappedCommand, type KeepAlive } from './interactive-hold.js'
@@ -91,6 +92,8 @@ export interface DockerExecutorOptions {
   credentials?: WorkerCredentials
   /** How long an interactive task's container is kept for its shells (default: docker-worker's). */
   interactiveKeepAlive?: KeepAlive
+  /** How long after its last use a task's image may be removed (default: docker-worker's two hours). */
+  imageExpirationMs?: number
 }
 
 /** One docker executor per worker: it owns that worker's cache instances and loaded images. */
@@ -101,6 +104,10 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
   const loadedImages: ImageCache = new Map()
   const leftovers: Leftovers = { containers: new Set(), networks: new Set() }
   const cachesFor = (dir: string) => cacheManagers.get(dir) ?? cacheManagers.set(dir, new CacheManager(dir)).get(dir)!
+  const usedImages = new ImageCollector(options.imageExpirationMs)
+  // docker tasks between the start of prepare and their undo: images are removed only when none
+  // is (one that has just pulled its image has no container yet to protect it)
+  let active = 0
   return {
     name: 'docker',
     profile: dockerFamily,
@@ -117,6 +124,8 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
     },
 
     async prepare(ctx, payload, undo) {
+      active++
+      undo.defer(() => void active--)
       if (!(await engine.ping())) {
         ctx.log.error('The Docker engine does not answer; the task cannot start and is resolved as an exception.')
         throw new ResourceUnavailable('the Docker engine does not answer')
@@ -131,6 +140,8 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
         ctx.log.error(`Error: ${(err as Error).message}`)
         throw new TaskEnvironmentUnavailable(`Pulling docker image has failed: ${(err as Error).message}`)
       }
+      // src/task.js:841: the image is marked once the task has it; its expiry starts again
+      await engine.images.id(resolved.reference).then((id) => usedImages.mark(id), () => undefined)
       let access: HostAccess | { refused: string }
       try {
         access = await hostAccess(payload, ctx.task.scopes, ctx.config, () => hostCheckScopes(payload, ctx.task.scopes, (s) => expandScopes(ctx.config.rootURL, options.credentials?.current() ?? configCredentials(ctx.config), s)))
@@ -248,8 +259,16 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): TaskE
       return collectDockerArtifacts({ archive: (path) => engine.containers.archive(id, path), artifacts: prepared.payload.artifacts ?? {}, taskDir: ctx.taskDir, taskExpires: ctx.task.expires, log: ctx.log })
     },
 
+    // docker-worker's sweep with the disk short: every image it used that no container uses, then caches (src/gc.js:186-219)
     async collectGarbage({ config, log }, enough) {
+      if (active === 0) await usedImages.sweep(engine, true, (m) => log('info', m))
+      if (await enough()) return
       await cachesFor(config.cachesDir).evict(enough, (m) => log('info', m))
+    },
+
+    // docker-worker's full sweep before claiming with no task running (src/task_listener.js:108-110)
+    async idle({ log }) {
+      if (active === 0) await usedImages.sweep(engine, false, (m) => log('info', m))
     },
 
     async startup({ config }) {

@@ -43,6 +43,11 @@ export interface TaskExecutor<P = unknown, Run = unknown> {
    */
   collectGarbage?(host: ExecutorHost, enough: () => Promise<boolean>): Promise<void>
   /**
+   * Before each claim attempt while the worker runs no task (optional): docker-worker's full
+   * garbage collection sweep ran here.
+   */
+  idle?(host: ExecutorHost): Promise<void>
+  /**
    * After a claimWork call that returned tasks, before any of them starts, whatever their
    * payloads (optional). docker-worker asked the purge-cache service here.
    */

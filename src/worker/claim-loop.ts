@@ -189,6 +189,10 @@ export class ClaimLoop {
         this.idleSince = Date.now()
       }
 
+      if (this.running.size === 0) {
+        for (const executor of this.options.executors) await executor.idle?.(executorHost(config, logger, executor.name)).catch((err: unknown) => logger.warn({ err, executor: executor.name }, 'idle sweep failed'))
+      }
+
       // generic-worker keeps requiredDiskSpaceMegabytes free before it claims; a full disk
       // pauses claiming (it does not crash the worker) until space returns.
       let freeMb = await freeMegabytes(config.tasksDir)

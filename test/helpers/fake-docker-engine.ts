@@ -98,6 +98,12 @@ export class FakeDockerEngine implements DockerEngine {
       this.images_.add(ref)
       return ref
     },
+    remove: async (ref) => {
+      this.check('images.remove')
+      const name = [...this.images_].find((i) => i === ref || `sha256:${Buffer.from(i).toString('hex').padEnd(64, '0').slice(0, 64)}` === ref)
+      if (!name) throw Object.assign(new Error(`No such image: ${ref}`), { statusCode: 404 })
+      this.images_.delete(name)
+    },
   }
 
   containers: DockerEngine['containers'] = {
@@ -166,6 +172,10 @@ export class FakeDockerEngine implements DockerEngine {
     listByLabel: async (label, value) => {
       this.check('containers.listByLabel')
       return [...this.containers_.values()].filter((c) => c.spec.labels[label] === value).map((c) => c.id)
+    },
+    imageIds: async () => {
+      this.check('containers.imageIds')
+      return new Set([...this.containers_.values()].map((c) => `sha256:${Buffer.from(c.spec.image).toString('hex').padEnd(64, '0').slice(0, 64)}`))
     },
   }
 
