@@ -37,15 +37,17 @@ export function backingLogName(live: string): string {
 /**
  * The log artifacts of a docker payload, valid or not: docker-worker named them in localLiveLog's
  * link step, before the schema check (src/features/logs_location.js:7-15: `payload.log` when truthy).
- * Turned off (src/task.js:76-78: a feature flag given is taken as it is), the task has no log
+ * Turned off, by the payload or by the worker (enableLiveLog), the task has no log
  * artifacts at all (src/features/local_live_log.js:42-43; features_test.js "disabled feature
  * defaults"). A `log` that is not a string, which docker-worker's path.parse would throw on, is
  * taken as absent.
  */
-export function dockerLogNames(payload: unknown): { live: string | null; backing: string | null } {
+export function dockerLogNames(payload: unknown, config: Pick<WorkerConfig, 'enableLiveLog'>): { live: string | null; backing: string | null } {
   const p = (typeof payload === 'object' && payload !== null ? payload : {}) as { log?: unknown; features?: unknown }
   const features = (typeof p.features === 'object' && p.features !== null ? p.features : {}) as Record<string, unknown>
-  if ('localLiveLog' in features && !features.localLiveLog) return { live: null, backing: null }
+  // a flag the payload gives is taken as it is; else the worker's switch decides (src/task.js:76-78)
+  const on = 'localLiveLog' in features ? Boolean(features.localLiveLog) : config.enableLiveLog
+  if (!on) return { live: null, backing: null }
   const live = typeof p.log === 'string' && p.log !== '' ? p.log : 'public/logs/live.log'
   return { live, backing: backingLogName(live) }
 }
@@ -128,7 +130,7 @@ export function validateDockerPayload(task: TaskDefinition, config: WorkerConfig
   // error artifact (src/features/artifacts.js:94-117). docker-worker had no ceiling on maxRunTime
   // (its schema: an integer >= 1, tools/d2g/schemas/docker-worker/v1/payload.yml:173-179), so
   // generic-worker's maxTaskRunTime does not apply to docker payloads.
-  return { payload, payloadWithDefaults: withDefaults, maxRunTimeSecs: payload.maxRunTime, logs: dockerLogNames(payload), retryExitCodes: payload.onExitStatus?.retry ?? [] }
+  return { payload, payloadWithDefaults: withDefaults, maxRunTimeSecs: payload.maxRunTime, logs: dockerLogNames(payload, config), retryExitCodes: payload.onExitStatus?.retry ?? [] }
 }
 
 /**

@@ -50,7 +50,7 @@ export interface FamilyProfile<P = unknown> {
      */
     artifact?(log: TaskLog, spec: ArtifactSpec): void
     /** The logs published for a payload that did not validate (no live log: no link to the backing log). */
-    unvalidatedLogs(payload: unknown): { live: string | null; backing: string | null }
+    unvalidatedLogs(payload: unknown, config: WorkerConfig): { live: string | null; backing: string | null }
     /** No line per uploaded artifact (generic-worker's `Uploading artifact …` lines) when true. */
     readonly quietUploads?: boolean
   }

@@ -167,7 +167,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
     if (jsonDeeperThan(claim.task.payload)) throw new MalformedPayload('the task payload cannot be read', [`the payload nests deeper than ${MAX_JSON_DEPTH} levels`])
     if (profile.liveLogBeforeValidation) {
       // started with the names any payload has, valid or not; validation gives the same ones
-      const logs = profile.log.unvalidatedLogs(claim.task.payload)
+      const logs = profile.log.unvalidatedLogs(claim.task.payload, config)
       if (logs.live) await startFeatures(ctx, [{ name: 'liveLog', required: false }], options.features, { payload: claim.task.payload, logs, maxRunTimeSecs: 0, retryExitCodes: [] }, started)
     }
     validated = await validateWithRoles(profile, claim.task, config, services.expandScopes)
@@ -264,7 +264,7 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
   }
   let resolution = resolve(profile.outcomes, { error: firstError, exitCode, retryExitCodes: validated?.retryExitCodes, artifactErrors })
   if (resolution.state !== 'none') {
-    await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? profile.log.unvalidatedLogs(claim.task.payload)).catch((err: unknown) => {
+    await publishLogs(publisher, taskLog.path, claim, validated?.logs ?? profile.log.unvalidatedLogs(claim.task.payload, config)).catch((err: unknown) => {
       workerLog.error({ err }, 'could not upload the task log')
       // the run's first error, if it is the only one (generic-worker: backing_log_feature.go:80, livelog_feature.go:137)
       if (profile.outcomes.logUploadDecides && resolution.state === 'completed') resolution = resolve(profile.outcomes, { error: err })

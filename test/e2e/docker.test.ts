@@ -76,6 +76,16 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.deepEqual([...fake.artifacts(o.taskId, 0).keys()], [])
   })
 
+  it('uploads no log at all on a worker with enableLiveLog false, unless the payload turns localLiveLog on (which fails: src/task.js:69-80)', async () => {
+    const config = { enableLiveLog: false }
+    const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60 }, { config })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'])
+    assert.deepEqual([...fake.artifacts(o.taskId, 0).keys()], [])
+    const asked = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['true'], maxRunTime: 60, features: { localLiveLog: true } }, { config })
+    assert.equal(asked.state, 'failed')
+    assert.match(asked.log, /Error: localLiveLog is not enabled on this worker/)
+  })
+
   it('fails a task whose container exits 1', async () => {
     const o = await submitAndRun(fake, { image: BUSYBOX_IMAGE, command: ['sh', '-c', 'exit 1'], maxRunTime: 60 })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])
