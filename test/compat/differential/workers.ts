@@ -66,7 +66,8 @@ export function megalodonConfig(): Record<string, unknown> {
     workerId: WORKER_ID,
     publicIP: '127.0.0.1',
     instanceType: 'reference-instance-type',
-    d2gConfig: { enableD2G: true, allowKVM: existsSync('/dev/kvm') },
+    // docker-worker's config.yml:40 refuses privileged tasks; generic-worker's d2gConfig allows them by default
+    d2gConfig: { enableD2G: true, allowKVM: existsSync('/dev/kvm'), allowPrivileged: false },
     // the kit turns taskclusterProxy off and signs with docker-worker's test key
     enableTaskclusterProxy: false,
     ed25519SigningKeyLocation: path.join(DW_ROOT, 'workers', 'docker-worker', 'test', 'fixtures', 'ed25519_private_key'),
