@@ -162,6 +162,13 @@ describe('multiuser engine (root)', function () {
     assert.equal(existsSync(home!), false, 'the task directory is removed after the task')
   })
 
+  it('prints the multiuser engine’s schema for a payload that fails it (generated_multiuser_linux.go JSONSchema, main.go:935)', async () => {
+    const o = await mu.run({ command: 'not a list', maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['exception', 'malformed-payload'])
+    assert.match(o.log, /Task payload for this worker type must conform to the following jsonschema:/)
+    assert.match(o.log, /"runTaskAsCurrentUser": \{/)
+  })
+
   it('puts the task user in its osGroups with the scope, and refuses them without it', async () => {
     const scope = `generic-worker:os-group:${MULTIUSER_POOL}/${MULTIUSER_TEST_GROUP}`
     const ok = await mu.run({ command: [['id', '-Gn']], maxRunTime: 60, osGroups: [MULTIUSER_TEST_GROUP] }, [scope])

@@ -119,6 +119,8 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(o.log, /\[taskcluster:error\] - \(root\): Additional property extra is not allowed/)
     // main.go:935-938: the schema first, every line an error line; the footer main.go:968
     assert.match(o.log, /=== Task Starting ===\n\[taskcluster:error\] Task payload for this worker type must conform to the following jsonschema:\n\[taskcluster:error\] \{\n/)
+    // the insecure engine's schema: no runTaskAsCurrentUser, which the multiuser one has (multiuser.test.ts)
+    assert.doesNotMatch(o.log, /"runTaskAsCurrentUser"/)
     assert.match(o.log, /\n\[taskcluster:error\] validation of payload failed for task \S+\n$/)
     // backing_log_feature.go:68: written with the header, before validation
     assert.match(o.log, /Task ID: \S+\n\[taskcluster \S+\] === Task Starting ===\n/)
