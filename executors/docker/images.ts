@@ -16,6 +16,7 @@ import { scopeSatisfied } from '../../src/lib/scopes.js'
 import { statusOf, withRetry } from '../../src/taskcluster/retry.js'
 import type { TaskContext } from '../../src/contract/task-context.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
+import { downloadWithProgress, DownloadRefused } from './artifact-download.js'
 import { registryAuth, type RegistryAuth } from './registry-auth.js'
 import { imageReferenceProblem } from './image-reference.js'
 import { artifactImageName, retagImageTarball } from './image-tarball.js'
@@ -127,8 +128,8 @@ async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: 
 /**
  * src/util/artifact_download.js:25-112: up to dockerConfig.maxAttempts attempts (404 and 401 at
  * once), 2^(n-1) × delayFactor ± randomizationFactor apart, each failure an error line; the
- * bytes' sha256. (Its 5-second `Download Progress` lines need the response's content-length,
- * which taskcluster-client's downloadArtifact does not expose: not written.)
+ * bytes' sha256. `s3` and `reference` artifacts are fetched as docker-worker fetched them, with
+ * its progress lines (artifact-download.ts); object-service ones through taskcluster-client.
  */
 async function downloadImageArtifact(ctx: TaskContext, taskId: string, artifact: string, file: string): Promise<string> {
   const { default: taskcluster, downloadArtifact } = await import('taskcluster-client') // loaded on first use, not by an idle worker
@@ -136,33 +137,44 @@ async function downloadImageArtifact(ctx: TaskContext, taskId: string, artifact:
   const s = pullSchedule(ctx.config.dockerConfig)
   ctx.log.info(`Downloading artifact "${artifact}" from task ID: ${taskId}.`)
   for (let attempt = 1; ; attempt++) {
-    const hash = createHash('sha256')
     let bytes = 0
-    let written: Promise<void> | undefined
     try {
-      await downloadArtifact({
-        taskId,
-        name: artifact,
-        queue,
-        retries: 0,
-        streamFactory: async () => {
-          const out = createWriteStream(file)
-          written = finished(out)
-          const counted = new PassThrough()
-          counted.on('data', (chunk: Buffer) => {
-            bytes += chunk.length
-            hash.update(chunk)
-          })
-          counted.pipe(out)
-          return counted
-        },
-      })
-      await written
+      const found = await queue.latestArtifact(taskId, artifact)
+      let sha256: string
+      if ((found.storageType === 's3' || found.storageType === 'reference') && found.url) {
+        const fetched = await downloadWithProgress(found.url, file, (line) => ctx.log.info(line), ctx.signal)
+        sha256 = fetched.sha256
+        bytes = fetched.received
+      } else if (found.storageType === 'error') {
+        throw new Error(found.message ?? 'error artifact')
+      } else {
+        const hash = createHash('sha256')
+        let written: Promise<void> | undefined
+        await downloadArtifact({
+          taskId,
+          name: artifact,
+          queue,
+          retries: 0,
+          streamFactory: async () => {
+            const out = createWriteStream(file)
+            written = finished(out)
+            const counted = new PassThrough()
+            counted.on('data', (chunk: Buffer) => {
+              bytes += chunk.length
+              hash.update(chunk)
+            })
+            counted.pipe(out)
+            return counted
+          },
+        })
+        await written
+        sha256 = hash.digest('hex')
+      }
       ctx.log.info('Downloaded artifact successfully.')
       ctx.log.info(`Downloaded ${(bytes / 1024 / 1024).toFixed(3)} mb over the wire`)
-      return hash.digest('hex')
+      return sha256
     } catch (caught) {
-      const status = statusOf(caught)
+      const status = caught instanceof DownloadRefused ? caught.statusCode : statusOf(caught)
       // docker-worker's error for an HTTP refusal was the response's status text ("Not Found")
       const err = status !== undefined && STATUS_CODES[status] ? new Error(STATUS_CODES[status]) : (caught as Error)
       if (attempt >= s.maxAttempts || status === 404 || status === 401 || ctx.signal.aborted) {

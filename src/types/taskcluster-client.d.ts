@@ -19,6 +19,8 @@ declare module 'taskcluster-client' {
     finishArtifact(taskId: string, runId: number, name: string, body: Json): Promise<void>
     task(taskId: string): Promise<Json>
     status(taskId: string): Promise<Json>
+    /** The latest run's artifact: how to get its content (`storageType`, and `url` for s3 and reference). */
+    latestArtifact(taskId: string, name: string): Promise<{ storageType: string; url?: string; reason?: string; message?: string }>
   }
   export class Object {
     constructor(options: ClientOptions)

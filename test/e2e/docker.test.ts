@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { existsSync, rmSync } from 'node:fs'
-import { zstdCompressSync } from 'node:zlib'
+import { gzipSync, zstdCompressSync } from 'node:zlib'
 import { slugid } from 'taskcluster-client'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { BUSYBOX_IMAGE, dockerForTests, dockerTestsEnabled, imageInLocalRegistry } from '../helpers/docker.js'
@@ -176,6 +176,21 @@ describe('docker executor end to end (fake Queue, real engine)', function () {
     assert.equal(fromIndex.state, 'completed', fromIndex.log)
     // docker-worker wrote nothing about the index lookup itself (src/docker/indexed_image.js)
     assert.match(fromIndex.log, new RegExp(`from task '${producer}' loaded\\.`))
+  })
+
+  it('writes a Download Progress line every 5 s of a slow image download, of the bytes over the wire (src/util/artifact_download.js:48-68,87-91)', async () => {
+    const tar = await streamToBuffer(await docker.getImage(BUSYBOX_IMAGE).get())
+    // stored gzip-encoded: the progress counts the encoded bytes, the image is what they decode to
+    const encoded = gzipSync(tar)
+    const producer = await fake.seedArtifact('public/slow-image.tar', encoded)
+    fake.state.get(producer).artifacts[0]!.get('public/slow-image.tar')!.contentEncoding = 'gzip'
+    fake.downloadPieceDelayMs = 700 // ten pieces: about 6.3 s
+    const o = await submitAndRun(fake, { image: { type: 'task-image', taskId: producer, path: 'public/slow-image.tar' }, command: ['true'], maxRunTime: 60 })
+    assert.deepEqual([o.state, o.reason], ['completed', 'completed'], o.log)
+    const percents = [...o.log.matchAll(/^\[taskcluster \S+ \S+\] Download Progress: (\d+\.\d\d)%$/gm)].map((m) => Number(m[1]))
+    assert.ok(percents.length >= 1, o.log)
+    assert.ok(percents.every((p) => p > 0 && p < 100), percents.join(' '))
+    assert.ok(o.log.includes(`Downloaded ${(encoded.length / 1024 / 1024).toFixed(3)} mb over the wire\n`), o.log)
   })
 
   it('decides the image format by extension after the download: image.zst loads, image.tar.gz fails (src/docker/artifact_image.js:124-140)', async () => {

@@ -82,6 +82,8 @@ export class FakeQueue {
   private tlsServer: Server | undefined
   private readonly tls: { cert: string; key: string } | undefined
   claimTimeoutSecs: number
+  /** Artifact content (the /_s3 data plane) is sent in ten pieces this far apart (default: at once). */
+  downloadPieceDelayMs = 0
   claimWaitMs: number
   /** The Index: namespace → taskId (findTask). */
   readonly index = new Map<string, string>()
@@ -101,7 +103,7 @@ export class FakeQueue {
     const baseUrl = () => this.rootUrl
     this.routes = [
       ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, putBaseUrl: () => this.putBaseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
-      ...objectRoutes(this.state, baseUrl),
+      ...objectRoutes(this.state, baseUrl, () => this.downloadPieceDelayMs),
       ...workerManagerRoutes(this.auth, () => this.workerManager, new Map(), () => this.shouldTerminate),
       ...purgeCacheRoutes(this.purgeRequests),
       ...authRoutes(this.auth.roles),

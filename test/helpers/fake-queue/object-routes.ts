@@ -4,7 +4,7 @@ import { FakeAuth, HttpError } from './auth.js'
 import { route, sendJson, type Route } from './http.js'
 import { sha256, sha512, type QueueState } from './state.js'
 
-export function objectRoutes(state: QueueState, baseUrl: () => string): Route[] {
+export function objectRoutes(state: QueueState, baseUrl: () => string, pieceDelayMs: () => number = () => 0): Route[] {
   return [
     route('createUpload', 'PUT', '/api/object/v1/upload/:name+', (r) => {
       const name = decodeURIComponent(r.params[0]!)
@@ -92,7 +92,19 @@ export function objectRoutes(state: QueueState, baseUrl: () => string): Route[] 
       if (!a || !body) throw new HttpError(404, 'ResourceNotFound', 'no data')
       const headers: Record<string, string | number> = { 'content-type': a.contentType ?? 'application/octet-stream', 'content-length': body.length }
       if (a.contentEncoding && a.contentEncoding !== 'identity') headers['content-encoding'] = a.contentEncoding
-      r.res.writeHead(200, headers).end(body)
+      const delay = pieceDelayMs()
+      if (delay === 0) return void r.res.writeHead(200, headers).end(body)
+      // a slow download: ten pieces, `delay` apart
+      r.res.writeHead(200, headers)
+      const piece = Math.ceil(body.length / 10)
+      let at = 0
+      const next = () => {
+        r.res.write(body.subarray(at, at + piece))
+        at += piece
+        if (at >= body.length) r.res.end()
+        else setTimeout(next, delay)
+      }
+      next()
     }),
   ]
 }
