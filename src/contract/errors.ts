@@ -33,8 +33,8 @@ export class WorkerError extends Error {
 export class MalformedPayload extends WorkerError {
   /** One line per problem, already in the legacy worker's wording. */
   readonly problems: string[]
-  constructor(message: string, problems: string[] = []) {
-    super('MALFORMED_PAYLOAD', message)
+  constructor(message: string, problems: string[] = [], options?: { cause?: unknown }) {
+    super('MALFORMED_PAYLOAD', message, options)
     this.problems = problems
   }
 }

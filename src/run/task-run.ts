@@ -205,7 +205,9 @@ export async function runTask(options: RunTaskOptions): Promise<RunResult> {
       artifactErrors = specs.filter((s) => s.kind === 'error' && s.optional !== true).length
       const uploadFailures: Array<{ name: string; message: string }> = []
       const uploadFailure = profile.outcomes.uploadFailure
-      const noteFailure = (spec: ArtifactSpec, err: unknown) => void uploadFailures.push({ name: spec.name, message: (err as Error).message })
+      // the failure as the Queue or the transport gave it, not as the publisher words it for generic-worker's footer
+      const rawMessage = (err: unknown) => ((err as Error).cause instanceof Error ? ((err as Error).cause as Error) : (err as Error)).message
+      const noteFailure = (spec: ArtifactSpec, err: unknown) => void uploadFailures.push({ name: spec.name, message: rawMessage(err) })
       await publishAll(publisher, specs, config.uploadConcurrency, (spec) => {
         if (spec.kind === 'error' && spec.optional !== true) failedArtifacts.push({ reason: spec.reason, message: spec.message })
         if (profile.log.quietUploads) return

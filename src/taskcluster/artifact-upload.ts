@@ -53,6 +53,8 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
         // artifacts.go:136-147
         throw new MalformedPayload(
           `there was a conflict uploading artifact ${spec.name} - this suggests artifact ${spec.name} was already uploaded to this task with different content earlier on in this task.\nCheck the artifacts section of the task payload at ${taskUrl}\n${detail}`,
+          [],
+          { cause: err },
         )
       }
       if (status !== undefined && status < 500) throw new InternalError(`WORKER EXCEPTION due to response code ${status} from Queue when uploading artifact ${spec.name}: ${detail}`, { cause: err })

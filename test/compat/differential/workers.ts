@@ -65,6 +65,10 @@ export function megalodonConfig(): Record<string, unknown> {
     workerGroup: WORKER_GROUP,
     workerId: WORKER_ID,
     publicIP: '127.0.0.1',
+    // the host facts the kit gives docker-worker, which its chain-of-trust certificate lists
+    privateIP: '127.0.0.1',
+    instanceID: 'test-worker-instance',
+    region: 'reference-region',
     instanceType: 'reference-instance-type',
     // docker-worker's config.yml:40 refuses privileged tasks; generic-worker's d2gConfig allows them by default
     d2gConfig: { enableD2G: true, allowKVM: existsSync('/dev/kvm'), allowPrivileged: false },
