@@ -130,7 +130,7 @@ class ChainOfTrust implements Feature {
     const c = ctx.config
     // the host facts as the family's legacy worker listed them, then what the executor adds
     // (docker-worker: the image hashes)
-    const environment: Record<string, unknown> = { ...facts.environment(c), ...(await ctx.provenance?.()) }
+    const environment = facts.environment(c, (await ctx.provenance?.()) ?? {})
     const cert: ChainOfTrustCertificate = {
       chainOfTrustVersion: 1,
       artifacts,

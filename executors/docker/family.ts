@@ -82,9 +82,11 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
       certificateBytes: (cert) => Buffer.from(JSON.stringify(cert, null, 2)),
       // docker-worker src/features/chain_of_trust.js:83-100: both addresses, then the
       // instance's id, type and region when known
-      environment: (config) => ({
+      environment: (config, provenance) => ({
         publicIpAddress: config.publicIP,
         privateIpAddress: config.privateIP,
+        // imageHash and imageArtifactHash, between the addresses and the instance facts
+        ...provenance,
         ...(config.instanceID ? { instanceId: config.instanceID } : {}),
         ...(config.instanceType ? { instanceType: config.instanceType } : {}),
         ...(config.region ? { region: config.region } : {}),

@@ -93,12 +93,13 @@ export const genericFamily: FamilyProfile<NativePayload> = {
       additionalDataFile: 'chain-of-trust-additional-data.json',
       // CoTEnvironment (chain_of_trust_feature.go:46-52,186-196): publicIpAddress only when
       // set; privateIpAddress is net.IP.String(), "<nil>" when unset; the rest always, maybe "".
-      environment: (config) => ({
+      environment: (config, provenance) => ({
         ...(config.publicIP ? { publicIpAddress: config.publicIP } : {}),
         privateIpAddress: config.privateIP || '<nil>',
         instanceId: config.instanceID,
         instanceType: config.instanceType,
         region: config.region,
+        ...provenance,
       }),
     },
   },

@@ -118,8 +118,11 @@ export interface FeatureFacts {
     certificateBytes(cert: ChainOfTrustCertificate, withAdditionalData?: boolean): Buffer
     /** The file in the task directory whose JSON object joins the certificate, if the family has one. */
     additionalDataFile?: string
-    /** The host facts from the config the certificate lists under `environment`, in the legacy worker's form. */
-    environment(config: WorkerConfig): Record<string, unknown>
+    /**
+     * The certificate's `environment`: the config's host facts and the executor's provenance
+     * (docker image hashes), in the legacy worker's form and key order.
+     */
+    environment(config: WorkerConfig, provenance: Record<string, unknown>): Record<string, unknown>
     /**
      * When true, the certificate is made once the log is closed: certified.log is the whole log,
      * footer included. Otherwise when the feature stops (the log so far).
