@@ -39,7 +39,7 @@ export class ImageCollector {
         await engine.images.remove(id)
         this.marked.delete(id)
         removed.push(id)
-        log(`image ${id} removed: unused since ${all ? 'before the disk ran short' : `${Math.round(this.expirationMs / 60_000)} minutes`}`)
+        log(`image ${id} removed: ${all ? 'the disk is short and no container uses it' : `no task has used it for ${Math.round(this.expirationMs / 60_000)} minutes`}`)
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) this.marked.delete(id)
         else log(`image ${id} could not be removed: ${(err as Error).message}`)
