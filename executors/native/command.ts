@@ -2,13 +2,14 @@
 // group, output into the task log in order, the whole group killed (SIGKILL, at once, as
 // generic-worker kills) when the run is aborted.
 
-import { spawn, type ChildProcessByStdio } from 'node:child_process'
-import type { Readable } from 'node:stream'
+import { spawn, type ChildProcess } from 'node:child_process'
+import type net from 'node:net'
 import { readFileSync } from 'node:fs'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import { goSignalExit } from '../../src/lib/go-signals.js'
 import type { CommandResult } from './log.js'
 import { execName, goLookPath } from './look-path.js'
+import { outputPipe } from './output-pipe.js'
 
 export interface RunCommandOptions {
   argv: string[]
@@ -74,24 +75,29 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   // Go passes the name as given as argv[0] (exec.Command's Args[0]): Node can (argv0); setpriv
   // cannot, so it gets the name only where its own lookup on the task's PATH finds the same file
   const spawned = options.wrap ? options.wrap([execName(argv[0]!, found.file, options.env.PATH), ...argv.slice(1)]) : [found.file, ...argv.slice(1)]
-  let child: ChildProcessByStdio<null, Readable, Readable>
+  // stdout and stderr are one pipe, as generic-worker's (output-pipe.ts)
+  const pipe = outputPipe()
+  let child: ChildProcess
   try {
     child = spawn(spawned[0]!, spawned.slice(1), {
       cwd: options.cwd,
       env: options.env,
       ...(options.wrap ? {} : { argv0: argv[0]! }),
       detached: true, // own process group, so an abort reaches every descendant
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', pipe.writer, pipe.writer],
     })
   } catch (err) {
+    pipe.abandon()
     // spawn throws at once on a NUL byte in an argument or env value (and can on E2BIG): the
     // command could not start, which generic-worker reports as the task failing — its
     // process.Result.SystemError counts as Failed() on POSIX (process/posix.go:19, :52).
     return finish({ exitCode: -2, systemError: goStartError(err as NodeJS.ErrnoException, found.file) })
   }
+  const output = pipe.started()
+  // a read error ends the output; it must not end the worker
+  output.on('error', () => output.destroy())
   if (child.pid !== undefined) options.onStarted?.(child.pid)
-  log.follow(child.stdout)
-  log.follow(child.stderr)
+  log.follow(output)
 
   let killTimer: NodeJS.Timeout | undefined
   const onAbort = () => {
@@ -110,7 +116,7 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
     if (outcome.error) return finish({ exitCode: -2, systemError: goStartError(outcome.error as NodeJS.ErrnoException, found.file) })
     // Output still in the pipes belongs before the result block; a background process that
     // keeps the pipes open must not hold the task, so wait only briefly.
-    await streamsClosed(child.stdout, child.stderr, 1000)
+    await streamClosed(output, 1000)
     if (signal.aborted) return finish({ exitCode: -4, aborted: true })
     // Go reports -1 for a process killed by a signal (process/process.go:61-63), and its
     // ExitError reads "signal: killed"
@@ -134,11 +140,10 @@ export function goStartError(err: NodeJS.ErrnoException, file: string): string {
   return why ? `fork/exec ${file}: ${why}` : err.message
 }
 
-async function streamsClosed(a: NodeJS.ReadableStream & { destroy(): void; closed?: boolean }, b: typeof a, timeoutMs: number): Promise<void> {
-  const closed = (s: typeof a) => (s.closed ? Promise.resolve() : new Promise<void>((r) => s.once('close', () => r())))
+async function streamClosed(stream: net.Socket, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
-  await Promise.race([Promise.all([closed(a), closed(b)]), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
+  const closed = stream.closed ? Promise.resolve() : new Promise<void>((r) => stream.once('close', () => r()))
+  await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
   clearTimeout(timer)
-  a.destroy()
-  b.destroy()
+  stream.destroy()
 }

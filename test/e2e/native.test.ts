@@ -100,6 +100,22 @@ describe('native executor end to end (fake Queue)', function () {
     assert.match(only.log, /\n\[taskcluster:error\] exec: "only-on-task-path": executable file not found in \$PATH\n$/)
   })
 
+  it('gives the command one pipe for stdout and stderr, as Go’s exec does for one writer: order kept, /dev/stderr opens (process/process.go:174-177, os/exec interfaceEqual)', async () => {
+    const script = [
+      '[ /proc/self/fd/1 -ef /proc/self/fd/2 ] && echo one-fd',
+      'stat -L -c "type=%F" /proc/self/fd/1',
+      'echo via-dev-stdout > /dev/stdout; echo via-dev-stderr > /dev/stderr',
+      'i=0; while [ $i -lt 200 ]; do echo "o$i"; echo "e$i" >&2; i=$((i+1)); done',
+    ].join('; ')
+    const o = await submitAndRun(fake, { command: [['sh', '-c', script]], maxRunTime: 60 })
+    assert.equal(o.state, 'completed', o.log)
+    assert.match(o.log, /^one-fd$/m)
+    assert.match(o.log, /^type=fifo$/m)
+    assert.match(o.log, /^via-dev-stdout\nvia-dev-stderr$/m)
+    const lines = o.log.split('\n').filter((l) => /^[oe]\d+$/.test(l))
+    assert.deepEqual(lines, Array.from({ length: 200 }, (_, i) => [`o${i}`, `e${i}`]).flat(), 'in the order written')
+  })
+
   it('ends the log of a command killed by a signal with Go’s ExitError text (signal: killed)', async () => {
     const o = await submitAndRun(fake, { command: [['sh', '-c', 'kill -9 $$']], maxRunTime: 30 })
     assert.deepEqual([o.state, o.reason], ['failed', 'failed'])

@@ -1,0 +1,60 @@
+// One pipe for a command's stdout and stderr. generic-worker gives both the same writer, and Go's
+// os/exec then gives the child one pipe for fds 1 and 2 (interfaceEqual(c.Stderr, c.Stdout)):
+// what the command writes to either arrives in the order it was written, and `> /dev/stderr`
+// reopens that pipe. Node's own stdio pipes are two UNIX sockets, which /dev/stdout and
+// /dev/stderr cannot be opened on (ENXIO). Node has no pipe(2), so this is a FIFO made in a
+// private directory and unlinked at once: the worker keeps the read end (read through the event
+// loop), the command gets the write end as fds 1 and 2. Both ends are close-on-exec in the worker,
+// so no other command inherits them, and the reader sees EOF once the command and everything it
+// left behind have closed theirs.
+
+import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { workerTool } from './look-path.js'
+
+let fifoDir: string | undefined
+
+export interface OutputPipe {
+  /** For the command: its fds 1 and 2. */
+  writer: number
+  /** The command has started: the worker's copy of the write end is closed, the read end returned as a stream. */
+  started(): net.Socket
+  /** The command did not start: both ends are closed. */
+  abandon(): void
+}
+
+export function outputPipe(): OutputPipe {
+  // mode 0700, the worker's: nobody else can open the FIFO in the moment it has a name
+  fifoDir ??= mkdtempSync(path.join(os.tmpdir(), 'megalodon-output-'))
+  const file = path.join(fifoDir, randomBytes(8).toString('hex'))
+  // 0600, as the kernel's own pipes: a task user cannot reopen the worker's through /proc either
+  execFileSync(workerTool('mkfifo'), ['-m', '0600', file])
+  let readFd: number | undefined
+  let writeFd: number
+  try {
+    // the read end first, without blocking; then the write end opens at once
+    readFd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
+    writeFd = openSync(file, constants.O_WRONLY)
+  } catch (err) {
+    if (readFd !== undefined) closeSync(readFd)
+    throw err
+  } finally {
+    rmSync(file, { force: true })
+  }
+  const reader = readFd
+  return {
+    writer: writeFd,
+    started() {
+      closeSync(writeFd)
+      return new net.Socket({ fd: reader, readable: true, writable: false })
+    },
+    abandon() {
+      closeSync(writeFd)
+      closeSync(reader)
+    },
+  }
+}
