@@ -4,6 +4,7 @@
 
 import { existsSync } from 'node:fs'
 import type { WorkerConfig } from '../../src/config/config.js'
+import { audioDevicePaths, videoDevicePath } from '../../src/lib/loopback-devices.js'
 import { anyScopeSatisfied, removeGivenScopes, type ScopeExpression } from '../../src/lib/scopes.js'
 import type { DockerPayload } from './payload.js'
 
@@ -21,11 +22,9 @@ function devicePaths(name: string, config: WorkerConfig): string[] {
     case 'kvm':
       return ['/dev/kvm']
     case 'loopbackVideo':
-      return [`/dev/video${config.loopbackVideoDeviceNumber}`]
-    case 'loopbackAudio': {
-      const c = config.loopbackAudioDeviceNumber
-      return [`/dev/snd/controlC${c}`, `/dev/snd/pcmC${c}D0c`, `/dev/snd/pcmC${c}D0p`, `/dev/snd/pcmC${c}D1c`, `/dev/snd/pcmC${c}D1p`]
-    }
+      return [videoDevicePath(config.loopbackVideoDeviceNumber)]
+    case 'loopbackAudio':
+      return audioDevicePaths(config.loopbackAudioDeviceNumber)
     default:
       return []
   }

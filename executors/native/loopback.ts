@@ -5,15 +5,11 @@
 // worker's problem, not the task's: exception/internal-error.
 
 import { InternalError } from '../../src/contract/errors.js'
+import { audioDevicePaths, videoDevicePath } from '../../src/lib/loopback-devices.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import { runHostCommand, type HostCommandResult } from './host-command.js'
 
 export type RunHostCommand = (file: string, args: readonly string[]) => Promise<HostCommandResult>
-
-/** The card's nodes generic-worker hands over (loopback_audio_feature_linux.go:30-40). */
-export function audioDevicePaths(card: number): string[] {
-  return [`/dev/snd/controlC${card}`, `/dev/snd/pcmC${card}D0c`, `/dev/snd/pcmC${card}D0p`, `/dev/snd/pcmC${card}D1c`, `/dev/snd/pcmC${card}D1p`]
-}
 
 /** loopback_audio_feature_linux.go:59-101 */
 export async function startLoopbackAudio(card: number, osGroups: readonly string[], log: TaskLog, run: RunHostCommand = runHostCommand): Promise<void> {
@@ -42,7 +38,7 @@ export async function startLoopbackVideo(deviceNumber: number, osGroups: readonl
   if (!osGroups.includes('video') && !osGroups.includes('docker')) {
     log.warn("Neither 'video' nor 'docker' group is in the list of OS groups. Consider adding so that the loopback video device will work as expected.")
   }
-  const device = `/dev/video${deviceNumber}`
+  const device = videoDevicePath(deviceNumber)
   const loaded = await run('/usr/sbin/modprobe', ['v4l2loopback', `video_nr=${deviceNumber}`])
   if (loaded.error) throw new InternalError(`could not load the v4l2loopback kernel module: ${loaded.error}`)
   const group = await run('/usr/bin/chgrp', ['video', device])

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { chmod, mkdtemp } from 'node:fs/promises'
 import path from 'node:path'
-import { audioDevicePaths } from '../../executors/native/loopback.js'
+import { audioDevicePaths } from '../../src/lib/loopback-devices.js'
 import { FakeQueue } from '../helpers/fake-queue/index.js'
 import { submitAndRun } from '../helpers/tasks.js'
 
