@@ -3,7 +3,7 @@
 import type { FamilyProfile } from '../../src/contract/family.js'
 import type { FeatureRequest } from '../../src/contract/feature.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
-import { backingLogName, dockerLogNames, validateDockerPayload, type DockerPayload } from './payload.js'
+import { backingLogName, dockerLiveLogName, dockerLogNames, validateDockerPayload, type DockerPayload } from './payload.js'
 
 export const dockerFamily: FamilyProfile<DockerPayload> = {
   name: 'docker',
@@ -101,9 +101,6 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
   },
 
   replay: {
-    backingLogName: (payload) => {
-      const log = (payload as { log?: unknown } | undefined)?.log
-      return backingLogName(typeof log === 'string' ? log : 'public/logs/live.log')
-    },
+    backingLogName: (payload) => backingLogName(dockerLiveLogName(payload)),
   },
 }

@@ -43,13 +43,19 @@ export function backingLogName(live: string): string {
  * taken as absent.
  */
 export function dockerLogNames(payload: unknown, config: Pick<WorkerConfig, 'enableLiveLog'>): { live: string | null; backing: string | null } {
-  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as { log?: unknown; features?: unknown }
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as { features?: unknown }
   const features = (typeof p.features === 'object' && p.features !== null ? p.features : {}) as Record<string, unknown>
   // a flag the payload gives is taken as it is; else the worker's switch decides (src/task.js:76-78)
   const on = 'localLiveLog' in features ? Boolean(features.localLiveLog) : config.enableLiveLog
   if (!on) return { live: null, backing: null }
-  const live = typeof p.log === 'string' && p.log !== '' ? p.log : 'public/logs/live.log'
+  const live = dockerLiveLogName(payload)
   return { live, backing: backingLogName(live) }
+}
+
+/** The live log's name: `payload.log` when it is a non-empty string (logs_location.js:10-11), else the default. */
+export function dockerLiveLogName(payload: unknown): string {
+  const log = (typeof payload === 'object' && payload !== null ? payload : {}) as { log?: unknown }
+  return typeof log.log === 'string' && log.log !== '' ? log.log : 'public/logs/live.log'
 }
 
 /** docker-worker's features (src/features.js); dind and dockerSave were still listed there, though the schema refuses them. */
