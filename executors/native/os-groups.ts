@@ -22,6 +22,8 @@ const goGroup = (g: JoinedGroup) => `&{${g.gid} ${g.name}}`
 export async function addTaskUserToGroups(user: string, groups: readonly string[], log: TaskLog): Promise<() => Promise<void>> {
   const joined: JoinedGroup[] = []
   const notJoined: string[] = []
+  // usermod changes memberships, never a group's id: the file is read once
+  const gids = new Map(parseGroupFile(await readFile('/etc/group', 'utf8').catch(() => '')).map((g) => [g.name, g.gid]))
   for (const group of groups) {
     const { error } = await runHostCommand('/usr/sbin/usermod', ['-aG', group, user])
     if (error) {
@@ -29,7 +31,7 @@ export async function addTaskUserToGroups(user: string, groups: readonly string[
       log.error(`[osGroups] Could not add task user to OS group ${group}: ${error}`)
       continue
     }
-    const gid = parseGroupFile(await readFile('/etc/group', 'utf8').catch(() => '')).find((g) => g.name === group)?.gid
+    const gid = gids.get(group)
     if (gid === undefined) {
       notJoined.push(group)
       log.error(`[osGroups] Could not look up group ID for OS group ${group}: group: unknown group ${group}`)
