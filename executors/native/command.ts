@@ -76,7 +76,12 @@ export async function runCommand(options: RunCommandOptions): Promise<CommandRes
   // cannot, so it gets the name only where its own lookup on the task's PATH finds the same file
   const spawned = options.wrap ? options.wrap([execName(argv[0]!, found.file, options.env.PATH), ...argv.slice(1)]) : [found.file, ...argv.slice(1)]
   // stdout and stderr are one pipe, as generic-worker's (output-pipe.ts)
-  const pipe = outputPipe()
+  const pipe = await outputPipe()
+  // aborted while the pipe was made: the abort listener below would never hear of it
+  if (signal.aborted) {
+    pipe.abandon()
+    return finish({ exitCode: -4, aborted: true })
+  }
   let child: ChildProcess
   try {
     child = spawn(spawned[0]!, spawned.slice(1), {

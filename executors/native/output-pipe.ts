@@ -8,15 +8,18 @@
 // so no other command inherits them, and the reader sees EOF once the command and everything it
 // left behind have closed theirs.
 
-import { execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { workerTool } from './look-path.js'
 
+const run = promisify(execFile)
 let fifoDir: string | undefined
+let mkfifo: string | undefined
 
 export interface OutputPipe {
   /** For the command: its fds 1 and 2. */
@@ -27,12 +30,13 @@ export interface OutputPipe {
   abandon(): void
 }
 
-export function outputPipe(): OutputPipe {
+export async function outputPipe(): Promise<OutputPipe> {
   // mode 0700, the worker's: nobody else can open the FIFO in the moment it has a name
   fifoDir ??= mkdtempSync(path.join(os.tmpdir(), 'megalodon-output-'))
   const file = path.join(fifoDir, randomBytes(8).toString('hex'))
   // 0600, as the kernel's own pipes: a task user cannot reopen the worker's through /proc either
-  execFileSync(workerTool('mkfifo'), ['-m', '0600', file])
+  // not a synchronous spawn: other tasks' output goes on streaming meanwhile
+  await run((mkfifo ??= workerTool('mkfifo')), ['-m', '0600', file])
   let readFd: number | undefined
   let writeFd: number
   try {
