@@ -2,7 +2,6 @@
 
 import type { FamilyProfile } from '../../src/contract/family.js'
 import type { FeatureRequest } from '../../src/contract/feature.js'
-import { MalformedPayload } from '../../src/contract/errors.js'
 import { goMarshalIndent, goMarshalIndentMap } from '../../src/lib/go-json.js'
 import { featureNotEnabledProblem } from '../../src/lib/scopes.js'
 import { genericWorkerLogFormat, writeArtifactLines, writeFooter, writeHeader } from './log.js'
@@ -11,17 +10,12 @@ import { validateNativePayload, type NativePayload } from './payload.js'
 export const genericFamily: FamilyProfile<NativePayload> = {
   name: 'generic',
 
-  // docker-worker payloads name an `image`; everything else is generic-worker's to validate.
+  // docker-worker payloads name an `image`; everything else is generic-worker's to validate,
+  // unless this pool runs docker-worker payloads only
   accepts: (payload, config) => config?.disableNativePayloads !== true && (typeof payload !== 'object' || payload === null || !('image' in payload)),
 
-  validate(task, config, heldScopes) {
-    if (config.disableNativePayloads) {
-      throw new MalformedPayload('this worker runs docker-worker payloads only', [
-        'Native (generic-worker) payloads are disabled on this worker (config disableNativePayloads); give the task an `image` to run in a container, or send it to another worker pool.',
-      ])
-    }
-    return validateNativePayload(task, config, heldScopes)
-  },
+  // a disableNativePayloads pool never sends a payload here: accepts() declines them all
+  validate: validateNativePayload,
 
   requestedFeatures(payload) {
     const f = payload.features ?? {}
