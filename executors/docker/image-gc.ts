@@ -13,38 +13,33 @@ export class ImageCollector {
   /** image id → when it expires (ms since the epoch) */
   private readonly marked = new Map<string, number>()
 
-  constructor(
-    private readonly expirationMs = IMAGE_EXPIRATION_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly expirationMs = IMAGE_EXPIRATION_MS) {}
 
   /** A task is using the image (src/task.js:841 marked it once the task had it). */
   mark(imageId: string): void {
-    this.marked.set(imageId, this.now() + this.expirationMs)
+    this.marked.set(imageId, Date.now() + this.expirationMs)
   }
 
   /**
    * Removes the marked images no container uses: the expired ones, or all with `all` (the disk is
-   * short: src/gc.js:142-151). Returns the ids removed. An image the engine will not remove stays
-   * marked (a later sweep tries again); one it no longer has is forgotten.
+   * short: src/gc.js:142-151). An image the engine will not remove stays marked (a later sweep
+   * tries again); one it no longer has is forgotten.
    */
-  async sweep(engine: DockerEngine, all: boolean, log: (message: string) => void): Promise<string[]> {
-    const due = [...this.marked].filter(([, expires]) => all || expires <= this.now()).map(([id]) => id)
-    if (due.length === 0) return []
+  async sweep(engine: DockerEngine, all: boolean, log: (message: string) => void): Promise<void> {
+    const now = Date.now()
+    const due = [...this.marked].filter(([, expires]) => all || expires <= now).map(([id]) => id)
+    if (due.length === 0) return
     const inUse = await engine.containers.imageIds()
-    const removed: string[] = []
     for (const id of due) {
       if (inUse.has(id)) continue
       try {
         await engine.images.remove(id)
         this.marked.delete(id)
-        removed.push(id)
         log(`image ${id} removed: ${all ? 'the disk is short and no container uses it' : `no task has used it for ${Math.round(this.expirationMs / 60_000)} minutes`}`)
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) this.marked.delete(id)
         else log(`image ${id} could not be removed: ${(err as Error).message}`)
       }
     }
-    return removed
   }
 }
