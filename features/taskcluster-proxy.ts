@@ -71,6 +71,8 @@ class TaskclusterProxy implements Feature {
   private listener: net.Server | undefined
 
   private slot: number | undefined
+  /** Between a start that succeeded and stop: generic-worker listens for reclaims only then (taskcluster_proxy_feature.go:287,291). */
+  private serving = false
   /** Aborts forwarded calls still waiting or retrying when the run ends. */
   private readonly ended = new AbortController()
 
@@ -145,9 +147,6 @@ class TaskclusterProxy implements Feature {
     // audit-generic-worker row 26)
     this.serving = true
   }
-
-  /** Between a start that succeeded and stop: generic-worker listens for reclaims only then (taskcluster_proxy_feature.go:287,291). */
-  private serving = false
 
   reclaimed(ctx: TaskContext, reclaimed: Reclaimed): void {
     // the signing already reads ctx.credentials(), so there is nothing to hand over; the family
