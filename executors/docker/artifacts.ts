@@ -8,8 +8,6 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
 // docker-worker's mime major (2.6.0, its yarn.lock:1347): .js is application/javascript there
-import mime from 'mime2'
-import tar from 'tar-stream'
 import type { ArtifactSpec } from '../../src/contract/artifacts.js'
 import type { TaskLog } from '../../src/lib/task-log.js'
 import type { DockerPayload } from './payload.js'
@@ -29,6 +27,8 @@ export async function collectDockerArtifacts(options: {
   taskExpires: string
   log: TaskLog
 }): Promise<ArtifactSpec[]> {
+  // imported when the first docker task ends, not at start (issue #18, idle RSS)
+  const [{ default: tar }, { default: mime }] = await Promise.all([import('tar-stream'), import('mime2')])
   const specs: ArtifactSpec[] = []
   let n = 0
   for (const [name, a] of Object.entries(options.artifacts)) {

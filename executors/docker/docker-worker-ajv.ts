@@ -5,8 +5,6 @@
 // useDefaults (the schema's defaults are written into the payload), formats, verbose, allErrors,
 // no meta-schema check.
 
-import ajv7Module from 'ajv7'
-import addFormatsModule from 'ajv-formats2'
 import type { ErrorObject, ValidateFunction } from 'ajv7'
 
 /** What is used of an ajv 7 instance. */
@@ -16,14 +14,29 @@ interface Ajv7 {
 }
 import { dockerPayloadSchema } from './schema.js'
 
-// both packages are CommonJS; under NodeNext their default exports are the module objects
-const AjvClass = ((ajv7Module as unknown as { default?: unknown }).default ?? ajv7Module) as unknown as new (options: Record<string, unknown>) => Ajv7
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as unknown as (ajv: Ajv7) => Ajv7
+let modules: { AjvClass: new (options: Record<string, unknown>) => Ajv7; addFormats: (ajv: Ajv7) => Ajv7 } | undefined
+
+/**
+ * Imports ajv 7 and ajv-formats 2, once, when the first docker payload comes (an idle worker
+ * does without them: issue #18, idle RSS); dockerWorkerSchemaError needs it to have resolved.
+ */
+export async function loadDockerWorkerAjv(): Promise<void> {
+  if (modules) return
+  const [ajv7Module, addFormatsModule] = await Promise.all([import('ajv7'), import('ajv-formats2')])
+  // both packages are CommonJS; under NodeNext their default exports are the module objects
+  const unwrap = (m: { default?: unknown }): unknown => (m.default as { default?: unknown } | undefined)?.default ?? m.default ?? m
+  modules = {
+    AjvClass: unwrap(ajv7Module as { default?: unknown }) as new (options: Record<string, unknown>) => Ajv7,
+    addFormats: unwrap(addFormatsModule as { default?: unknown }) as (ajv: Ajv7) => Ajv7,
+  }
+}
 
 let compiled: { ajv: Ajv7; validate: ValidateFunction } | undefined
 
 function compile(): { ajv: Ajv7; validate: ValidateFunction } {
   if (compiled) return compiled
+  if (!modules) throw new Error('a docker payload was validated before loadDockerWorkerAjv() resolved')
+  const { AjvClass, addFormats } = modules
   const ajv = new AjvClass({ useDefaults: true, validateFormats: true, verbose: true, validateSchema: false, allErrors: true, strict: false })
   addFormats(ajv)
   compiled = { ajv, validate: ajv.compile(dockerPayloadSchema) }

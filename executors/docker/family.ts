@@ -2,6 +2,8 @@
 
 import type { FamilyProfile } from '../../src/contract/family.js'
 import type { FeatureRequest } from '../../src/contract/feature.js'
+import { loadJsonSchema } from '../../src/lib/json-schema.js'
+import { loadDockerWorkerAjv } from './docker-worker-ajv.js'
 import { dockerWorkerLogFormat, writeDockerFooter, writeDockerHeader } from './log.js'
 import { backingLogName, dockerLiveLogName, dockerLogNames, validateDockerPayload, type DockerPayload } from './payload.js'
 
@@ -13,6 +15,9 @@ export const dockerFamily: FamilyProfile<DockerPayload> = {
   accepts: (payload, config) => config?.disableNativePayloads === true || (typeof payload === 'object' && payload !== null && 'image' in payload),
 
   validate: validateDockerPayload,
+  load: async () => {
+    await Promise.all([loadJsonSchema(), loadDockerWorkerAjv()])
+  },
 
   // docker-worker's features: the live log unless turned off, the others when asked for.
   // docker-worker made the live log in its link state, before the schema check and the image

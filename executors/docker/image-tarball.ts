@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto'
 import { pipeline } from 'node:stream/promises'
 import { PassThrough, type Readable } from 'node:stream'
-import tar from 'tar-stream'
 
 /** The name docker-worker gave an artifact's image: md5(taskId + artifact path), tag latest. */
 export function artifactImageName(taskId: string, artifact: string): string {
@@ -20,7 +19,9 @@ export function artifactImageName(taskId: string, artifact: string): string {
 const METADATA_LIMIT = 1024 * 1024
 
 /** The tarball with every tag it names replaced by `name` (repository:tag). */
-export function retagImageTarball(input: Readable, name: string): Readable {
+export async function retagImageTarball(input: Readable, name: string): Promise<Readable> {
+  // tar-stream when the first image comes from an artifact, not at start (issue #18, idle RSS)
+  const { default: tar } = await import('tar-stream')
   const [repository, tag] = name.split(':') as [string, string]
   const extract = tar.extract()
   const pack = tar.pack()

@@ -118,7 +118,7 @@ async function loadFromArtifact(engine: DockerEngine, ctx: TaskContext, taskId: 
     const tarStream: Readable = ext === '.zst' ? body.pipe(decompressor('zst')) : ext === '.lz4' ? body.pipe(decompressor('lz4')) : body
     // the image gets the worker's name for this artifact, never the tags the tarball names (H5)
     const name = artifactImageName(taskId, artifact)
-    await engine.images.load(retagImageTarball(tarStream, name))
+    await engine.images.load(await retagImageTarball(tarStream, name))
     return { reference: name, artifactSha256: sha256 }
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -2,6 +2,7 @@
 
 import type { FamilyProfile } from '../../src/contract/family.js'
 import type { FeatureRequest } from '../../src/contract/feature.js'
+import { loadJsonSchema } from '../../src/lib/json-schema.js'
 import { goMarshalIndent, goMarshalIndentMap } from '../../src/lib/go-json.js'
 import { featureNotEnabledProblem } from '../../src/lib/scopes.js'
 import { genericWorkerLogFormat, writeArtifactLines, writeFooter, writeHeader } from './log.js'
@@ -16,6 +17,7 @@ export const genericFamily: FamilyProfile<NativePayload> = {
 
   // a disableNativePayloads pool never sends a payload here: accepts() declines them all
   validate: validateNativePayload,
+  load: loadJsonSchema,
 
   requestedFeatures(payload) {
     const f = payload.features ?? {}

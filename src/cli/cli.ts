@@ -60,6 +60,7 @@ async function validateCommand(file: string): Promise<number> {
     process.stdout.write('invalid: no executor of this worker accepts this payload\n')
     return 1
   }
+  await executor.profile.load()
   try {
     executor.profile.validate(task, buildConfig([]))
   } catch (err) {

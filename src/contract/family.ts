@@ -28,6 +28,11 @@ export interface FamilyProfile<P = unknown> {
    * scopes expanded through Auth), the task's own scopes otherwise; messages list the task's own.
    */
   validate(task: TaskDefinition, config: WorkerConfig, heldScopes?: readonly string[]): ValidatedPayload<P>
+  /**
+   * Imports what validate needs (the schema validators), once; validate may be called only after
+   * it resolved. Not at start: an idle worker does without them (issue #18, idle RSS).
+   */
+  load(): Promise<void>
   /** The features this payload asks for; the core starts them in FEATURE_ORDER. */
   requestedFeatures(payload: P): FeatureRequest[]
   /**

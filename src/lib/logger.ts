@@ -2,7 +2,9 @@
 // stderr is a terminal), or worker-runner `log` messages once that capability is negotiated.
 // stdout stays free for the worker-runner protocol.
 import { pino, type DestinationStream, type Logger } from 'pino'
-import pretty from 'pino-pretty'
+
+// pino-pretty only for a terminal: a worker under worker-runner or systemd never loads it (issue #18, idle RSS)
+const pretty = process.stderr.isTTY ? (await import('pino-pretty')).default : undefined
 
 export type { Logger }
 
@@ -10,7 +12,7 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   const level = options.level ?? process.env.MEGALODON_LOG_LEVEL ?? 'info'
   const base = { name: 'megalodon' }
   if (options.destination) return pino({ level, base }, options.destination)
-  if (process.stderr.isTTY) return pino({ level, base }, pretty({ destination: 2, colorize: true }))
+  if (pretty) return pino({ level, base }, pretty({ destination: 2, colorize: true }))
   return pino({ level, base }, pino.destination(2))
 }
 

@@ -14,6 +14,7 @@ import { hasAssumeScope } from '../lib/scopes.js'
 export type ScopeExpander = (scopes: readonly string[]) => Promise<string[]>
 
 export async function validateWithRoles<P>(profile: FamilyProfile<P>, task: TaskDefinition, config: WorkerConfig, expand: ScopeExpander | undefined): Promise<ValidatedPayload<P>> {
+  await profile.load()
   try {
     return profile.validate(task, config)
   } catch (err) {

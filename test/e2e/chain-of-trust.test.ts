@@ -15,6 +15,10 @@ import { runWorker } from '../helpers/worker.js'
 import { slugid } from 'taskcluster-client'
 import type { TaskExecutor } from '../../src/contract/executor.js'
 import { createNativeExecutor } from '../../executors/native/executor.js'
+import { loadJsonSchema } from '../../src/lib/json-schema.js'
+
+// the validators' ajv is imported on first use (FamilyProfile.load); these tests call them directly
+await loadJsonSchema()
 
 describe('chain of trust certificate bytes', () => {
   const cert: ChainOfTrustCertificate = {

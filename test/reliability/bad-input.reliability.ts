@@ -10,6 +10,10 @@ import { FakeQueue, seededRandom } from '../helpers/fake-queue/index.js'
 import { backingLog, submitAndRun } from '../helpers/tasks.js'
 import { runWorker, workerConfig } from '../helpers/worker.js'
 import { assertNoSecretsUploaded } from './secrets.js'
+import { loadJsonSchema } from '../../src/lib/json-schema.js'
+
+// the validators' ajv is imported on first use (FamilyProfile.load); these tests call them directly
+await loadJsonSchema()
 
 const seed = Number(process.env.MEGALODON_SEED ?? Date.now() % 1_000_000)
 

@@ -25,12 +25,12 @@ async function drain(stream: Readable): Promise<Buffer> {
 describe('docker image tarball: one image only (docker-worker artifact_image.js:270-272,286-288)', function () {
   it('a manifest.json with two entries fails with "Image tarballs must only contain one image"', async () => {
     const input = await tarball({ 'manifest.json': JSON.stringify([{ RepoTags: ['a:1'] }, { RepoTags: ['b:1'] }]) })
-    await assert.rejects(drain(retagImageTarball(input, 'abc:latest')), /^Error: Image tarballs must only contain one image$/)
+    await assert.rejects(drain(await retagImageTarball(input, 'abc:latest')), /^Error: Image tarballs must only contain one image$/)
   })
 
   it('a legacy repositories file naming two repositories fails the same way', async () => {
     const input = await tarball({ repositories: JSON.stringify({ a: { '1': 'id1' }, b: { '1': 'id2' } }) })
-    await assert.rejects(drain(retagImageTarball(input, 'abc:latest')), /Image tarballs must only contain one image/)
+    await assert.rejects(drain(await retagImageTarball(input, 'abc:latest')), /Image tarballs must only contain one image/)
   })
 
   it('a single-image manifest is rewritten to the worker’s name only', async () => {
@@ -43,7 +43,7 @@ describe('docker image tarball: one image only (docker-worker artifact_image.js:
       stream.on('end', () => { if (header.name === 'manifest.json') manifest = Buffer.concat(parts).toString(); next() })
     })
     const done = new Promise<void>((resolve, reject) => { out.on('finish', () => resolve()); out.on('error', reject) })
-    retagImageTarball(input, 'abc:latest').pipe(out)
+    ;(await retagImageTarball(input, 'abc:latest')).pipe(out)
     await done
     assert.deepEqual(JSON.parse(manifest), [{ Config: 'c.json', RepoTags: ['abc:latest'] }])
   })

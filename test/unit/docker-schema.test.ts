@@ -6,7 +6,10 @@ import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { dockerPayloadValidator } from '../../executors/docker/schema.js'
 import { readUpstreamYaml, upstreamDir } from '../helpers/upstream.js'
-import { newAjv } from '../../src/lib/json-schema.js'
+import { loadJsonSchema, newAjv } from '../../src/lib/json-schema.js'
+
+// ajv is imported on first use (FamilyProfile.load); these tests compile schemas as they load
+await loadJsonSchema()
 
 function upstreamValidator() {
   const schema = { ...(readUpstreamYaml('docker-worker/payload.yml') as Record<string, unknown>) }

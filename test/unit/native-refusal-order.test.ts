@@ -7,6 +7,10 @@ import { buildConfig, type RawConfig } from '../../src/config/config.js'
 import { MalformedPayload } from '../../src/contract/errors.js'
 import { validateNativePayload } from '../../executors/native/payload.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
+import { loadJsonSchema } from '../../src/lib/json-schema.js'
+
+// the validators' ajv is imported on first use (FamilyProfile.load); these tests call them directly
+await loadJsonSchema()
 
 const task = (payload: Record<string, unknown>, dependencies: string[] = []): TaskDefinition =>
   ({ scopes: [], dependencies, deadline: new Date(Date.now() + 3600e3).toISOString(), expires: new Date(Date.now() + 7200e3).toISOString(), payload: { command: [['true']], maxRunTime: 60, ...payload } }) as unknown as TaskDefinition

@@ -6,7 +6,10 @@ import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from '../../executors/native/schema.js'
 import { readUpstreamYaml, upstreamDir } from '../helpers/upstream.js'
-import { newAjv } from '../../src/lib/json-schema.js'
+import { loadJsonSchema, newAjv } from '../../src/lib/json-schema.js'
+
+// ajv is imported on first use (FamilyProfile.load); these tests compile schemas as they load
+await loadJsonSchema()
 
 function upstreamGenericValidator(file = 'generic-worker/insecure_posix.yml') {
   const full = readUpstreamYaml(file) as { oneOf: Record<string, unknown>[]; definitions: unknown }

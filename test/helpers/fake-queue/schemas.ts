@@ -3,8 +3,11 @@
 // fails the tests.
 
 import type { Ajv, ValidateFunction } from 'ajv'
-import { newAjv } from '../../../src/lib/json-schema.js'
+import { loadJsonSchema, newAjv } from '../../../src/lib/json-schema.js'
 import { upstreamSchemas } from '../upstream.js'
+
+// ajv is imported on first use (FamilyProfile.load); the fake checks requests synchronously
+await loadJsonSchema()
 
 const BASE = 'https://fake.taskcluster.invalid'
 
