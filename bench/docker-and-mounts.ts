@@ -6,6 +6,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { slugid } from 'taskcluster-client'
+import { dockerodeEngine } from '../executors/docker/dockerode-engine.js'
+import type { DockerEngine } from '../executors/docker/engine.js'
 import { BUSYBOX_IMAGE, dockerForTests } from '../test/helpers/docker.js'
 import { FakeQueue } from '../test/helpers/fake-queue/index.js'
 import { runWorker } from '../test/helpers/worker.js'
@@ -59,7 +61,21 @@ export async function mountTiming(mb: number) {
   return { archiveMB: +(archive.length / 1e6).toFixed(1), firstTaskMs: first!, secondTaskMs: second!, ratio: +(second! / first!).toFixed(2) }
 }
 
-/** A trivial docker task through the fake Queue vs `docker run --rm <image> true` on the same engine. */
+/** The Engine API calls of a container's life, create → start → wait → remove, through the worker's own client. */
+async function bareEngineSequenceMs(engine: DockerEngine): Promise<number> {
+  const t = performance.now()
+  const id = await engine.containers.create({ image: BUSYBOX_IMAGE, command: ['true'], env: {}, labels: {}, binds: [], privileged: false, devices: [], capAdd: [], extraHosts: [], shmSizeBytes: 64 * 1024 * 1024 })
+  await engine.containers.start(id)
+  const code = await engine.containers.wait(id)
+  await engine.containers.remove(id)
+  if (code !== 0) throw new Error(`true exited ${code} in the bare Engine API sequence`)
+  return performance.now() - t
+}
+
+/**
+ * A trivial docker task through the fake Queue vs its floors on the same engine: the bare Engine
+ * API sequence through the same client (create, start, wait, remove) and `docker run --rm <image> true`.
+ */
 export async function dockerOverhead(n: number) {
   await dockerForTests()
   const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
@@ -81,7 +97,18 @@ export async function dockerOverhead(n: number) {
     await new Promise((resolve) => spawn('docker', ['run', '--rm', BUSYBOX_IMAGE, 'true']).once('exit', resolve))
     bare.push(performance.now() - t)
   }
+  const engine = dockerodeEngine()
+  const api: number[] = []
+  for (let i = 0; i < n; i++) api.push(await bareEngineSequenceMs(engine))
   const task = quantile(tasks, 0.5)
   const plain = quantile(bare, 0.5)
-  return { runs: n, taskMedianMs: task, dockerRunMedianMs: Math.round(plain), ratio: +(task / plain).toFixed(2) }
+  const sequence = quantile(api, 0.5)
+  return {
+    runs: n,
+    taskMedianMs: task,
+    dockerRunMedianMs: Math.round(plain),
+    ratio: +(task / plain).toFixed(2),
+    engineApiMedianMs: Math.round(sequence),
+    ratioToEngineApi: +(task / sequence).toFixed(2),
+  }
 }

@@ -8,7 +8,8 @@
 // start-up and idle RSS against the current layout (bench/release.ts), and the RSS each
 // dependency adds and which ones an idle worker loads (bench/imports.ts).
 import { spawn } from 'node:child_process'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
 import PQueue from 'p-queue'
 import os from 'node:os'
 import path from 'node:path'
@@ -19,8 +20,10 @@ import { FakeQueue } from '../test/helpers/fake-queue/index.js'
 import { runWorker, spawnWorker } from '../test/helpers/worker.js'
 import { cachedImage, dockerOverhead, mountTiming } from './docker-and-mounts.js'
 import { formatImports, importFigures } from './imports.js'
+import { startPutSink } from './put-sink.js'
 import { quantile } from './stats.js'
 import { formatRelease, releaseFigures } from './release.js'
+import { deploymentFigures, formatDeployment } from './deployment.js'
 
 const N = Number(process.env.BENCH_TASKS ?? 50)
 
@@ -135,26 +138,42 @@ async function throughput(capacity: number, tasks: number) {
   return { capacity, tasksPerMinute: Math.round((tasks / span) * 60_000) }
 }
 
-/** One big file as an artifact (identity encoding: the bytes as they are), vs a plain PUT of the same file. */
+/** Runs one task on a worker of its own process (its own event loop, as in production); returns the run. */
+async function runInOwnProcess(fake: FakeQueue, taskId: string) {
+  const worker = await spawnWorker(fake, { numberOfTasksToRun: 1 })
+  const code = await worker.exited
+  if (code !== 0) throw new Error(`the worker exited ${code}: ${worker.stderr().slice(-2000)}`)
+  return fake.state.get(taskId).runs[0]!
+}
+
+/** Milliseconds since the epoch of a performance.now() reading: comparable between processes, which performance.now() is not. */
+const epochMs = (now: number) => performance.timeOrigin + now
+
+/**
+ * One big file as an artifact (identity encoding: the bytes as they are), vs a plain PUT of the
+ * same file by curl. Both PUT to the sink (bench/put-sink.ts), which times each body the same way.
+ */
 async function artifactUpload(mb: number) {
-  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const sink = await startPutSink()
+  const fake = await new FakeQueue({ claimWaitMs: 200, putBaseUrl: sink.url }).start()
+  const source = path.join(os.tmpdir(), `megalodon-bench-${slugid()}.bin`)
+  await new Promise((resolve) => spawn('sh', ['-c', `head -c ${mb * 1_000_000} /dev/urandom > ${source}`]).once('exit', resolve))
   const taskId = slugid()
+  // the task copies the file, so the worker reads what the task just wrote (as a build's output)
   await fake.createTask(taskId, {
-    payload: { command: [['sh', '-c', `head -c ${mb * 1_000_000} /dev/urandom > big.bin`]], maxRunTime: 600, artifacts: [{ type: 'file', path: 'big.bin', name: 'public/big.bin', contentEncoding: 'identity' }] },
+    payload: { command: [['cp', source, 'big.bin']], maxRunTime: 600, artifacts: [{ type: 'file', path: 'big.bin', name: 'public/big.bin', contentEncoding: 'identity' }] },
   })
-  await runWorker(fake, { numberOfTasksToRun: 1 })
-  const name = encodeURIComponent('public/big.bin')
-  const workerPut = fake.requests.find((r) => r.method === 's3Put' && r.params[2] === name)!
-  // the same bytes, PUT plainly to the same place
-  const art = fake.artifacts(taskId).get('public/big.bin')!
-  const tmp = path.join(os.tmpdir(), `megalodon-bench-${taskId}.bin`)
-  await writeFile(tmp, art.content!)
-  const t0 = performance.now()
-  await putFile(`${fake.rootUrl}/_s3/${taskId}/0/${name}`, tmp, { 'content-type': art.contentType!, 'content-length': art.content!.length })
-  const plainMs = performance.now() - t0
-  await rm(tmp)
+  const run = await runInOwnProcess(fake, taskId)
+  const worker = sink.received.find((r) => r.path.endsWith(encodeURIComponent('public/big.bin')))
+  if (run.state !== 'completed' || !worker) throw new Error(`the upload task ended ${run.state}`)
+  await new Promise((resolve) => spawn('curl', ['-sS', '-o', '/dev/null', '-H', 'Expect:', '-H', 'content-type: application/octet-stream', '-T', source, `${sink.url}/plain`]).once('exit', resolve))
+  const plain = sink.received.find((r) => r.path === '/plain')!
+  await rm(source)
   await fake.stop()
-  return { mb, workerMbPerSec: Math.round(mb / (workerPut.ms / 1000)), plainPutMbPerSec: Math.round(mb / (plainMs / 1000)) }
+  await sink.stop()
+  const workerMbPerSec = Math.round(mb / (worker.ms / 1000))
+  const plainPutMbPerSec = Math.round(mb / (plain.ms / 1000))
+  return { mb, workerMbPerSec, plainPutMbPerSec, ratio: +(workerMbPerSec / plainPutMbPerSec).toFixed(2) }
 }
 
 /** Peak RSS (VmHWM) of a process, in MiB. */
@@ -194,82 +213,118 @@ export async function memoryPeaks(logMib: number, artifactMib: number) {
   return { logMib, artifactMib, idlePeakMiB: log.idle, logPeakMiB: log.peak, artifactPeakMiB: artifact.peak, log, artifact }
 }
 
-/** A directory of many small files as one directory artifact, vs plain PUTs of the same bodies (10 at once). */
+/**
+ * A directory of many small files as one directory artifact, vs plain PUTs of the same bodies
+ * (10 at once, from this process, on Node's keep-alive global agent as the worker's are) to the same sink. The worker's span runs from its
+ * first createArtifact to the end of its last PUT.
+ */
 async function smallFiles(count: number) {
-  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
+  const sink = await startPutSink()
+  const fake = await new FakeQueue({ claimWaitMs: 200, putBaseUrl: sink.url }).start()
   const taskId = slugid()
-  // `split` makes the files in one process: the task's own time stays small
-  await fake.createTask(taskId, {
-    payload: {
-      command: [['sh', '-c', `head -c ${count * 1024} /dev/urandom > all && mkdir many && cd many && split -b 1024 -a 5 ../all f && rm ../all`]],
-      maxRunTime: 600,
-      artifacts: [{ type: 'directory', path: 'many', name: 'public/many' }],
-    },
-  })
-  await runWorker(fake, { numberOfTasksToRun: 1 })
-  const mine = fake.requests.filter((r) => r.params[0] === taskId && (r.method === 'createArtifact' || r.method === 's3Put') && decodeURIComponent(r.params[2] ?? '').startsWith('public/many/'))
-  const workerMs = Math.max(...mine.map((r) => r.at + r.ms)) - Math.min(...mine.map((r) => r.at))
-  const files = [...fake.artifacts(taskId).entries()].filter(([name]) => name.startsWith('public/many/'))
   const dir = path.join(os.tmpdir(), `megalodon-bench-small-${taskId}`)
   await mkdir(dir, { recursive: true })
-  // the bytes exactly as the worker sent them (gzip-encoded: these names have no extension)
-  for (const [i, [, a]] of files.entries()) await writeFile(path.join(dir, String(i)), a.body!)
+  // `split` makes the files in one process: the task's own time stays small
+  await new Promise((resolve) => spawn('sh', ['-c', `head -c ${count * 1024} /dev/urandom > all && split -b 1024 -a 5 all f && rm all`], { cwd: dir }).once('exit', resolve))
+  await fake.createTask(taskId, {
+    payload: { command: [['cp', '-r', dir, 'many']], maxRunTime: 600, artifacts: [{ type: 'directory', path: 'many', name: 'public/many' }] },
+  })
+  const run = await runInOwnProcess(fake, taskId)
+  if (run.state !== 'completed') throw new Error(`the small-files task ended ${run.state}`)
+  const first = Math.min(...fake.requests.filter((r) => r.method === 'createArtifact' && decodeURIComponent(r.params[2] ?? '').startsWith('public/many/')).map((r) => epochMs(r.at)))
+  const puts = sink.received.filter((r) => decodeURIComponent(r.path).includes('public/many/'))
+  const workerMs = Math.max(...puts.map((r) => r.endEpochMs)) - first
+  // the same bodies as the worker sent them: gzip (these names have no extension), prepared before the clock starts
+  const bodies = await Promise.all((await readdir(dir)).map(async (f) => gzipSync(await readFile(path.join(dir, f)))))
   const queue = new PQueue({ concurrency: 10 })
   const t0 = performance.now()
-  await Promise.all(
-    files.map(([name, a], i) =>
-      queue.add(() =>
-        putFile(`${fake.rootUrl}/_s3/${taskId}/0/${encodeURIComponent(name)}`, path.join(dir, String(i)), {
-          'content-type': a.contentType!,
-          'content-length': a.body!.length,
-          ...(a.contentEncoding === 'gzip' ? { 'content-encoding': 'gzip' } : {}),
-        }),
-      ),
-    ),
-  )
+  await Promise.all(bodies.map((body, i) => queue.add(() => putFile(`${sink.url}/plain/${i}`, body, { 'content-type': 'application/octet-stream', 'content-length': body.length, 'content-encoding': 'gzip' }))))
   const plainMs = performance.now() - t0
   await rm(dir, { recursive: true, force: true })
   await fake.stop()
-  return { files: files.length, workerSeconds: +(workerMs / 1000).toFixed(2), plainPutSeconds: +(plainMs / 1000).toFixed(2), ratio: +(workerMs / plainMs).toFixed(2) }
+  await sink.stop()
+  return { files: puts.length, workerSeconds: +(workerMs / 1000).toFixed(2), plainPutSeconds: +(plainMs / 1000).toFixed(2), ratio: +(workerMs / plainMs).toFixed(2) }
 }
 
-const results = {
-  node: process.version,
-  ...(await nativeOverhead()),
-  ...(await idleRss()),
-  imports: await importFigures(),
-  liveLog: { mb: LOG_MB, plainWriteMbPerSec: await plainWriteMbPerSec(), withReaders: [await liveLogThroughput(0), await liveLogThroughput(10)] },
-  proxy: await proxyLatency(),
-  throughput: [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
-  artifact: await artifactUpload(Number(process.env.BENCH_ARTIFACT_MB ?? 1024)),
-  smallFiles: await smallFiles(Number(process.env.BENCH_SMALL_FILES ?? 10_000)),
-  memory: await memoryPeaks(Number(process.env.BENCH_MEMORY_LOG_MIB ?? 5120), Number(process.env.BENCH_MEMORY_ARTIFACT_MIB ?? 1024)),
-  docker: await dockerOverhead(Number(process.env.BENCH_DOCKER_RUNS ?? 20)),
-  cachedImage: await cachedImage(),
-  mount: await mountTiming(Number(process.env.BENCH_MOUNT_MB ?? 200)),
-  release: await releaseFigures(),
+/** Issue #18's targets, printed beside the figures they judge (`met` or `not met`); never asserted. */
+const verdict = (met: boolean, target: string) => `[target ${target}: ${met ? 'met' : 'not met'}]`
+
+type Figures = Record<string, unknown>
+interface Step<T> {
+  run: () => Promise<T>
+  lines: (figures: T) => string[]
 }
-const o = results.claimToResolutionMs
-process.stdout.write(
-  [
-    `trivial native task (\`true\`), ${results.tasks} tasks through the fake Queue (${results.node}):`,
-    `  claim → resolution   median ${o.median} ms, p95 ${o.p95} ms`,
-    `  spawn \`true\` directly median ${results.spawnTrueMs.median} ms, p95 ${results.spawnTrueMs.p95} ms`,
-    `  ratio (median)       ${(o.median / results.spawnTrueMs.median).toFixed(1)}×`,
-    `worker idle RSS        ${results.idleRssMiB} MiB`,
-    ...formatImports(results.imports),
-    `task log, ${LOG_MB} MB printed as fast as possible (floor: the same pipe into /dev/null, ${results.liveLog.plainWriteMbPerSec} MB/s):`,
-    ...results.liveLog.withReaders.map((r) => `  ${String(r.readers).padStart(2)} live readers       ${r.mbPerSec} MB/s, worker CPU ${r.workerCpuMsPerMB} ms per MB`),
-    `taskcluster-proxy      direct ${results.proxy.directMs} ms, proxied ${results.proxy.proxiedMs} ms per request: +${results.proxy.addedMs} ms`,
-    `throughput (\`true\`)    ${results.throughput.map((t) => `capacity ${t.capacity}: ${t.tasksPerMinute}/min`).join(', ')}`,
-    `artifact upload        ${results.artifact.mb} MB file: worker PUT ${results.artifact.workerMbPerSec} MB/s, plain PUT of the same bytes ${results.artifact.plainPutMbPerSec} MB/s`,
-    `small files            ${results.smallFiles.files} × 1 KiB as one directory artifact: worker ${results.smallFiles.workerSeconds} s, plain PUTs (10 at once) ${results.smallFiles.plainPutSeconds} s: ${results.smallFiles.ratio}×`,
-    `worker peak RSS        idle ${results.memory.idlePeakMiB} MiB; through a ${results.memory.logMib} MiB log ${results.memory.logPeakMiB} MiB (${results.memory.log.seconds} s); through a ${results.memory.artifactMib} MiB artifact ${results.memory.artifactPeakMiB} MiB (${results.memory.artifact.seconds} s)`,
-    `image from an artifact ${results.cachedImage.imageMB} MB tarball: first task ${results.cachedImage.firstTaskMs} ms (download + docker load), second ${results.cachedImage.secondTaskMs} ms (reused): ${results.cachedImage.ratio}×`,
-    `tar.zst mount          ${results.mount.archiveMB} MB readOnlyDirectory: first task ${results.mount.firstTaskMs} ms (download + unpack), second ${results.mount.secondTaskMs} ms (from the download cache): ${results.mount.ratio}×`,
-    `trivial docker task    claim → resolution median ${results.docker.taskMedianMs} ms vs \`docker run --rm\` ${results.docker.dockerRunMedianMs} ms (${results.docker.runs} each): ${results.docker.ratio}×`,
-    ...formatRelease(results.release),
-    '',
-  ].join('\n'),
-)
-await writeFile(projectPath('bench', 'results.json'), JSON.stringify(results, null, 2) + '\n')
+const step = <T>(run: () => Promise<T>, lines: (figures: T) => string[]): Step<T> => ({ run, lines })
+
+/** In the order they run; `BENCH_ONLY=artifact,smallFiles` runs some (and writes no results.json). */
+const steps = {
+  native: step(nativeOverhead, (o) => [
+    `trivial native task (\`true\`), ${o.tasks} tasks through the fake Queue:`,
+    `  claim → resolution   median ${o.claimToResolutionMs.median} ms, p95 ${o.claimToResolutionMs.p95} ms`,
+    `  spawn \`true\` directly median ${o.spawnTrueMs.median} ms, p95 ${o.spawnTrueMs.p95} ms`,
+    `  overhead (median)    spawn + ${(o.claimToResolutionMs.median - o.spawnTrueMs.median).toFixed(1)} ms, ${(o.claimToResolutionMs.median / o.spawnTrueMs.median).toFixed(1)}× ${verdict(o.claimToResolutionMs.median <= o.spawnTrueMs.median + 5, 'spawn + 5 ms')}`,
+  ]),
+  idle: step(idleRss, (r) => [`worker idle RSS        ${r.idleRssMiB} MiB ${verdict(r.idleRssMiB <= 60, '≤ 60 MiB')}`]),
+  imports: step(importFigures, formatImports),
+  liveLog: step(
+    async () => ({ mb: LOG_MB, plainWriteMbPerSec: await plainWriteMbPerSec(), withReaders: [await liveLogThroughput(0), await liveLogThroughput(10)] }),
+    (l) => [
+      `task log, ${l.mb} MB printed as fast as possible (floor: the same pipe into /dev/null, ${l.plainWriteMbPerSec} MB/s):`,
+      ...l.withReaders.map((r) => {
+        const cpuTarget = r.readers === 0 ? 3 : 5
+        const throughput = r.readers === 0 ? ` ${verdict(r.mbPerSec >= 0.6 * l.plainWriteMbPerSec, '≥ 0.6× the floor')}` : ''
+        return `  ${String(r.readers).padStart(2)} live readers       ${r.mbPerSec} MB/s (${(r.mbPerSec / l.plainWriteMbPerSec).toFixed(2)}× the floor)${throughput}, worker CPU ${r.workerCpuMsPerMB} ms per MB ${verdict(r.workerCpuMsPerMB <= cpuTarget, `≤ ${cpuTarget} ms`)}`
+      }),
+    ],
+  ),
+  proxy: step(proxyLatency, (p) => [`taskcluster-proxy      direct ${p.directMs} ms, proxied ${p.proxiedMs} ms per request: +${p.addedMs} ms`]),
+  throughput: step(
+    async () => [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
+    (t) => [`throughput (\`true\`)    ${t.map((x) => `capacity ${x.capacity}: ${x.tasksPerMinute}/min`).join(', ')}`],
+  ),
+  artifact: step(
+    () => artifactUpload(Number(process.env.BENCH_ARTIFACT_MB ?? 1024)),
+    (a) => [`artifact upload        ${a.mb} MB file: worker PUT ${a.workerMbPerSec} MB/s, curl's plain PUT of the same file ${a.plainPutMbPerSec} MB/s: ${a.ratio}× ${verdict(a.ratio >= 0.9, '≥ 0.9×')}`],
+  ),
+  smallFiles: step(
+    () => smallFiles(Number(process.env.BENCH_SMALL_FILES ?? 10_000)),
+    (f) => [`small files            ${f.files} × 1 KiB as one directory artifact: worker ${f.workerSeconds} s, plain PUTs (10 at once) ${f.plainPutSeconds} s: ${f.ratio}× ${verdict(f.ratio <= 1.3, '≤ 1.3×')}`],
+  ),
+  memory: step(
+    () => memoryPeaks(Number(process.env.BENCH_MEMORY_LOG_MIB ?? 5120), Number(process.env.BENCH_MEMORY_ARTIFACT_MIB ?? 1024)),
+    (m) => [
+      `worker peak RSS        idle ${m.idlePeakMiB} MiB; through a ${m.logMib} MiB log ${m.logPeakMiB} MiB (${m.log.seconds} s) ${verdict(m.logPeakMiB <= 150, '≤ 150 MiB through 1 GiB of log')}; through a ${m.artifactMib} MiB artifact ${m.artifactPeakMiB} MiB (${m.artifact.seconds} s)`,
+    ],
+  ),
+  docker: step(
+    () => dockerOverhead(Number(process.env.BENCH_DOCKER_RUNS ?? 20)),
+    (d) => [
+      `trivial docker task    claim → resolution median ${d.taskMedianMs} ms (${d.runs} tasks)`,
+      `  vs the bare Engine API sequence (create, start, wait, remove; same client) ${d.engineApiMedianMs} ms: ${d.ratioToEngineApi}× ${verdict(d.ratioToEngineApi <= 1.05, '≤ 1.05×')}`,
+      `  vs \`docker run --rm\` ${d.dockerRunMedianMs} ms: ${d.ratio}× ${verdict(d.ratio <= 0.9, '≤ 0.9×')}`,
+    ],
+  ),
+  cachedImage: step(cachedImage, (c) => [
+    `image from an artifact ${c.imageMB} MB tarball: first task ${c.firstTaskMs} ms (download + docker load), second ${c.secondTaskMs} ms (reused): ${c.ratio}×`,
+  ]),
+  mount: step(
+    () => mountTiming(Number(process.env.BENCH_MOUNT_MB ?? 200)),
+    (m) => [`tar.zst mount          ${m.archiveMB} MB readOnlyDirectory: first task ${m.firstTaskMs} ms (download + unpack), second ${m.secondTaskMs} ms (from the download cache): ${m.ratio}×`],
+  ),
+  deployment: step(() => deploymentFigures([1, 4], Number(process.env.BENCH_DEPLOYMENT_TASKS ?? 40)), formatDeployment),
+  release: step(releaseFigures, formatRelease),
+}
+
+const only = process.env.BENCH_ONLY?.split(',').map((x) => x.trim())
+const unknown = only?.filter((name) => !(name in steps)) ?? []
+if (unknown.length > 0) throw new Error(`BENCH_ONLY names no such figures: ${unknown.join(', ')} (there are ${Object.keys(steps).join(', ')})`)
+const results: Figures = { node: process.version, measuredAt: new Date().toISOString() }
+process.stdout.write(`megalodon bench on Node ${process.version}, ${os.cpus().length} cores\n`)
+for (const [name, s] of Object.entries(steps) as Array<[string, Step<unknown>]>) {
+  if (only && !only.includes(name)) continue
+  const figures = await s.run()
+  results[name] = figures
+  // each figure as soon as it is measured: a long bench shows its progress
+  process.stdout.write(s.lines(figures).join('\n') + '\n')
+}
+if (!only) await writeFile(projectPath('bench', 'results.json'), JSON.stringify(results, null, 2) + '\n')

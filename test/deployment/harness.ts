@@ -22,6 +22,9 @@ export interface RunStatus {
   reasonResolved?: string
   workerGroup?: string
   workerId?: string
+  /** When the run was claimed and resolved (the Queue's task status, ISO 8601). */
+  started?: string
+  resolved?: string
   takenUntil?: string
 }
 export interface TaskStatus {

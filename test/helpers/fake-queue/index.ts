@@ -63,6 +63,11 @@ export interface FakeQueueOptions {
    * src/upload_to_s3.js). The API itself stays on http.
    */
   tls?: { cert: string; key: string }
+  /**
+   * putUrls point here instead (`<putBaseUrl>/_s3/<taskId>/<runId>/<name>`): the upload bench's
+   * sink, in its own process, so the bytes are not received on the worker's event loop.
+   */
+  putBaseUrl?: string
 }
 
 export const WORKER = { clientId: 'worker/test', accessToken: 'worker-secret-token-0123456789' }
@@ -81,6 +86,7 @@ export class FakeQueue {
   private server: Server | undefined
   private tlsServer: Server | undefined
   private readonly tls: { cert: string; key: string } | undefined
+  private readonly putBaseUrlOverride: string | undefined
   claimTimeoutSecs: number
   /** Artifact content (the /_s3 data plane) is sent in ten pieces this far apart (default: at once). */
   downloadPieceDelayMs = 0
@@ -100,6 +106,7 @@ export class FakeQueue {
     this.random = options.randomFaults ? seededRandom(options.randomFaults.seed) : undefined
     this.faultRate = options.randomFaults?.rate ?? 0
     this.tls = options.tls
+    this.putBaseUrlOverride = options.putBaseUrl
     const baseUrl = () => this.rootUrl
     this.routes = [
       ...queueRoutes({ state: this.state, auth: this.auth, baseUrl, putBaseUrl: () => this.putBaseUrl, claimTimeoutSecs: () => this.claimTimeoutSecs, claimWaitMs: () => this.claimWaitMs }),
@@ -135,6 +142,7 @@ export class FakeQueue {
 
   /** Where putUrls point: the HTTPS listener when there is one. */
   get putBaseUrl(): string {
+    if (this.putBaseUrlOverride) return this.putBaseUrlOverride
     const addr = this.tlsServer?.address() as AddressInfo | undefined
     return addr ? `https://127.0.0.1:${addr.port}` : this.rootUrl
   }
