@@ -12,6 +12,8 @@ export interface ReceivedPut {
   ms: number
   /** When its body ended, in milliseconds since the epoch (comparable between processes). */
   endEpochMs: number
+  /** The client's port: requests on one kept-alive connection share it. */
+  clientPort: number
 }
 
 const SERVER = `
@@ -22,7 +24,7 @@ const server = http.createServer((req, res) => {
   req.on('data', (c) => { bytes += c.length })
   req.on('end', () => {
     const end = performance.now()
-    process.stdout.write(JSON.stringify({ path: req.url, bytes, ms: end - arrived, endEpochMs: performance.timeOrigin + end }) + '\\n')
+    process.stdout.write(JSON.stringify({ path: req.url, bytes, ms: end - arrived, endEpochMs: performance.timeOrigin + end, clientPort: req.socket.remotePort }) + '\\n')
     res.writeHead(200, { 'content-length': 0 }).end()
   })
 })

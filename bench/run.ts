@@ -243,7 +243,8 @@ async function smallFiles(count: number) {
   await rm(dir, { recursive: true, force: true })
   await fake.stop()
   await sink.stop()
-  return { files: puts.length, workerSeconds: +(workerMs / 1000).toFixed(2), plainPutSeconds: +(plainMs / 1000).toFixed(2), ratio: +(workerMs / plainMs).toFixed(2) }
+  const connections = (received: typeof puts) => new Set(received.map((r) => r.clientPort)).size
+  return { files: puts.length, workerConnections: connections(puts), plainConnections: connections(sink.received.filter((r) => r.path.startsWith('/plain/'))), workerSeconds: +(workerMs / 1000).toFixed(2), plainPutSeconds: +(plainMs / 1000).toFixed(2), ratio: +(workerMs / plainMs).toFixed(2) }
 }
 
 /** Issue #18's targets, printed beside the figures they judge (`met` or `not met`); never asserted. */
@@ -288,7 +289,7 @@ const steps = {
   ),
   smallFiles: step(
     () => smallFiles(Number(process.env.BENCH_SMALL_FILES ?? 10_000)),
-    (f) => [`small files            ${f.files} × 1 KiB as one directory artifact: worker ${f.workerSeconds} s, plain PUTs (10 at once) ${f.plainPutSeconds} s: ${f.ratio}× ${verdict(f.ratio <= 1.3, '≤ 1.3×')}`],
+    (f) => [`small files            ${f.files} × 1 KiB as one directory artifact: worker ${f.workerSeconds} s, plain PUTs (10 at once) ${f.plainPutSeconds} s: ${f.ratio}× (connections: worker ${f.workerConnections}, plain ${f.plainConnections}) ${verdict(f.ratio <= 1.3, '≤ 1.3×')}`],
   ),
   memory: step(
     () => memoryPeaks(Number(process.env.BENCH_MEMORY_LOG_MIB ?? 5120), Number(process.env.BENCH_MEMORY_ARTIFACT_MIB ?? 1024)),

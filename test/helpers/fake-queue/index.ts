@@ -70,6 +70,15 @@ export interface FakeQueueOptions {
   putBaseUrl?: string
 }
 
+/**
+ * How long an idle connection stays open: the real services' default, 90 s
+ * (taskcluster libraries/app/src/index.js:158-166). Node's client keeps a connection only while
+ * the server's announced timeout has more than a second left (http.Agent
+ * agentKeepAliveTimeoutBuffer), so the 1 s the fake once used made every request a new
+ * connection. stop() closes them all.
+ */
+const SERVICE_KEEP_ALIVE_MS = 90_000
+
 export const WORKER = { clientId: 'worker/test', accessToken: 'worker-secret-token-0123456789' }
 export const ADMIN = { clientId: 'admin/test', accessToken: 'admin-secret-token-0123456789' }
 
@@ -149,11 +158,11 @@ export class FakeQueue {
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => void this.handle(req, res))
-    this.server.keepAliveTimeout = 1000
+    this.server.keepAliveTimeout = SERVICE_KEEP_ALIVE_MS
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     if (this.tls) {
       this.tlsServer = https.createServer(this.tls, (req, res) => void this.handle(req, res))
-      this.tlsServer.keepAliveTimeout = 1000
+      this.tlsServer.keepAliveTimeout = SERVICE_KEEP_ALIVE_MS
       await new Promise<void>((resolve) => this.tlsServer!.listen(0, '127.0.0.1', resolve))
     }
     return this
