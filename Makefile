@@ -1,7 +1,7 @@
 # Build, test, lint, bench. Every target runs on the project's own Node 24 (node_modules/.bin).
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: all install build test lint bench reliability release test-release test-deployment deployment-up clean
+.PHONY: all install build test lint bench bench-readme reliability release test-release test-deployment deployment-up clean
 all: build
 
 install:
@@ -16,8 +16,13 @@ test:
 lint:
 	npm run lint
 
+# The real-deployment figures use the shared deployment when its env.sh is there (`make deployment-up`).
 bench: build
-	node dist/bench/run.js
+	BENCH_DEPLOYMENT_ENV=$${BENCH_DEPLOYMENT_ENV:-$${TC_STATE:-/opt/tc-state}/env.sh} node dist/bench/run.js
+
+# README.md's performance table, from bench/results.json (and any more results files: ranges).
+bench-readme: build
+	node dist/bench/readme-table.js bench/results.json
 
 # Faults, cancellations, crashes and bad input; prints the seed (MEGALODON_SEED=N replays a run).
 reliability:

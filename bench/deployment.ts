@@ -4,6 +4,8 @@
 // (counted by a recording forwarder in front of the deployment, as the suite's lifecycle tests
 // count them). Without a deployment in the environment the figures are left out, with the reason.
 import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
 import { rm } from 'node:fs/promises'
 import { FakeQueue } from '../test/helpers/fake-queue/index.js'
 import { spawnWorker } from '../test/helpers/worker.js'
@@ -20,6 +22,14 @@ export interface QueueFigures {
   tasks: number
   tasksPerMinute: number
   queueRequestsPerTask: number
+  /** The same, method by method (Queue.createArtifact: n). */
+  queueRequestsByMethod: Record<string, number>
+}
+
+function byMethod(methods: string[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const m of methods) counts[m] = (counts[m] ?? 0) + 1
+  return counts
 }
 
 /** Tasks per minute from the first run's start to the last one's resolution. */
@@ -47,8 +57,8 @@ async function onDeployment(capacity: number, tasks: number): Promise<QueueFigur
   const runs = await Promise.all(ids.map(async (id) => (await status(id)).runs[0]))
   const unresolved = runs.filter((r) => r?.state !== 'completed')
   if (exit.code !== 0 || unresolved.length > 0) throw new Error(`the worker exited ${exit.code}; ${unresolved.length} tasks did not complete`)
-  const requests = forwarder.calls.filter((c) => countsAsTaskRequest(c.method)).length
-  return { capacity, tasks, tasksPerMinute: perMinute(runs as RunStatus[]), queueRequestsPerTask: +(requests / tasks).toFixed(1) }
+  const requests = forwarder.calls.filter((c) => countsAsTaskRequest(c.method)).map((c) => c.method)
+  return { capacity, tasks, tasksPerMinute: perMinute(runs as RunStatus[]), queueRequestsPerTask: +(requests.length / tasks).toFixed(1), queueRequestsByMethod: byMethod(requests) }
 }
 
 /** The same, against the fake Queue, with the worker as its own process as on the deployment. */
@@ -60,16 +70,29 @@ async function onFakeQueue(capacity: number, tasks: number): Promise<QueueFigure
     ids.push(id)
     await fake.createTask(id, { payload: TRIVIAL })
   }
+  // the worker's requests only (the tasks above were created through the same fake)
+  const first = fake.requests.length
   const worker = await spawnWorker(fake, { capacity, numberOfTasksToRun: tasks })
   const code = await worker.exited
   if (code !== 0) throw new Error(`the worker exited ${code}: ${worker.stderr().slice(-2000)}`)
   const runs = ids.map((id) => fake.state.get(id).runs[0]!)
-  const requests = fake.requests.filter((r) => queueMethods.has(r.method) && countsAsTaskRequest(`Queue.${r.method}`)).length
+  const requests = fake.requests.slice(first).filter((r) => queueMethods.has(r.method) && countsAsTaskRequest(`Queue.${r.method}`)).map((r) => `Queue.${r.method}`)
   await fake.stop()
-  return { capacity, tasks, tasksPerMinute: perMinute(runs), queueRequestsPerTask: +(requests / tasks).toFixed(1) }
+  return { capacity, tasks, tasksPerMinute: perMinute(runs), queueRequestsPerTask: +(requests.length / tasks).toFixed(1), queueRequestsByMethod: byMethod(requests) }
+}
+
+/**
+ * The deployment's names come from the environment, or from the file BENCH_DEPLOYMENT_ENV names
+ * (`make bench` names the shared deployment's env.sh, as .ci/run sources it for the suite).
+ */
+function loadDeploymentEnvironment(): void {
+  const file = process.env.BENCH_DEPLOYMENT_ENV
+  if (!file || !existsSync(file)) return
+  for (const [k, v] of Object.entries(parseEnv(readFileSync(file, 'utf8')))) process.env[k] ??= v
 }
 
 export async function deploymentFigures(capacities: number[], tasks: number) {
+  loadDeploymentEnvironment()
   try {
     deploymentEnv()
   } catch (err) {
