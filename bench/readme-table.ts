@@ -33,7 +33,7 @@ export function table(runs: Results[]): string {
   const rows: string[][] = [
     ['1 GiB artifact upload (identity)', `${r((x) => x.artifact.workerMbPerSec)} MB/s`, `curl's PUT of the same file to the same sink: ${r((x) => x.artifact.plainPutMbPerSec)} MB/s (ratio ${r((x) => x.artifact.ratio, 2)})`, '≥ 0.9×'],
     ['10 000 × 1 KiB files, one directory artifact (gzip)', `${r((x) => x.smallFiles.workerSeconds, 2)} s`, `plain PUTs of the same bodies, 10 at once: ${r((x) => x.smallFiles.plainPutSeconds, 2)} s (ratio ${r((x) => x.smallFiles.ratio, 2)})`, '≤ 1.3×'],
-    ['worker idle RSS', `${r((x) => x.idleRssMiB, 1)} MiB`, `bare Node: ${r((x) => x.imports.bareNodeRssMiB, 1)} MiB`, '≤ 60 MiB'],
+    ['worker idle RSS', `${r((x) => x.idle.idleRssMiB, 1)} MiB`, `bare Node: ${r((x) => x.imports.bareNodeRssMiB, 1)} MiB`, '≤ 60 MiB'],
     ['idle RSS, release tarball vs the clone', `${r((x) => x.release.idleRssMiB.release, 1)} MiB`, `the clone's layout: ${r((x) => x.release.idleRssMiB.current, 1)} MiB`, ''],
     [`task log, 0 live readers (${r((x) => x.liveLog.mb)} MB)`, `${r((x) => log(x, 0).mbPerSec)} MB/s, ${r((x) => log(x, 0).workerCpuMsPerMB, 1)} ms worker CPU per MB`, `the same pipe to /dev/null: ${r((x) => x.liveLog.plainWriteMbPerSec)} MB/s`, '≥ 0.6× the pipe, ≤ 3 ms/MB'],
     ['the same, 10 live readers', `${r((x) => log(x, 10).mbPerSec)} MB/s, ${r((x) => log(x, 10).workerCpuMsPerMB, 1)} ms worker CPU per MB`, '', '≤ 5 ms/MB'],
@@ -43,7 +43,7 @@ export function table(runs: Results[]): string {
       `idle peak: ${r((x) => x.memory.idlePeakMiB)} MiB`,
       '≤ 150 MiB (1 GiB of log)',
     ],
-    [`trivial native task (\`true\`), claim → resolution, ${r((x) => x.tasks)} tasks`, `median ${r((x) => x.claimToResolutionMs.median)} ms, p95 ${r((x) => x.claimToResolutionMs.p95)} ms`, `spawning \`true\`: median ${r((x) => x.spawnTrueMs.median, 1)} ms`, '≤ spawn + 5 ms'],
+    [`trivial native task (\`true\`), claim → resolution, ${r((x) => x.native.tasks)} tasks`, `median ${r((x) => x.native.claimToResolutionMs.median)} ms, p95 ${r((x) => x.native.claimToResolutionMs.p95)} ms`, `spawning \`true\`: median ${r((x) => x.native.spawnTrueMs.median, 1)} ms`, '≤ spawn + 5 ms'],
     [
       `trivial docker task, claim → resolution, ${r((x) => x.docker.runs)} tasks`,
       `median ${r((x) => x.docker.taskMedianMs)} ms`,
