@@ -21,6 +21,37 @@ const run = promisify(execFile)
 let fifoDir: string | undefined
 let mkfifo: string | undefined
 
+/**
+ * FIFOs made ahead of need, a few per `mkfifo` run: making one when a command starts spawned a
+ * process on every command's critical path (3 ms or more of a trivial task's time; issue #18).
+ */
+const STOCK_BATCH = 4
+const stock: string[] = []
+let refilling: Promise<void> | undefined
+
+function refill(): Promise<void> {
+  refilling ??= (async () => {
+    // mode 0700, the worker's: nobody else can open a FIFO while it has a name
+    fifoDir ??= mkdtempSync(path.join(os.tmpdir(), 'megalodon-output-'))
+    const dir = fifoDir
+    const names = Array.from({ length: STOCK_BATCH }, () => path.join(dir, randomBytes(8).toString('hex')))
+    // 0600, as the kernel's own pipes: a task user cannot reopen the worker's through /proc either;
+    // not a synchronous spawn: other tasks' output goes on streaming meanwhile
+    await run((mkfifo ??= workerTool('mkfifo')), ['-m', '0600', ...names])
+    stock.push(...names)
+  })().finally(() => (refilling = undefined))
+  return refilling
+}
+
+/** A fresh FIFO's name, from the stock (made now only when it is empty); the stock is topped up behind. */
+async function takeFifo(): Promise<string> {
+  while (stock.length === 0) await refill()
+  const file = stock.shift()!
+  // a failure here is met again, and thrown, by the next command that finds the stock empty
+  if (stock.length < 2) refill().catch(() => undefined)
+  return file
+}
+
 export interface OutputPipe {
   /** For the command: its fds 1 and 2. */
   writer: number
@@ -31,12 +62,7 @@ export interface OutputPipe {
 }
 
 export async function outputPipe(): Promise<OutputPipe> {
-  // mode 0700, the worker's: nobody else can open the FIFO in the moment it has a name
-  fifoDir ??= mkdtempSync(path.join(os.tmpdir(), 'megalodon-output-'))
-  const file = path.join(fifoDir, randomBytes(8).toString('hex'))
-  // 0600, as the kernel's own pipes: a task user cannot reopen the worker's through /proc either
-  // not a synchronous spawn: other tasks' output goes on streaming meanwhile
-  await run((mkfifo ??= workerTool('mkfifo')), ['-m', '0600', file])
+  const file = await takeFifo()
   let readFd: number | undefined
   let writeFd: number
   try {
