@@ -218,13 +218,16 @@ export async function memoryPeaks(logMib: number, artifactMib: number) {
     await fake.stop()
     return { idle, peak, state: run.state, seconds: +((performance.now() - started) / 1000).toFixed(1) }
   }
-  const log = await peakThrough({ command: [['sh', '-c', `yes 'a line of task output, as a build prints it' | head -c ${logMib * 1024 * 1024}`]], maxRunTime: 1800 })
+  const printing = (mib: number) => ({ command: [['sh', '-c', `yes 'a line of task output, as a build prints it' | head -c ${mib * 1024 * 1024}`]], maxRunTime: 1800 })
+  // 1 GiB: issue #18's figure; logMib (5 GiB): the security issue's
+  const gib = await peakThrough(printing(1024))
+  const log = await peakThrough(printing(logMib))
   const artifact = await peakThrough({
     command: [['sh', '-c', `head -c ${artifactMib * 1024 * 1024} /dev/urandom > big.bin`]],
     maxRunTime: 600,
     artifacts: [{ type: 'file', path: 'big.bin', name: 'public/big.bin', contentEncoding: 'identity' }],
   })
-  return { logMib, artifactMib, idlePeakMiB: log.idle, logPeakMiB: log.peak, artifactPeakMiB: artifact.peak, log, artifact }
+  return { logMib, artifactMib, idlePeakMiB: log.idle, oneGibLogPeakMiB: gib.peak, logPeakMiB: log.peak, artifactPeakMiB: artifact.peak, log, artifact }
 }
 
 /**
@@ -308,7 +311,7 @@ const steps = {
   memory: step(
     () => memoryPeaks(Number(process.env.BENCH_MEMORY_LOG_MIB ?? 5120), Number(process.env.BENCH_MEMORY_ARTIFACT_MIB ?? 1024)),
     (m) => [
-      `worker peak RSS        idle ${m.idlePeakMiB} MiB; through a ${m.logMib} MiB log ${m.logPeakMiB} MiB (${m.log.seconds} s) ${verdict(m.logPeakMiB <= 150, '≤ 150 MiB through 1 GiB of log')}; through a ${m.artifactMib} MiB artifact ${m.artifactPeakMiB} MiB (${m.artifact.seconds} s)`,
+      `worker peak RSS        idle ${m.idlePeakMiB} MiB; through 1024 MiB of log ${m.oneGibLogPeakMiB} MiB ${verdict(m.oneGibLogPeakMiB <= 150, '≤ 150 MiB')}; through ${m.logMib} MiB of log ${m.logPeakMiB} MiB (${m.log.seconds} s); through a ${m.artifactMib} MiB artifact ${m.artifactPeakMiB} MiB (${m.artifact.seconds} s)`,
     ],
   ),
   docker: step(
