@@ -104,9 +104,16 @@ describe('taskcluster-proxy as generic-worker runs it', function () {
     const flag = `/tmp/megalodon-proxy-slot-${slugid()}`
     const first = slugid()
     const second = slugid()
-    // the first task waits for the second, so both hold their proxies at once
-    await fake.createTask(first, { payload: { command: [['sh', '-c', `echo "URL=$TASKCLUSTER_PROXY_URL"; while [ ! -e ${flag} ]; do sleep 0.1; done`]], maxRunTime: 60, features: { taskclusterProxy: true } } })
-    await fake.createTask(second, { payload: { command: [['sh', '-c', `echo "URL=$TASKCLUSTER_PROXY_URL"; touch ${flag}`]], maxRunTime: 60, features: { taskclusterProxy: true } } })
+    // each task marks that it runs and waits for the other's mark, so both hold their proxies at
+    // once whichever the worker starts first (a task that waited for the other only could see the
+    // other already done, its slot free again)
+    const meetAt = (mine: string, theirs: string) => ({
+      command: [['sh', '-c', `echo "URL=$TASKCLUSTER_PROXY_URL"; touch ${flag}-${mine}; while [ ! -e ${flag}-${theirs} ]; do sleep 0.05; done`]],
+      maxRunTime: 60,
+      features: { taskclusterProxy: true },
+    })
+    await fake.createTask(first, { payload: meetAt('a', 'b') })
+    await fake.createTask(second, { payload: meetAt('b', 'a') })
     await runWorker(fake, { numberOfTasksToRun: 2, capacity: 2, taskclusterProxyPort: base })
     const urls = [first, second].map((t) => /^URL=(.*)$/m.exec(fake.artifacts(t).get('public/logs/live_backing.log')!.content!.toString())?.[1])
     assert.deepEqual(urls.sort(), [`http://127.0.0.1:${base}`, `http://127.0.0.1:${base + 4}`])
