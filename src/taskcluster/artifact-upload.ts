@@ -104,14 +104,9 @@ export class QueueArtifactPublisher implements ArtifactPublisher {
     // reports it (workers/generic-worker/artifacts/s3.go:31-33, artifacts.go:45-48); the PUT's
     // Content-Length is what is sent.
     const size = (await stat(source)).size
-    const small = spec.contentEncoding === 'gzip' && size <= ON_LOOP_BYTES ? readRegularFileSync(source, size) : undefined
-    if (small) {
-      const body = gzipSync(small)
-      await this.putS3(spec, body, size, body.length, signal)
-      return body.length
-    }
     if (spec.contentEncoding === 'gzip' && size <= IN_MEMORY_GZIP_BYTES) {
-      const body = await gzipAsync(await readAtMost(source, size))
+      const onLoop = size <= ON_LOOP_BYTES ? readRegularFileSync(source, size) : undefined
+      const body = onLoop ? gzipSync(onLoop) : await gzipAsync(await readAtMost(source, size))
       await this.putS3(spec, body, size, body.length, signal)
       return body.length
     }
