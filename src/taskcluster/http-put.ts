@@ -37,7 +37,9 @@ export async function putFile(url: string, file: string | Buffer, headers: Recor
     // never more than the length announced: a file that grows (or a procfs file, whose size
     // reads 0) cannot make the worker read without end (security audit H10)
     const length = Number(headers['content-length'])
-    await sendFile(file, Number.isFinite(length) ? length : Infinity, request, response)
+    // an empty body opens nothing (a FIFO or a procfs file of size 0 could hold open(2))
+    if (length === 0) request.end()
+    else await sendFile(file, Number.isFinite(length) ? length : Infinity, request, response)
   } else request.end(file)
   const res = await response
   const chunks: Buffer[] = []

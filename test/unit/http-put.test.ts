@@ -2,6 +2,7 @@
 // reused read buffers must never send a buffer that is being read into again), never more than
 // the announced length (security audit H10), and a failure of any kind rejects, once.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import http from 'node:http'
@@ -79,6 +80,15 @@ describe('putFile (artifact bodies)', () => {
     await writeFile(file, '')
     const s = await server((_req, res) => res.writeHead(200).end())
     await putFile(s.url, file, { 'content-type': 'text/plain', 'content-length': 0 })
+    await s.close()
+    assert.equal(s.got[0]!.bytes, 0)
+  })
+
+  it('an empty body opens nothing: a FIFO announced at length 0 does not hold the PUT', async () => {
+    const fifo = path.join(dir, 'p')
+    execFileSync('mkfifo', [fifo])
+    const s = await server((_req, res) => res.writeHead(200).end())
+    await putFile(s.url, fifo, { 'content-type': 'text/plain', 'content-length': 0 })
     await s.close()
     assert.equal(s.got[0]!.bytes, 0)
   })
