@@ -23,11 +23,11 @@ let modules: { AjvClass: new (options: Record<string, unknown>) => Ajv7; addForm
 export async function loadDockerWorkerAjv(): Promise<void> {
   if (modules) return
   const [ajv7Module, addFormatsModule] = await Promise.all([import('ajv7'), import('ajv-formats2')])
-  // both packages are CommonJS; under NodeNext their default exports are the module objects
-  const unwrap = (m: { default?: unknown }): unknown => (m.default as { default?: unknown } | undefined)?.default ?? m.default ?? m
+  // both packages are CommonJS: `default` is module.exports, whose own `default` is the export
+  const exported = (m: { default: unknown }): unknown => (m.default as { default?: unknown }).default ?? m.default
   modules = {
-    AjvClass: unwrap(ajv7Module as { default?: unknown }) as new (options: Record<string, unknown>) => Ajv7,
-    addFormats: unwrap(addFormatsModule as { default?: unknown }) as (ajv: Ajv7) => Ajv7,
+    AjvClass: exported(ajv7Module) as new (options: Record<string, unknown>) => Ajv7,
+    addFormats: exported(addFormatsModule) as (ajv: Ajv7) => Ajv7,
   }
 }
 
