@@ -4,30 +4,25 @@
 // The wrapper itself runs in a real container in test/e2e/interactive-docker.test.ts.
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { SessionHold, wrappedCommand } from '../../executors/docker/interactive-hold.js'
 import { until } from '../helpers/tasks.js'
+import { useTempDir } from '../helpers/temp-dir.js'
 
 describe('docker interactive keep-alive', () => {
-  let dir: string
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'hold-'))
-  })
-  afterEach(() => rm(dir, { recursive: true, force: true }))
-  const held = () => existsSync(path.join(dir, 'interactive-session', 'hold'))
+  const dir = useTempDir('hold-')
+  const held = () => existsSync(path.join(dir(), 'interactive-session', 'hold'))
 
   it('holds from the start for minTime, and is bound read-only into the container', async () => {
-    const hold = await SessionHold.start(dir, { minSecs: 3600, afterSessionSecs: 0 })
+    const hold = await SessionHold.start(dir(), { minSecs: 3600, afterSessionSecs: 0 })
     assert.equal(held(), true)
-    assert.equal(hold.bind, `${path.join(dir, 'interactive-session')}:/.taskclusterinteractivesession:ro`)
+    assert.equal(hold.bind, `${path.join(dir(), 'interactive-session')}:/.taskclusterinteractivesession:ro`)
     await hold.dispose()
-    assert.equal(existsSync(path.join(dir, 'interactive-session')), false, 'nothing is left, and no timer')
+    assert.equal(existsSync(path.join(dir(), 'interactive-session')), false, 'nothing is left, and no timer')
   })
 
   it('is held while any session is open, as a counted lock', async () => {
-    const hold = await SessionHold.start(dir, { minSecs: 0, afterSessionSecs: 0 })
+    const hold = await SessionHold.start(dir(), { minSecs: 0, afterSessionSecs: 0 })
     await until(() => !held())
     const first = await hold.session()
     const second = await hold.session()
@@ -42,7 +37,7 @@ describe('docker interactive keep-alive', () => {
   })
 
   it('a session that ends keeps it for expirationAfterSession', async () => {
-    const hold = await SessionHold.start(dir, { minSecs: 0, afterSessionSecs: 3600 })
+    const hold = await SessionHold.start(dir(), { minSecs: 0, afterSessionSecs: 3600 })
     await until(() => !held())
     const end = await hold.session()
     end()

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import os from 'node:os'
 import path from 'node:path'
 import { HttpStatusError, putFile } from '../../src/taskcluster/http-put.js'
+import { useTempDir } from '../helpers/temp-dir.js'
 
 interface Received {
   sha256: string
@@ -36,18 +36,12 @@ async function server(answer: (req: http.IncomingMessage, res: http.ServerRespon
 }
 
 describe('putFile (artifact bodies)', () => {
-  let dir: string
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'megalodon-put-'))
-  })
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true })
-  })
+  const dir = useTempDir('megalodon-put-')
 
   it('sends a file of several read buffers byte for byte', async () => {
     // 5 MiB and a bit: five full 1 MiB reads through the two buffers, then a short one
     const content = randomBytes(5 * 1024 * 1024 + 12345)
-    const file = path.join(dir, 'f')
+    const file = path.join(dir(), 'f')
     await writeFile(file, content)
     const s = await server((_req, res) => res.writeHead(200).end())
     await putFile(s.url, file, { 'content-type': 'application/octet-stream', 'content-length': content.length })
@@ -57,7 +51,7 @@ describe('putFile (artifact bodies)', () => {
 
   it('stops at the announced length when the file is longer (security audit H10)', async () => {
     const content = randomBytes(3 * 1024 * 1024)
-    const file = path.join(dir, 'f')
+    const file = path.join(dir(), 'f')
     await writeFile(file, content)
     const s = await server((_req, res) => res.writeHead(200).end())
     const length = 2 * 1024 * 1024 + 7
@@ -67,7 +61,7 @@ describe('putFile (artifact bodies)', () => {
   })
 
   it('a file shorter than announced (cut during the upload) rejects instead of leaving the body short', async () => {
-    const file = path.join(dir, 'f')
+    const file = path.join(dir(), 'f')
     await writeFile(file, randomBytes(1000))
     const s = await server((_req, res) => res.writeHead(200).end())
     await assert.rejects(putFile(s.url, file, { 'content-type': 'application/octet-stream', 'content-length': 5000 }), /ended after 1000 of the 5000 bytes announced/)
@@ -76,7 +70,7 @@ describe('putFile (artifact bodies)', () => {
   })
 
   it('an empty file is an empty body', async () => {
-    const file = path.join(dir, 'f')
+    const file = path.join(dir(), 'f')
     await writeFile(file, '')
     const s = await server((_req, res) => res.writeHead(200).end())
     await putFile(s.url, file, { 'content-type': 'text/plain', 'content-length': 0 })
@@ -85,7 +79,7 @@ describe('putFile (artifact bodies)', () => {
   })
 
   it('an empty body opens nothing: a FIFO announced at length 0 does not hold the PUT', async () => {
-    const fifo = path.join(dir, 'p')
+    const fifo = path.join(dir(), 'p')
     execFileSync('mkfifo', [fifo])
     const s = await server((_req, res) => res.writeHead(200).end())
     await putFile(s.url, fifo, { 'content-type': 'text/plain', 'content-length': 0 })
@@ -94,7 +88,7 @@ describe('putFile (artifact bodies)', () => {
   })
 
   it('a refusal names the status and keeps at most 64 KiB of the answer', async () => {
-    const file = path.join(dir, 'f')
+    const file = path.join(dir(), 'f')
     await writeFile(file, 'body')
     const s = await server((_req, res) => res.writeHead(403).end('x'.repeat(1024 * 1024)))
     await assert.rejects(putFile(s.url, file, { 'content-type': 'text/plain', 'content-length': 4 }), (err: unknown) => {
@@ -108,7 +102,7 @@ describe('putFile (artifact bodies)', () => {
   })
 
   it('a connection that is refused, or a missing file, rejects (and nothing is left unhandled)', async () => {
-    const file = path.join(dir, 'f')
+    const file = path.join(dir(), 'f')
     await writeFile(file, randomBytes(3 * 1024 * 1024))
     const s = await server((_req, res) => res.writeHead(200).end())
     await s.close()
@@ -117,7 +111,7 @@ describe('putFile (artifact bodies)', () => {
     process.on('unhandledRejection', note)
     try {
       await assert.rejects(putFile(s.url, file, { 'content-type': 'application/octet-stream', 'content-length': 3 * 1024 * 1024 }), /ECONNREFUSED/)
-      await assert.rejects(putFile(s.url, path.join(dir, 'missing'), { 'content-type': 'text/plain', 'content-length': 10 }), /ENOENT/)
+      await assert.rejects(putFile(s.url, path.join(dir(), 'missing'), { 'content-type': 'text/plain', 'content-length': 10 }), /ENOENT/)
       await new Promise((r) => setTimeout(r, 50))
     } finally {
       process.off('unhandledRejection', note)
@@ -126,7 +120,7 @@ describe('putFile (artifact bodies)', () => {
   })
 
   it('an abort rejects the PUT of a large file mid-body', async () => {
-    const file = path.join(dir, 'f')
+    const file = path.join(dir(), 'f')
     await writeFile(file, randomBytes(8 * 1024 * 1024))
     const controller = new AbortController()
     // a server that never reads: the body backs up, then the abort comes
