@@ -23,7 +23,7 @@ import { formatImports, importFigures } from './imports.js'
 import { startPutSink } from './put-sink.js'
 import { quantile } from './stats.js'
 import { formatRelease, releaseFigures } from './release.js'
-import { deploymentFigures, formatDeployment } from './deployment.js'
+import { deploymentFigures, fakeQueueFigures, formatDeployment } from './deployment.js'
 
 const N = Number(process.env.BENCH_TASKS ?? 50)
 
@@ -134,28 +134,6 @@ async function proxyLatency() {
   const m = /^LATENCY (\S+) (\S+)$/m.exec(fake.artifacts(taskId).get('public/logs/live_backing.log')!.content!.toString())!
   await fake.stop()
   return { directMs: +Number(m[1]).toFixed(2), proxiedMs: +Number(m[2]).toFixed(2), addedMs: +(Number(m[2]) - Number(m[1])).toFixed(2) }
-}
-
-/**
- * Trivial tasks per minute at a given capacity (claim of the first to resolution of the last),
- * the worker as its own process: in the bench's process it shared a heap that the earlier
- * figures had grown (the 200 MB logs), which halved this figure.
- */
-async function throughput(capacity: number, tasks: number) {
-  const fake = await new FakeQueue({ claimWaitMs: 200 }).start()
-  const ids: string[] = []
-  for (let i = 0; i < tasks; i++) {
-    const id = slugid()
-    ids.push(id)
-    await fake.createTask(id, { payload: { command: [['true']], maxRunTime: 30 } })
-  }
-  const worker = await spawnWorker(fake, { numberOfTasksToRun: tasks, capacity })
-  const code = await worker.exited
-  if (code !== 0) throw new Error(`the worker exited ${code}: ${worker.stderr().slice(-2000)}`)
-  const runs = ids.map((id) => fake.state.get(id).runs[0]!)
-  const span = Math.max(...runs.map((r) => Date.parse(r.resolved!))) - Math.min(...runs.map((r) => Date.parse(r.started!)))
-  await fake.stop()
-  return { capacity, tasksPerMinute: Math.round((tasks / span) * 60_000) }
 }
 
 /** Runs one task on a worker of its own process (its own event loop, as in production); returns the run. */
@@ -303,7 +281,7 @@ const steps = {
   ),
   proxy: step(proxyLatency, (p) => [`taskcluster-proxy      direct ${p.directMs} ms, proxied ${p.proxiedMs} ms per request: +${p.addedMs} ms`]),
   throughput: step(
-    async () => [await throughput(1, 60), await throughput(2, 60), await throughput(4, 80), await throughput(8, 80)],
+    async () => [await fakeQueueFigures(1, 60), await fakeQueueFigures(2, 60), await fakeQueueFigures(4, 80), await fakeQueueFigures(8, 80)],
     (t) => [`throughput (\`true\`)    ${t.map((x) => `capacity ${x.capacity}: ${x.tasksPerMinute}/min`).join(', ')}`],
   ),
   artifact: step(
