@@ -4,15 +4,17 @@
 
 import { readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
+import type { ValidateFunction } from 'ajv'
 import type { WorkerConfig } from '../../src/config/config.js'
 import { MalformedPayload, MissingScopes, PayloadSchemaInvalid } from '../../src/contract/errors.js'
 import { describeSchemaError } from '../../src/lib/schema-errors.js'
+import { gojsonschemaErrors, UnsupportedSchema } from '../../src/lib/gojsonschema-walk.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import type { ValidatedPayload } from '../../src/contract/task-context.js'
 import { isCache, type Mount } from './mounts/content.js'
 import { parseGroupFile } from './group-file.js'
 import { currentPlatform } from './platform.js'
-import { multiuserPayloadValidator, payloadValidator, windowsPayloadValidator } from './schema.js'
+import { multiuserPayloadValidator, payloadValidator, reportedSchemaFor, windowsPayloadValidator } from './schema.js'
 import { featureNotEnabledProblem, missingScopeAlternativesProblem } from '../../src/lib/scopes.js'
 
 /**
@@ -176,21 +178,31 @@ export interface NativePayload {
 }
 
 
+/**
+ * The lines generic-worker prints under `See errors:` (main.go:935-937): gojsonschema's list for
+ * the schema it validates against, which on posix is `oneOf: [generic, docker]`, so a payload
+ * closer to a docker-worker payload gets the docker branch's errors. ajv's own errors, in
+ * gojsonschema's words, only if the walk finds nothing (the two disagree on a format).
+ */
+function schemaProblems(payload: unknown, config: WorkerConfig, platform: string, validate: ValidateFunction): string[] {
+  let problems: string[] = []
+  try {
+    problems = gojsonschemaErrors(reportedSchemaFor(config.engine === 'multiuser' ? 'multiuser' : 'insecure', platform), payload)
+  } catch (err) {
+    if (!(err instanceof UnsupportedSchema)) throw err
+  }
+  if (problems.length > 0) return problems
+  const fallback = (validate.errors ?? []).map((e) => describeSchemaError(e, payload))
+  if (platform !== 'windows') fallback.unshift('(root): Must validate one and only one schema (oneOf)')
+  return [...new Set(fallback)]
+}
+
 export function validateNativePayload(task: TaskDefinition, config: WorkerConfig, heldScopes: readonly string[] = task.scopes): ValidatedPayload<NativePayload> {
   const copy: unknown = structuredClone(task.payload)
   const platform = currentPlatform()
   // Windows has one engine (multiuser) and its own schema
   const validate = platform.name === 'windows' ? windowsPayloadValidator() : config.engine === 'multiuser' ? multiuserPayloadValidator() : payloadValidator()
-  if (!validate(copy)) {
-    const problems = (validate.errors ?? []).map((e) => describeSchemaError(e, copy))
-    // The posix schemas are `oneOf: [generic, docker]` (schemas/insecure_posix.yml:5,
-    // multiuser_posix.yml:5); a payload valid for neither gets gojsonschema's oneOf error first,
-    // then the closest branch's (gojsonschema validation.go, validateSchema's oneOf block).
-    // megalodon always reports the generic branch's: gojsonschema picks the branch by a score of
-    // validation steps passed, which can favour the docker branch for a payload without `image`.
-    if (platform.name !== 'windows') problems.unshift('(root): Must validate one and only one schema (oneOf)')
-    throw new PayloadSchemaInvalid([...new Set(problems)])
-  }
+  if (!validate(copy)) throw new PayloadSchemaInvalid(schemaProblems(copy, config, platform.name, validate))
   const payload = copy as NativePayload
   const disabled = firstDisabledFeature(payload, config)
   if (disabled) throw new MalformedPayload('the task payload cannot run on this worker', [featureNotEnabledProblem(disabled, config)])

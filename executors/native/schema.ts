@@ -2,8 +2,10 @@
 // test/unit/native-schema.test.ts): the insecure engine's, and the multiuser engine's, which is the
 // same with two more features (chainOfTrust, runTaskAsCurrentUser). Validation never fills in
 // defaults: an explicit `true` must stay distinguishable from a default.
+import { readFileSync } from 'node:fs'
 import type { ValidateFunction } from 'ajv'
 import { newAjv, projectSchema } from '../../src/lib/json-schema.js'
+import { projectPath } from '../../src/lib/paths.js'
 
 const { schema, validator } = projectSchema('generic-worker-payload.json')
 
@@ -66,4 +68,25 @@ export const windowsPayloadValidator = (): ValidateFunction => (windowsCompiled 
 export function payloadSchemaFor(engine: 'insecure' | 'multiuser', platform: string): Record<string, unknown> {
   if (platform === 'windows') return windowsPayloadSchema
   return engine === 'multiuser' ? multiuserPayloadSchema : (payloadSchema as Record<string, unknown>)
+}
+
+let posixReported: Map<string, Record<string, unknown>> | undefined
+
+/**
+ * The schema generic-worker itself validates against, for the error list of a refused payload:
+ * on Linux and macOS `oneOf: [generic, docker]` with the definitions at the root
+ * (insecure_posix.yml:5, multiuser_posix.yml:5), on Windows the generic schema alone. Built when
+ * the first refused payload comes (the docker schema is read then).
+ */
+export function reportedSchemaFor(engine: 'insecure' | 'multiuser', platform: string): Record<string, unknown> {
+  const generic = payloadSchemaFor(engine, platform)
+  if (platform === 'windows') return generic
+  posixReported ??= new Map()
+  let composed = posixReported.get(engine)
+  if (!composed) {
+    const docker = JSON.parse(readFileSync(projectPath('schemas', 'docker-worker-payload.json'), 'utf8')) as Record<string, unknown>
+    composed = { oneOf: [generic, docker], definitions: generic.definitions }
+    posixReported.set(engine, composed)
+  }
+  return composed
 }

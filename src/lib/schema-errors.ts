@@ -1,5 +1,7 @@
 // ajv errors rewritten in the words of gojsonschema, the validator generic-worker uses, so a
-// malformed payload produces the lines users know (`- artifacts.0.contentEncoding: …`).
+// malformed payload produces the lines users know (`- artifacts.0.contentEncoding: …`). The
+// native family reports gojsonschema-walk.ts's list, which follows gojsonschema's own walk;
+// these words are its fallback, where ajv refuses a payload that walk finds nothing wrong with.
 
 import type { ErrorObject } from 'ajv'
 
