@@ -11,7 +11,7 @@ import type { ArtifactSpec } from '../../src/contract/artifacts.js'
 import type { LogFormat, TaskLog } from '../../src/lib/task-log.js'
 import type { RunSummary, TaskContext } from '../../src/contract/task-context.js'
 import { currentPlatform } from './platform.js'
-import { payloadSchemaFor } from './schema.js'
+import { payloadDocumentFor } from './schema.js'
 
 export const genericWorkerLogFormat: LogFormat = {
   info: (line, now) => `[taskcluster ${now.toISOString()}] ${line}`,
@@ -140,7 +140,7 @@ export function writeFooter(ctx: TaskContext, summary: RunSummary): void {
   if (err instanceof PayloadSchemaInvalid && err.problems.length > 0) {
     // main.go:935-938 (every line an error line), then its footer (:968); the schema of this
     // worker's engine and platform, as JSONSchema() is generated per build (generated_*.go)
-    log.error(`Task payload for this worker type must conform to the following jsonschema:\n${JSON.stringify(payloadSchemaFor(ctx.config.engine, currentPlatform().name), null, 2)}`)
+    log.error(`Task payload for this worker type must conform to the following jsonschema:\n${JSON.stringify(payloadDocumentFor(ctx.config.engine, currentPlatform().name), null, 2)}`)
     log.error('TASK FAIL since the task payload is invalid. See errors:')
     for (const p of err.problems) log.error(`- ${p}`)
     log.error(`validation of payload failed for task ${ctx.taskId}`)

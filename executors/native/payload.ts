@@ -14,7 +14,7 @@ import type { ValidatedPayload } from '../../src/contract/task-context.js'
 import { isCache, type Mount } from './mounts/content.js'
 import { parseGroupFile } from './group-file.js'
 import { currentPlatform } from './platform.js'
-import { multiuserPayloadValidator, payloadValidator, reportedSchemaFor, windowsPayloadValidator } from './schema.js'
+import { multiuserPayloadValidator, payloadValidator, payloadDocumentFor, windowsPayloadValidator } from './schema.js'
 import { featureNotEnabledProblem, missingScopeAlternativesProblem } from '../../src/lib/scopes.js'
 
 /**
@@ -187,7 +187,7 @@ export interface NativePayload {
 function schemaProblems(payload: unknown, config: WorkerConfig, platform: string, validate: ValidateFunction): string[] {
   let problems: string[] = []
   try {
-    problems = gojsonschemaErrors(reportedSchemaFor(config.engine === 'multiuser' ? 'multiuser' : 'insecure', platform), payload)
+    problems = gojsonschemaErrors(payloadDocumentFor(config.engine === 'multiuser' ? 'multiuser' : 'insecure', platform), payload)
   } catch (err) {
     if (!(err instanceof UnsupportedSchema)) throw err
   }

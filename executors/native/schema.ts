@@ -13,8 +13,9 @@ export const payloadSchema = schema
 export const payloadValidator = validator
 
 function multiuserSchema(): Record<string, unknown> {
-  const s = structuredClone(schema) as { $id?: string; description?: string; properties: { features: { properties: Record<string, unknown> } } }
+  const s = structuredClone(schema) as { $id?: string; title?: string; description?: string; properties: { features: { properties: Record<string, unknown> } } }
   s.$id = 'megalodon/generic-worker-payload-multiuser.json#'
+  s.title = 'generic-worker payload (Linux, multiuser engine)'
   s.description = "megalodon's schema for generic-worker payloads on the multiuser engine; equivalent to the generic-worker branch of upstream multiuser_posix.json (checked by test/unit/native-schema.test.ts)."
   s.properties.features.properties.chainOfTrust = {
     type: 'boolean',
@@ -42,10 +43,12 @@ export const multiuserPayloadValidator = (): ValidateFunction => (multiuserCompi
 function windowsSchema(): Record<string, unknown> {
   const s = structuredClone(multiuserPayloadSchema) as {
     $id?: string
+    title?: string
     description?: string
     properties: Record<string, unknown> & { command: Record<string, unknown>; features: { properties: Record<string, unknown> } }
   }
   s.$id = 'megalodon/generic-worker-payload-windows.json#'
+  s.title = 'generic-worker payload (Windows, multiuser engine)'
   s.description = "megalodon's schema for generic-worker payloads on Windows; equivalent to upstream multiuser_windows.json (checked by test/unit/native-schema.test.ts)."
   s.properties.command = { title: 'Commands to run', description: 'One cmd.exe command line per entry, each run through its own .bat file.', type: 'array', minItems: 1, uniqueItems: false, items: { type: 'string' } }
   delete s.properties.features.properties.loopbackAudio
@@ -70,23 +73,41 @@ export function payloadSchemaFor(engine: 'insecure' | 'multiuser', platform: str
   return engine === 'multiuser' ? multiuserPayloadSchema : (payloadSchema as Record<string, unknown>)
 }
 
-let posixReported: Map<string, Record<string, unknown>> | undefined
+let posixDocuments: Map<string, Record<string, unknown>> | undefined
+
+/** A schema as a branch of another: no `$id`, `$schema` or `definitions` of its own. */
+function asBranch(schema: Record<string, unknown>): Record<string, unknown> {
+  const branch = { ...schema }
+  delete branch.$id
+  delete branch.$schema
+  delete branch.definitions
+  return branch
+}
 
 /**
- * The schema generic-worker itself validates against, for the error list of a refused payload:
- * on Linux and macOS `oneOf: [generic, docker]` with the definitions at the root
- * (insecure_posix.yml:5, multiuser_posix.yml:5), on Windows the generic schema alone. Built when
- * the first refused payload comes (the docker schema is read then).
+ * The schema document generic-worker validates a payload against, prints above a refused
+ * payload's errors (main.go:935) and `show-payload-schema` prints (main.go:131-132): on Linux and
+ * macOS `oneOf: [generic, docker]` with the definitions at the root (insecure_posix.yml:5,
+ * multiuser_posix.yml:5), on Windows the generic schema alone. ajv decides validity on the
+ * generic schema (docker payloads go to the docker family); this document gives the words.
+ * Built on first use (the docker schema is read then).
  */
-export function reportedSchemaFor(engine: 'insecure' | 'multiuser', platform: string): Record<string, unknown> {
+export function payloadDocumentFor(engine: 'insecure' | 'multiuser', platform: string): Record<string, unknown> {
   const generic = payloadSchemaFor(engine, platform)
   if (platform === 'windows') return generic
-  posixReported ??= new Map()
-  let composed = posixReported.get(engine)
-  if (!composed) {
+  posixDocuments ??= new Map()
+  let document = posixDocuments.get(engine)
+  if (!document) {
     const docker = JSON.parse(readFileSync(projectPath('schemas', 'docker-worker-payload.json'), 'utf8')) as Record<string, unknown>
-    composed = { oneOf: [generic, docker], definitions: generic.definitions }
-    posixReported.set(engine, composed)
+    document = {
+      $schema: generic.$schema,
+      $id: `megalodon/generic-worker-payload-${engine}-posix.json#`,
+      title: 'Payload',
+      description: `megalodon's schema for payloads on generic-worker's ${engine} engine on Linux and macOS: a generic-worker payload or a docker-worker one, as upstream ${engine}_posix.json.`,
+      oneOf: [asBranch(generic), asBranch(docker)],
+      definitions: generic.definitions,
+    }
+    posixDocuments.set(engine, document)
   }
-  return composed
+  return document
 }

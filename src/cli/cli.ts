@@ -17,7 +17,7 @@ import { projectPath } from '../lib/paths.js'
 import { describeResolution, localExitCode } from '../run/resolution.js'
 import { runWorker } from '../worker/run-worker.js'
 import { readWorkerStatus, workerStatusFile } from '../worker/state-files.js'
-import { payloadSchemaFor } from '../../executors/native/schema.js'
+import { payloadDocumentFor } from '../../executors/native/schema.js'
 import { currentPlatform } from '../../executors/native/platform.js'
 import type { Credentials } from '../contract/taskcluster.js'
 
@@ -232,7 +232,7 @@ export function buildProgram(): Command {
     .command('show-payload-schema')
     .description('print the generic-worker payload schema this worker validates against (its default engine\'s)')
     .action(() => {
-      process.stdout.write(`${JSON.stringify(payloadSchemaFor(defaultEngine(), currentPlatform().name), null, 2)}\n`)
+      process.stdout.write(`${JSON.stringify(payloadDocumentFor(defaultEngine(), currentPlatform().name), null, 2)}\n`)
     })
   program
     .command('status')

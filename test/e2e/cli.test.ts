@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { cliEntry, projectPath } from '../../src/lib/paths.js'
 import { buildConfig } from '../../src/config/config.js'
-import { payloadSchemaFor } from '../../executors/native/schema.js'
+import { payloadDocumentFor } from '../../executors/native/schema.js'
 import { currentPlatform } from '../../executors/native/platform.js'
 
 function megalodon(...args: string[]) {
@@ -85,13 +85,18 @@ describe('megalodon CLI', function () {
     for (const cmd of ['run', 'local', 'validate']) assert.match(megalodon(cmd, '--help').stdout, /Usage: megalodon/)
   })
 
-  // generic-worker main.go:131-132 prints its engine's payload schema; megalodon prints its own (lead's decision)
+  // generic-worker main.go:131-132 prints its engine's payload schema, on posix oneOf [generic,
+  // docker] (insecure_posix.yml:4-5); megalodon prints its own of that shape (lead's decision)
   it('show-payload-schema prints the generic-worker payload schema this worker validates against', () => {
     const r = megalodon('show-payload-schema')
     assert.equal(r.code, 0, r.stderr)
-    const printed = JSON.parse(r.stdout) as { title: string }
-    assert.deepEqual(printed, payloadSchemaFor(buildConfig([]).engine, currentPlatform().name))
-    assert.match(printed.title, /^generic-worker payload/)
+    const printed = JSON.parse(r.stdout) as { title: string; oneOf?: Array<{ title: string }> }
+    assert.deepEqual(printed, payloadDocumentFor(buildConfig([]).engine, currentPlatform().name))
+    if (currentPlatform().name === 'windows') assert.match(printed.title, /^generic-worker payload/)
+    else {
+      assert.equal(printed.title, 'Payload')
+      assert.deepEqual(printed.oneOf?.map((b) => b.title), [`generic-worker payload (Linux, ${buildConfig([]).engine} engine)`, 'docker-worker payload'])
+    }
   })
 
   // generic-worker main.go:135-144: the status file as it is, `{"currentTaskIds": []}` indented when

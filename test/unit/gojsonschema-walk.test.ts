@@ -13,7 +13,7 @@ import { buildConfig } from '../../src/config/config.js'
 import { PayloadSchemaInvalid } from '../../src/contract/errors.js'
 import type { TaskDefinition } from '../../src/contract/taskcluster.js'
 import { validateNativePayload } from '../../executors/native/payload.js'
-import { reportedSchemaFor } from '../../executors/native/schema.js'
+import { payloadDocumentFor } from '../../executors/native/schema.js'
 import { goFloatString, gojsonschemaErrors } from '../../src/lib/gojsonschema-walk.js'
 import { loadJsonSchema } from '../../src/lib/json-schema.js'
 import { readUpstreamYaml } from '../helpers/upstream.js'
@@ -116,7 +116,7 @@ describe('generic-worker’s schema error list (gojsonschema v1.2.0)', () => {
     const corpus = mutationCorpus()
     assert.ok(corpus.length > 1000)
     for (const engine of ['insecure', 'multiuser'] as const) {
-      const ours = reportedSchemaFor(engine, 'linux')
+      const ours = payloadDocumentFor(engine, 'linux')
       let dockerBranch = 0
       for (const payload of corpus) {
         const want = gojsonschemaErrors(upstream[engine], payload)
@@ -126,13 +126,13 @@ describe('generic-worker’s schema error list (gojsonschema v1.2.0)', () => {
       // the corpus reaches the docker branch, not only the generic one
       assert.ok(dockerBranch > 100, `${engine}: ${dockerBranch}`)
     }
-    const windows = reportedSchemaFor('multiuser', 'windows')
+    const windows = payloadDocumentFor('multiuser', 'windows')
     for (const payload of corpus) sameList(gojsonschemaErrors(windows, payload), gojsonschemaErrors(upstream.windows, payload))
   })
 
   it('a valid payload has no errors', () => {
     assert.deepEqual(gojsonschemaErrors(upstream.insecure, { command: [['true']], maxRunTime: 10 }), [])
-    assert.deepEqual(gojsonschemaErrors(reportedSchemaFor('insecure', 'linux'), { command: [['true']], maxRunTime: 10 }), [])
+    assert.deepEqual(gojsonschemaErrors(payloadDocumentFor('insecure', 'linux'), { command: [['true']], maxRunTime: 10 }), [])
   })
 
   it('limits are quoted as big.Float prints them, Text(g, 10) (values from Go’s math/big)', () => {
