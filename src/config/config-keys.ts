@@ -119,7 +119,7 @@ export const configKeys = {
   minAvailableMemoryBytes: int('resource monitor: available bytes below which memory counts as too high', 524288000),
   requiredDiskSpaceMegabytes: int('claim only while tasksDir has this much free space (MiB); a full disk pauses claiming until space returns', 10240),
   runAfterUserCreation: optionalStr('multiuser engine: an executable run as each new task user, in its task directory, before the task; failing, it resolves the task exception/internal-error'),
-  sentryProject: accepted('string', 'the Sentry project generic-worker reports crashes to; megalodon sends no Sentry reports'),
+  sentryProject: str('the Sentry project a worker crash is reported to, with a DSN from auth.sentryDSN (scope auth:sentry:<project>); empty: no report (sentry.go:9-31)', 'generic-worker'),
   shutdownMachineOnIdle: bool('after the idle timeout (exit 68), send worker-runner `shutdown` (standalone: power the host off)', false),
   shutdownMachineOnInternalError: bool('after an internal error (exit 69), send worker-runner `shutdown` (standalone: power the host off)', false),
   taskclusterProxyExecutable: accepted('string', 'taskcluster-proxy binary (megalodon proxies itself)'),

@@ -21,6 +21,7 @@ import { startWorkerFeatures } from './worker-features.js'
 import { RunnerProtocol } from './worker-runner/protocol.js'
 import { keepRegistered, registerWorker, shouldWorkerTerminate } from './worker-manager.js'
 import { debugInfo, errorReport, exitOnErrorDescription } from './worker-runner/error-report.js'
+import { reportCrashToSentry } from './sentry.js'
 import { machineShutdown, haltHost } from './machine-shutdown.js'
 import { hostBootTime, logWorkerEvent } from './worker-metrics.js'
 import { metadataFile, readTasksResolved, tasksResolvedFile, workerStatusFile, writeTasksResolved } from './state-files.js'
@@ -111,9 +112,14 @@ async function runWithConfig(
 ): Promise<number> {
   const { logger, protocol } = ctx
   const facts = debugInfo(config, ctx.version)
-  // a panic's error-report (main.go:389-397): the error's text, with the worker's facts
-  const reportCrash = (err: unknown) => ctx.reportError(err instanceof Error ? err.message : String(err), facts)
   const credentials = workerCredentials(configCredentials(config))
+  // a panic (HandleCrash, main.go:389-397): an error-report with the error's text and the
+  // worker's facts, then a Sentry event (sentry.go), which the exit waits for
+  const crashReports: Array<Promise<void>> = []
+  const reportCrash = (err: unknown) => {
+    ctx.reportError(err instanceof Error ? err.message : String(err), facts)
+    crashReports.push(reportCrashToSentry(err, { rootUrl: config.rootURL, credentials: credentials.current(), project: config.sentryProject, tags: facts, logger }))
+  }
   const replaceCredentials = (c: Credentials) => {
     credentials.replace(c)
     logger.info({ clientId: c.clientId }, 'worker credentials replaced')
@@ -199,7 +205,8 @@ async function runWithConfig(
   await writeTasksResolved(resolvedFile, resolvedBefore + loop.tasksResolved).catch((err: unknown) => logger.error({ err, file: resolvedFile }, 'could not write the tasks resolved count'))
   return finish(code)
 
-  function finish(exitCode: number): number {
+  async function finish(exitCode: number): Promise<number> {
+    await Promise.all(crashReports)
     logger.info({ exitCode }, 'exiting worker')
     // main.go:212-224: these exits log instanceShutdown whether or not the machine is shut down
     if (exitCode === ExitCode.IdleTimeout || exitCode === ExitCode.InternalError || exitCode === ExitCode.WorkerManagerShutdown) logWorkerEvent(logger, config, 'instanceShutdown')

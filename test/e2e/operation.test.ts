@@ -13,7 +13,7 @@ import { generateKeyPair } from '../../src/lib/ed25519.js'
 import { buildConfig } from '../../src/config/config.js'
 import { silentLogger } from '../../src/lib/logger.js'
 import { cliEntry } from '../../src/lib/paths.js'
-import { FakeQueue } from '../helpers/fake-queue/index.js'
+import { FakeQueue, WORKER } from '../helpers/fake-queue/index.js'
 import { backingLog, until } from '../helpers/tasks.js'
 import { spawnWorker, TASK_QUEUE_ID, TEST_WORKER_ID, workerConfig } from '../helpers/worker.js'
 
@@ -67,6 +67,23 @@ describe('operating a worker', function () {
     assert.equal(await w.exited, 71)
     const gone = spawnSync(process.execPath, [cliEntry, 'status', '--port', String(port)], { encoding: 'utf8' })
     assert.equal(gone.status, 84)
+  })
+
+  // HandleCrash (main.go:389-397) then ReportCrashToSentry (sentry.go:9-31): the exit waits for the event
+  it('a crash is reported to Sentry with the worker’s facts as tags, through auth.sentryDSN, before exit 69', async () => {
+    fake.workerManager = { providerId: 'static', staticSecret: 'static-secret-for-tests-0123456789abcdefghij', credentialsTtlSecs: 3 }
+    const w = await spawnWorker(
+      fake,
+      { workerManager: { providerId: 'static', workerIdentityProof: { staticSecret: 'not-the-secret-0123456789abcdefghijklmnopq' } } },
+      { beforeStart: () => fake.auth.addClient(WORKER.clientId, WORKER.accessToken, ['auth:sentry:generic-worker']) },
+    )
+    assert.equal(await w.exited, 69, w.stderr())
+    assert.deepEqual(fake.requests.filter((r) => r.method === 'sentryDSN').map((r) => [r.clientId, r.status]), [[WORKER.clientId, 200]])
+    assert.equal(fake.sentryEvents.length, 1)
+    const packet = fake.sentryEvents[0]!.packet as { level: string; tags: Array<[string, string]>; exception: { value: string } }
+    assert.equal(packet.level, 'error')
+    assert.ok(packet.tags.some(([k, v]) => k === 'workerId' && v === TEST_WORKER_ID), JSON.stringify(packet.tags))
+    assert.ok(packet.exception.value.length > 0)
   })
 
   it('registers with worker-manager when configured, renews its credentials, and claims with them', async () => {
@@ -209,7 +226,7 @@ describe('robustness and config compatibility', function () {
     const code = await new Promise((resolve) => child.once('exit', resolve))
     assert.equal(code, 68, stderr)
     assert.match(stderr, /generic-worker config keys accepted but not acted on/)
-    assert.match(stderr, /"sentryProject"/)
+    assert.match(stderr, /"disableReboots"/)
     // every mount format generic-worker's schema names is decoded (mz and tar.mz too): a warning
     // at start names only formats whose command this host lacks
     assert.doesNotMatch(stderr, /mounts in these formats will fail on this worker: [^\n]*\bmz\b/)

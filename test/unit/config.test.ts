@@ -36,8 +36,8 @@ describe('config', () => {
     assert.deepEqual([c.provisionerId, c.workerType], ['proj', 'linux-large'])
   })
   it('accepts generic-worker keys it does not act on yet, and remembers them', () => {
-    const c = buildConfig([{ disableReboots: true, sentryProject: 'generic-worker' }])
-    assert.deepEqual(c.notApplied, { disableReboots: true, sentryProject: 'generic-worker' })
+    const c = buildConfig([{ disableReboots: true, livelogExecutable: '/usr/local/bin/livelog' }])
+    assert.deepEqual(c.notApplied, { disableReboots: true, livelogExecutable: '/usr/local/bin/livelog' })
   })
   it('`local` takes overrides from TASKCLUSTER_* and MEGALODON_* variables (megalodon’s own; `run` reads its file alone)', () => {
     const env = configFromEnv({ TASKCLUSTER_ROOT_URL: 'https://tc.example.com', MEGALODON_WORKER_GROUP: 'g1', MEGALODON_CAPACITY: '4', HOME: '/root' })

@@ -3,8 +3,21 @@
 // real service does: `assume:<roleId>` (or a `*` scope covering it) grants the role's scopes,
 // a role id ending in `*` matches every `assume:` scope it is a prefix of, and `<..>` in the
 // role's scopes is replaced by what that `*` matched; expansion repeats until nothing new comes.
+import { inflateSync } from 'node:zlib'
 import { FakeAuth } from './auth.js'
 import { route, sendJson, type Route } from './http.js'
+
+/** An event the fake Sentry store received: what raven's HTTPTransport.Send puts on the wire. */
+export interface SentryEvent {
+  projectId: string
+  authHeader: string
+  contentType: string
+  /** The packet, decoded from JSON or from base64 of zlib (http.go serializedPacket). */
+  packet: Record<string, unknown>
+}
+
+/** The DSN the fake's sentryDSN hands out: its own store, one Sentry project id per project name. */
+const SENTRY_KEY = { public: 'fakepublickey0123', secret: 'fakesecretkey4567' }
 
 const covers = (held: string, scope: string) => held === scope || (held.endsWith('*') && scope.startsWith(held.slice(0, -1)))
 
@@ -41,8 +54,30 @@ export function expandScopes(roles: ReadonlyMap<string, readonly string[]>, scop
   return all.filter((s) => !all.some((o) => o !== s && covers(o, s))).sort()
 }
 
-export function authRoutes(roles: ReadonlyMap<string, readonly string[]>): Route[] {
+export function authRoutes(roles: ReadonlyMap<string, readonly string[]>, sentry: { events: SentryEvent[]; baseUrl: () => string }): Route[] {
+  const projectIds = new Map<string, string>()
   return [
+    // services/auth/src/sentry.js: scope auth:sentry:<project>, {project, dsn: {secret, public}, expires}
+    route('sentryDSN', 'GET', '/api/auth/v1/sentry/:project/dsn', (r) => {
+      const project = decodeURIComponent(r.params[0]!)
+      FakeAuth.require(r.caller, `auth:sentry:${project}`)
+      if (!projectIds.has(project)) projectIds.set(project, String(projectIds.size + 1))
+      const store = new URL(`/_sentry/${projectIds.get(project)!}`, sentry.baseUrl())
+      const dsn = (key: string) => `${store.protocol}//${key}@${store.host}${store.pathname}`
+      sendJson(r.res, 200, { project, dsn: { secret: dsn(`${SENTRY_KEY.public}:${SENTRY_KEY.secret}`), public: dsn(SENTRY_KEY.public) }, expires: new Date(Date.now() + 86400_000).toISOString() }, 'auth/v1/sentry-dsn-response')
+    }),
+    // not a Taskcluster service: the Sentry server the DSN points at, which checks raven's auth header
+    route('sentryStore', 'POST', '/_sentry/api/:id/store/', (r) => {
+      const authHeader = String(r.req.headers['x-sentry-auth'] ?? '')
+      const contentType = String(r.req.headers['content-type'] ?? '')
+      if (authHeader !== `Sentry sentry_version=4, sentry_key=${SENTRY_KEY.public}, sentry_secret=${SENTRY_KEY.secret}`) {
+        r.res.writeHead(403, { 'x-sentry-error': 'bad auth' }).end()
+        return
+      }
+      const text = contentType === 'application/octet-stream' ? inflateSync(Buffer.from(r.body.toString('latin1'), 'base64')).toString('utf8') : r.body.toString('utf8')
+      sentry.events.push({ projectId: r.params[0]!, authHeader, contentType, packet: JSON.parse(text) as Record<string, unknown> })
+      sendJson(r.res, 200, { id: 'stored' })
+    }),
     route('expandScopes', 'POST', '/api/auth/v1/scopes/expand', (r) => {
       FakeAuth.require(r.caller, 'auth:expand-scopes')
       const body = r.json<{ scopes: string[] }>('auth/v1/scopeset')

@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib'
 import taskcluster from 'taskcluster-client'
 import type { TaskDefinition } from '../../../src/contract/taskcluster.js'
 import { FakeAuth, HttpError } from './auth.js'
-import { authRoutes } from './auth-routes.js'
+import { authRoutes, type SentryEvent } from './auth-routes.js'
 import { parseJson, readBody, route, sendError, sendJson, type Route } from './http.js'
 import { objectRoutes } from './object-routes.js'
 import { queueRoutes } from './queue-routes.js'
@@ -106,6 +106,8 @@ export class FakeQueue {
   readonly purgeRequests: PurgeRequest[] = []
   /** Set to serve worker-manager's registerWorker/reregisterWorker (static provider). */
   workerManager: WorkerManagerSettings | undefined
+  /** Events posted to the Sentry store that sentryDSN's DSNs point at. */
+  readonly sentryEvents: SentryEvent[] = []
   /** Set to serve worker-manager's shouldWorkerTerminate: the answer to each call. */
   shouldTerminate: TerminateAnswer | undefined
 
@@ -122,7 +124,7 @@ export class FakeQueue {
       ...objectRoutes(this.state, baseUrl, () => this.downloadPieceDelayMs),
       ...workerManagerRoutes(this.auth, () => this.workerManager, new Map(), () => this.shouldTerminate),
       ...purgeCacheRoutes(this.purgeRequests),
-      ...authRoutes(this.auth.roles),
+      ...authRoutes(this.auth.roles, { events: this.sentryEvents, baseUrl }),
       route('findTask', 'GET', '/api/index/v1/task/:namespace', (r) => {
         const taskId = this.index.get(decodeURIComponent(r.params[0]!))
         if (!taskId) throw new HttpError(404, 'ResourceNotFound', `nothing indexed at ${r.params[0]}`)
