@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict'
 import taskcluster from 'taskcluster-client'
 import { deploymentEnv } from './deployment-env.js'
+import { silentLogger } from '../../src/lib/logger.js'
+import { reportCrashToSentry } from '../../src/worker/sentry.js'
 import { createTask, download, runTask, startWorker, status, tail, waitForStatus, runResolved, type TaskStatus } from './harness.js'
 
 interface IndexClient {
@@ -16,6 +18,24 @@ interface PurgeCacheClient {
 }
 
 describe('deployment: features', function () {
+  // sentry.go:14-19 against the real Auth service: without the scope 403, and a deployment with
+  // no Sentry organisation configured answers 404 `Sentry credentials not found`
+  // (services/auth/src/sentry.js); either way a warning, and the crash report ends there
+  it('a crash report asks auth.sentryDSN and, refused, logs sentry.go’s warning', async () => {
+    const env = deploymentEnv()
+    for (const [credentials, expected] of [
+      [env.worker, /^WARNING: Could not get sentry DSN: .*(auth:sentry:generic-worker|InsufficientScopes|sufficient scopes)/s],
+      [env.creator, /^WARNING: Could not get sentry DSN: .*(Sentry credentials not found|ResourceNotFound)/s],
+    ] as const) {
+      const lines: string[] = []
+      const logger = silentLogger()
+      logger.warn = ((msg: unknown) => void lines.push(String(msg))) as typeof logger.warn
+      await reportCrashToSentry(new Error('deployment probe'), { rootUrl: env.rootUrl, credentials, project: 'generic-worker', tags: {}, logger })
+      assert.equal(lines.length, 1, lines.join('\n'))
+      assert.match(lines[0]!, expected)
+    }
+  })
+
   it('taskcluster-proxy: the task reads its own definition from the Queue and its scopes from Auth', async () => {
     const o = await runTask(
       {
