@@ -19,8 +19,8 @@ import type { InteractiveServer } from '../src/servers/interactive-server.js'
 
 export interface InteractiveOptions {
   server: InteractiveServer
-  /** e.g. `ws://203.0.113.7:53654`: what the UI connects to. */
-  baseUrl: string
+  /** e.g. `ws://203.0.113.7:53654`, or a websocktunnel client URL as ws(s): what the UI connects to. */
+  baseUrl: () => Promise<string>
 }
 
 export function interactiveFeature(options: InteractiveOptions): FeatureFactory {
@@ -51,7 +51,7 @@ class Interactive implements Feature {
     if (!ctx.openTerminal) throw new Error('this executor cannot open a terminal for the interactive feature')
     this.token = randomBytes(24).toString('base64url')
     this.options.server.serve(this.token, ctx.openTerminal)
-    const socketUrl = `${this.options.baseUrl}/shell/${this.token}`
+    const socketUrl = `${await this.options.baseUrl()}/shell/${this.token}`
     const url = shellPageUrl(ctx.config.rootURL, socketUrl, ctx.taskId, ctx.runId)
     // the Queue refuses a link that outlives the task: it lasts until then at most
     const lifetimeMs = (this.maxRunTimeSecs + facts.expiresAfterMaxRunTimeSecs) * 1000

@@ -9,8 +9,8 @@ import type { LiveLogServer } from '../src/servers/livelog-server.js'
 
 export interface LiveLogOptions {
   server: LiveLogServer
-  /** e.g. `http://203.0.113.7:60099`: what readers outside the host use. */
-  baseUrl: string
+  /** e.g. `http://203.0.113.7:60099`, or a websocktunnel client URL: what readers outside the host use. */
+  baseUrl: () => Promise<string>
 }
 
 export function liveLogFeature(options: LiveLogOptions): FeatureFactory {
@@ -36,7 +36,8 @@ class LiveLog implements Feature {
     const taskExpires = Date.parse(ctx.task.expires)
     const expires = new Date(after === null ? taskExpires : Math.min(Date.now() + (this.maxRunTimeSecs + after) * 1000, taskExpires)).toISOString()
     try {
-      await ctx.publisher.publish({ kind: 'reference', name: this.artifactName, url: `${this.options.baseUrl}/log/${token}`, contentType: 'text/plain; charset=utf-8', expires }, ctx.signal)
+      const baseUrl = await this.options.baseUrl()
+      await ctx.publisher.publish({ kind: 'reference', name: this.artifactName, url: `${baseUrl}/log/${token}`, contentType: 'text/plain; charset=utf-8', expires }, ctx.signal)
     } catch (err) {
       ctx.log.warn(`The live log is not available for this task: ${(err as Error).message}`)
     }

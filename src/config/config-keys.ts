@@ -124,6 +124,6 @@ export const configKeys = {
   shutdownMachineOnInternalError: bool('after an internal error (exit 69), send worker-runner `shutdown` (standalone: power the host off)', false),
   taskclusterProxyExecutable: accepted('string', 'taskcluster-proxy binary (megalodon proxies itself)'),
   taskclusterProxyPort: port('taskcluster-proxy port on 127.0.0.1, + 4 for each further concurrent task (0: any free port)', 80),
-  wstAudience: accepted('string', 'websocktunnel audience'),
-  wstServerURL: accepted('string', 'websocktunnel server'),
+  wstAudience: str('websocktunnel audience: with wstServerURL, live logs and interactive shells are reached through websocktunnel (token scope auth:websocktunnel-token:<wstAudience>/<workerGroup>.<workerId>.<port>)', ''),
+  wstServerURL: str('websocktunnel server URL (with wstAudience: see there)', ''),
 } as const satisfies Record<string, ConfigKeySpec>

@@ -11,3 +11,12 @@ export async function expandScopes(rootUrl: string, credentials: Credentials, sc
   const res = (await withRetry(() => apiRequest({ rootUrl, service: 'auth', method: 'POST', path: '/scopes/expand', credentials, body: { scopes: [...scopes] }, timeoutMs: 30_000 }), retry)) as { scopes: string[] }
   return res.scopes
 }
+
+/**
+ * auth.websocktunnelToken (GET /api/auth/v1/websocktunnel/<wstAudience>/<wstClient>, scope
+ * `auth:websocktunnel-token:<wstAudience>/<wstClient>`): the JWT a websocktunnel client presents.
+ */
+export async function websocktunnelToken(rootUrl: string, credentials: Credentials, audience: string, clientId: string, retry?: RetryOptions): Promise<string> {
+  const res = (await withRetry(() => apiRequest({ rootUrl, service: 'auth', method: 'GET', path: `/websocktunnel/${encodeURIComponent(audience)}/${encodeURIComponent(clientId)}`, credentials, timeoutMs: 30_000 }), retry)) as { token: string }
+  return res.token
+}

@@ -142,7 +142,7 @@ async function runWithConfig(
   const metrics: WorkerMetrics | undefined = config.metricsPort > 0 ? new (await import('./metrics.js')).WorkerMetrics() : undefined
   let features: Awaited<ReturnType<typeof startWorkerFeatures>>
   try {
-    features = await startWorkerFeatures(config, logger)
+    features = await startWorkerFeatures(config, logger, () => credentials.current())
   } catch (err) {
     // a config problem (73), a signing key that is missing (82) or will not load (69)
     if (!(err instanceof WorkerError)) throw err

@@ -64,7 +64,7 @@ export const fastRetry = { minDelayMs: 20, maxDelayMs: 200 }
 /** Run the claim loop in this process until it exits (set numberOfTasksToRun or idleTimeoutSecs). */
 export async function runWorker(fake: FakeQueue, overrides: RawConfig = {}, executors: TaskExecutor[] = defaultExecutors(), logger: Logger = silentLogger()): Promise<{ exitCode: number; config: WorkerConfig }> {
   const config = buildConfig([await workerConfig(fake, overrides)])
-  const features = await startWorkerFeatures(config, logger)
+  const features = await startWorkerFeatures(config, logger, () => ({ clientId: config.clientId, accessToken: config.accessToken }))
   const loop = new ClaimLoop({ config, executors, features: features.table, logger, queue: { rootUrl: fake.rootUrl, retry: fastRetry }, minClaimIntervalMs: 200 })
   try {
     return { exitCode: await loop.run(), config }

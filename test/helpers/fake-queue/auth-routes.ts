@@ -4,7 +4,8 @@
 // a role id ending in `*` matches every `assume:` scope it is a prefix of, and `<..>` in the
 // role's scopes is replaced by what that `*` matched; expansion repeats until nothing new comes.
 import { inflateSync } from 'node:zlib'
-import { FakeAuth } from './auth.js'
+import { FakeAuth, HttpError } from './auth.js'
+import { signJwt } from '../fake-websocktunnel.js'
 import { route, sendJson, type Route } from './http.js'
 
 /** An event the fake Sentry store received: what raven's HTTPTransport.Send puts on the wire. */
@@ -54,9 +55,19 @@ export function expandScopes(roles: ReadonlyMap<string, readonly string[]>, scop
   return all.filter((s) => !all.some((o) => o !== s && covers(o, s))).sort()
 }
 
-export function authRoutes(roles: ReadonlyMap<string, readonly string[]>, sentry: { events: SentryEvent[]; baseUrl: () => string }): Route[] {
+export function authRoutes(roles: ReadonlyMap<string, readonly string[]>, sentry: { events: SentryEvent[]; baseUrl: () => string }, websocktunnelSecret: () => string): Route[] {
   const projectIds = new Map<string, string>()
   return [
+    // services/auth/src/websocktunnel.js: an HS256 JWT with the deployment's websocktunnel secret
+    route('websocktunnelToken', 'GET', '/api/auth/v1/websocktunnel/:wstAudience/:wstClient', (r) => {
+      const [wstAudience, wstClient] = [decodeURIComponent(r.params[0]!), decodeURIComponent(r.params[1]!)]
+      if (!/^[a-zA-Z0-9_-]{1,38}$/.test(wstAudience) || !/^[a-zA-Z0-9_~.%-]+$/.test(wstClient)) throw new HttpError(400, 'InvalidRequestArguments', 'bad wstAudience or wstClient')
+      FakeAuth.require(r.caller, `auth:websocktunnel-token:${wstAudience}/${wstClient}`)
+      const now = Math.floor(Date.now() / 1000)
+      const exp = now + 96 * 3600
+      const token = signJwt({ tid: wstClient, aud: wstAudience, sub: r.caller.clientId, iat: now, exp, nbf: now - 900, iss: 'taskcluster-auth' }, websocktunnelSecret())
+      sendJson(r.res, 200, { wstClient, wstAudience, token, expires: new Date(exp * 1000).toISOString() }, 'auth/v1/websocktunnel-token-response')
+    }),
     // services/auth/src/sentry.js: scope auth:sentry:<project>, {project, dsn: {secret, public}, expires}
     route('sentryDSN', 'GET', '/api/auth/v1/sentry/:project/dsn', (r) => {
       const project = decodeURIComponent(r.params[0]!)

@@ -106,6 +106,8 @@ export class FakeQueue {
   readonly purgeRequests: PurgeRequest[] = []
   /** Set to serve worker-manager's registerWorker/reregisterWorker (static provider). */
   workerManager: WorkerManagerSettings | undefined
+  /** The secret websocktunnelToken signs with (a FakeWebsocktunnel's, to reach one). */
+  websocktunnelSecret = 'fake-websocktunnel-secret-0123456789'
   /** Events posted to the Sentry store that sentryDSN's DSNs point at. */
   readonly sentryEvents: SentryEvent[] = []
   /** Set to serve worker-manager's shouldWorkerTerminate: the answer to each call. */
@@ -124,7 +126,7 @@ export class FakeQueue {
       ...objectRoutes(this.state, baseUrl, () => this.downloadPieceDelayMs),
       ...workerManagerRoutes(this.auth, () => this.workerManager, new Map(), () => this.shouldTerminate),
       ...purgeCacheRoutes(this.purgeRequests),
-      ...authRoutes(this.auth.roles, { events: this.sentryEvents, baseUrl }),
+      ...authRoutes(this.auth.roles, { events: this.sentryEvents, baseUrl }, () => this.websocktunnelSecret),
       route('findTask', 'GET', '/api/index/v1/task/:namespace', (r) => {
         const taskId = this.index.get(decodeURIComponent(r.params[0]!))
         if (!taskId) throw new HttpError(404, 'ResourceNotFound', `nothing indexed at ${r.params[0]}`)
