@@ -23,7 +23,7 @@ export const STREAM_BUFFER_SIZE = 4 * 1024 * 1024
 /** DAT frames are cut to this size (upstream sends up to the whole credit at once). */
 const MAX_DATA_FRAME = 256 * 1024
 /** Streams a session holds at once; a SYN beyond it is answered with FIN. */
-const MAX_STREAMS = 1024
+const MAX_STREAMS = 256
 
 export class WsmuxProtocolError extends Error {}
 
@@ -55,7 +55,14 @@ export function decodeFrame(data: Buffer): Frame {
 export interface SessionOptions {
   /** The server side opens even stream ids, the client odd ones. */
   server: boolean
+  /**
+   * The unread bytes of a stream this side holds at most: the window it grants (default the
+   * 4 MiB both upstream sides use). A worker only receives requests and keystrokes, so it
+   * grants less, which bounds what a flood of streams can make it buffer.
+   */
   bufferSize?: number
+  /** The window this side assumes the peer grants a stream it opens (stream.go acceptStream: its own size). */
+  peerBufferSize?: number
   keepAliveMs?: number
   /** How long open() waits for the peer's ACK (session.go: 30 s). */
   acceptDeadlineMs?: number
@@ -182,6 +189,7 @@ function uint32(n: number): Buffer {
  */
 export class WsmuxSession extends EventEmitter {
   readonly bufferSize: number
+  private readonly peerBufferSize: number
   private readonly streams = new Map<number, WsmuxStream>()
   private nextId: number
   private closed = false
@@ -195,6 +203,7 @@ export class WsmuxSession extends EventEmitter {
   ) {
     super()
     this.bufferSize = options.bufferSize ?? STREAM_BUFFER_SIZE
+    this.peerBufferSize = options.peerBufferSize ?? this.bufferSize
     this.acceptDeadlineMs = options.acceptDeadlineMs ?? 30_000
     this.nextId = options.server ? 0 : 1
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary))
@@ -239,7 +248,7 @@ export class WsmuxSession extends EventEmitter {
       this.send(encodeFrame(MSG_FIN, id))
       return
     }
-    const stream = new WsmuxStream(id, this, this.bufferSize)
+    const stream = new WsmuxStream(id, this, this.peerBufferSize)
     this.streams.set(id, stream)
     this.send(encodeFrame(MSG_ACK, id, uint32(this.bufferSize)))
     this.emit('stream', stream)

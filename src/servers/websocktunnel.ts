@@ -16,6 +16,13 @@ import { WebSocket } from 'ws'
 import type { Logger } from '../lib/logger.js'
 import { STREAM_BUFFER_SIZE, WsmuxSession, type WsmuxStream } from '../lib/wsmux.js'
 
+/**
+ * What the worker buffers of a stream's incoming bytes (viewers' requests, shell keystrokes):
+ * the window it grants the server, less than the server's 4 MiB, which still governs the
+ * direction that carries the logs.
+ */
+const RECEIVE_WINDOW = 256 * 1024
+
 export interface TunnelOptions {
   /** auth.websocktunnelToken(audience, clientId)'s token, with the worker's current credentials. */
   fetchToken: (audience: string, clientId: string) => Promise<string>
@@ -83,7 +90,8 @@ export class WebsocktunnelExposure {
     return new Promise((resolve) => {
       const ws = new WebSocket(websocketUrl(this.options.serverUrl), {
         headers: { Authorization: `Bearer ${this.token!}`, 'x-websocktunnel-id': this.clientId },
-        maxPayload: STREAM_BUFFER_SIZE + 1024,
+        // no frame is larger than the window granted (DAT) or 9 bytes (the rest)
+        maxPayload: RECEIVE_WINDOW + 16,
         handshakeTimeout: 30_000,
         followRedirects: false,
       })
@@ -95,7 +103,7 @@ export class WebsocktunnelExposure {
         resolve({ status: res.statusCode })
         ws.terminate()
       })
-      ws.once('error', (error) => resolve({ error }))
+      ws.on('error', (error) => resolve({ error }))
     })
   }
 
@@ -124,7 +132,7 @@ export class WebsocktunnelExposure {
   }
 
   private started(ws: WebSocket, url: string): string {
-    const session = new WsmuxSession(ws, { server: false, bufferSize: STREAM_BUFFER_SIZE })
+    const session = new WsmuxSession(ws, { server: false, bufferSize: RECEIVE_WINDOW, peerBufferSize: STREAM_BUFFER_SIZE })
     this.session = session
     this.publicUrl = url
     session.on('stream', (stream: WsmuxStream) => this.forward(stream))
