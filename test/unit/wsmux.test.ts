@@ -9,7 +9,7 @@ import { decodeFrame, encodeFrame, MSG_ACK, MSG_DAT, MSG_FIN, MSG_SYN, WsmuxSess
 import { until } from '../helpers/tasks.js'
 
 /** A server and a client session joined by a websocket; `raw` sees every frame the client receives. */
-async function pair(bufferSize?: number): Promise<{ server: WsmuxSession; client: WsmuxSession; clientWs: WebSocket; serverWs: WebSocket; received: Buffer[]; close(): Promise<void> }> {
+async function pair(bufferSize?: number, clientOptions: { bufferSize?: number; peerBufferSize?: number } = {}): Promise<{ server: WsmuxSession; client: WsmuxSession; clientWs: WebSocket; serverWs: WebSocket; received: Buffer[]; close(): Promise<void> }> {
   const httpServer = http.createServer()
   const wss = new WebSocketServer({ server: httpServer })
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r))
@@ -20,7 +20,7 @@ async function pair(bufferSize?: number): Promise<{ server: WsmuxSession; client
   await new Promise((r) => clientWs.once('open', r))
   const sws = await serverWs
   const server = new WsmuxSession(sws, { server: true, bufferSize })
-  const client = new WsmuxSession(clientWs, { server: false, bufferSize })
+  const client = new WsmuxSession(clientWs, { server: false, bufferSize, ...clientOptions })
   return {
     server,
     client,
@@ -99,6 +99,26 @@ describe('wsmux (websocktunnel)', () => {
       writer.end()
       assert.equal((await all).length, 1024 * 1024)
       assert.equal(written, true)
+    } finally {
+      await p.close()
+    }
+  })
+
+  it('the acceptor grants its own window and assumes the peer’s for what it sends', async () => {
+    const p = await pair(undefined, { bufferSize: 1024, peerBufferSize: 8192 })
+    try {
+      const serverFrames: Buffer[] = []
+      p.serverWs.on('message', (d: Buffer) => serverFrames.push(d))
+      const accepted = new Promise<WsmuxStream>((r) => p.client.once('stream', r))
+      p.serverWs.send(encodeFrame(MSG_SYN, 4))
+      const stream = await accepted
+      await until(() => serverFrames.length > 0)
+      assert.deepEqual(decodeFrame(serverFrames[0]!), { msg: MSG_ACK, id: 4, payload: Buffer.from([0, 4, 0, 0]) })
+      let done = false
+      stream.write(Buffer.alloc(8192, 1), () => (done = true))
+      await until(() => done)
+      const sent = serverFrames.slice(1).filter((f) => f[0] === MSG_DAT).reduce((n, f) => n + f.length - 5, 0)
+      assert.equal(sent, 8192, 'all of the assumed window without waiting for an ACK')
     } finally {
       await p.close()
     }
