@@ -3,10 +3,10 @@
 // or stops with one line naming the Node it needs.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { projectPath } from '../../src/lib/paths.js'
+import { NODE_FLAGS, projectPath } from '../../src/lib/paths.js'
 import { buildConfig } from '../../src/config/config.js'
 
 const BARE_PATH = '/usr/bin:/bin'
@@ -27,6 +27,19 @@ describe('the launcher (bin/megalodon)', function () {
     dir = await mkdtemp(path.join(os.tmpdir(), 'launcher-'))
   })
   afterEach(async () => rm(dir, { recursive: true, force: true }))
+
+  it('runs the command line with NODE_FLAGS, the V8 flags tests and the bench start workers with', async () => {
+    // a release-shaped tree whose runtime/node only prints what it was given
+    await mkdir(path.join(dir, 'bin'))
+    await mkdir(path.join(dir, 'runtime'))
+    await copyFile(projectPath('bin', 'megalodon'), path.join(dir, 'bin', 'megalodon'))
+    await chmod(path.join(dir, 'bin', 'megalodon'), 0o755)
+    await writeFile(path.join(dir, 'runtime', 'node'), '#!/bin/sh\nfor a in "$@"; do echo "$a"; done\n')
+    await chmod(path.join(dir, 'runtime', 'node'), 0o755)
+    const r = launch(path.join(dir, 'bin', 'megalodon'), ['run', '--config', 'x.json'], BARE_PATH)
+    const root = await realpath(dir)
+    assert.deepEqual(r.stdout.trim().split('\n'), [...NODE_FLAGS, path.join(root, 'dist', 'src', 'cli', 'cli.js'), 'run', '--config', 'x.json'])
+  })
 
   it('node_modules/.bin/megalodon runs on the project’s Node, not the node first on PATH', async () => {
     // a decoy that fails whoever runs it, first on PATH (/usr/bin/node here is Debian's 20)

@@ -11,7 +11,7 @@ import { ClaimLoop } from '../../src/worker/claim-loop.js'
 import { buildConfig, type RawConfig, type WorkerConfig } from '../../src/config/config.js'
 import { silentLogger, type Logger } from '../../src/lib/logger.js'
 import { startWorkerFeatures } from '../../src/worker/worker-features.js'
-import { cliEntry } from '../../src/lib/paths.js'
+import { cliEntry, NODE_FLAGS } from '../../src/lib/paths.js'
 import { generateKeyPair } from '../../src/lib/ed25519.js'
 import { WORKER, type FakeQueue } from './fake-queue/index.js'
 
@@ -83,7 +83,7 @@ export async function spawnWorker(
   const file = path.join(path.dirname(String(config.tasksDir)), 'worker.json')
   await writeFile(file, JSON.stringify(config), { mode: options.mode })
   options.beforeStart?.(file)
-  const child = spawn(process.execPath, [cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.dirname(file) })
+  const child = spawn(process.execPath, [...NODE_FLAGS, cliEntry, 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.dirname(file) })
   let err = ''
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()))
   child.stdout!.resume()
