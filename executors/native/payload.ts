@@ -187,7 +187,7 @@ export interface NativePayload {
 function schemaProblems(payload: unknown, config: WorkerConfig, platform: string, validate: ValidateFunction): string[] {
   let problems: string[] = []
   try {
-    problems = gojsonschemaErrors(payloadDocumentFor(config.engine === 'multiuser' ? 'multiuser' : 'insecure', platform), payload)
+    problems = gojsonschemaErrors(payloadDocumentFor(config.engine, platform), payload)
   } catch (err) {
     if (!(err instanceof UnsupportedSchema)) throw err
   }

@@ -2,10 +2,8 @@
 // test/unit/native-schema.test.ts): the insecure engine's, and the multiuser engine's, which is the
 // same with two more features (chainOfTrust, runTaskAsCurrentUser). Validation never fills in
 // defaults: an explicit `true` must stay distinguishable from a default.
-import { readFileSync } from 'node:fs'
 import type { ValidateFunction } from 'ajv'
 import { newAjv, projectSchema } from '../../src/lib/json-schema.js'
-import { projectPath } from '../../src/lib/paths.js'
 
 const { schema, validator } = projectSchema('generic-worker-payload.json')
 
@@ -98,7 +96,7 @@ export function payloadDocumentFor(engine: 'insecure' | 'multiuser', platform: s
   posixDocuments ??= new Map()
   let document = posixDocuments.get(engine)
   if (!document) {
-    const docker = JSON.parse(readFileSync(projectPath('schemas', 'docker-worker-payload.json'), 'utf8')) as Record<string, unknown>
+    const docker = projectSchema('docker-worker-payload.json').schema
     document = {
       $schema: generic.$schema,
       $id: `megalodon/generic-worker-payload-${engine}-posix.json#`,

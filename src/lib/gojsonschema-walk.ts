@@ -6,7 +6,7 @@
 // (`(root): image is required`), and megalodon has to print that too.
 //
 // Only the error messages come from here: ajv still decides whether a payload is valid. The walk
-// follows gojsonschema's steps (validation.go, cited per function) with these limits:
+// follows gojsonschema's steps (v1.2.0's validation.go, cited per function) with these limits:
 // - properties are visited in the schema's key order and an object's keys in the document's;
 //   Go iterates both maps in random order, so upstream's order among sibling errors varies from
 //   run to run and any fixed order is one upstream can print;
@@ -137,14 +137,14 @@ class Walk {
     return node as Schema
   }
 
-  /** subValidateWithContext (validation.go:63-67): a fresh result for a sub-schema. */
+  /** subValidateWithContext (validation.go:64-68): a fresh result for a sub-schema. */
   sub(schema: Schema, node: unknown, context: readonly string[]): Result {
     const result: Result = { errors: [], score: 0 }
     this.recursive(schema, node, result, context)
     return result
   }
 
-  /** validateRecursive (validation.go:70-269). */
+  /** validateRecursive (validation.go:71-267). */
   private recursive(schema: Schema, node: unknown, result: Result, context: readonly string[]): void {
     if (typeof schema === 'boolean') {
       if (!schema) addError(result, context, 'False always fails validation')
@@ -195,7 +195,7 @@ class Walk {
     result.score++
   }
 
-  /** validateSchema (validation.go:272-394): anyOf, oneOf, allOf, not, dependencies, if. */
+  /** validateSchema (validation.go:270-399): anyOf, oneOf, allOf, not, dependencies, if. */
   private schemaKeywords(schema: Record<string, unknown>, node: unknown, result: Result, context: readonly string[]): void {
     const anyOf = schema.anyOf as Schema[] | undefined
     if (anyOf?.length) {
@@ -266,7 +266,7 @@ class Walk {
     result.score++
   }
 
-  /** validateCommon (validation.go:396-444, v1.2.0): const and enum. */
+  /** validateCommon (validation.go:401-444): const and enum. */
   private common(schema: Record<string, unknown>, value: unknown, result: Result, context: readonly string[]): void {
     const field = fieldOf(context)
     if (schema.const !== undefined && goJson(value) !== goJson(schema.const)) {
@@ -280,7 +280,7 @@ class Walk {
     result.score++
   }
 
-  /** validateArray (validation.go:446-566). */
+  /** validateArray (validation.go:446-570). */
   private array(schema: Record<string, unknown>, value: unknown[], result: Result, context: readonly string[]): void {
     const items = schema.items as Schema | Schema[] | undefined
     if (items !== undefined && !Array.isArray(items)) {
@@ -323,7 +323,7 @@ class Walk {
     result.score++
   }
 
-  /** validateObject (validation.go:568-665) and validatePatternProperty (667-692). */
+  /** validateObject (validation.go:572-667) and validatePatternProperty (669-693). */
   private object(schema: Record<string, unknown>, value: Record<string, unknown>, result: Result, context: readonly string[]): void {
     const count = Object.keys(value).length
     if (typeof schema.minProperties === 'number' && count < schema.minProperties) addError(result, context, `Must have at least ${schema.minProperties} properties`)
@@ -359,7 +359,7 @@ class Walk {
     result.score++
   }
 
-  /** validateString (validation.go:694-763, v1.2.0, where format is checked). */
+  /** validateString (validation.go:695-762, where v1.2.0 checks format). */
   private string(schema: Record<string, unknown>, value: string, result: Result, context: readonly string[]): void {
     const length = [...value].length // utf8.RuneCount
     if (typeof schema.minLength === 'number' && length < schema.minLength) addError(result, context, `String length must be greater than or equal to ${schema.minLength}`)
@@ -369,7 +369,7 @@ class Walk {
     result.score++
   }
 
-  /** validateNumber (validation.go:765-857). */
+  /** validateNumber (validation.go:764-858). */
   private number(schema: Record<string, unknown>, value: number, result: Result, context: readonly string[]): void {
     const multiple = schema.multipleOf
     if (typeof multiple === 'number' && !isMultiple(value, multiple)) addError(result, context, `Must be a multiple of ${goFloatString(multiple)}`)

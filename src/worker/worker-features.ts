@@ -36,17 +36,18 @@ function exposer(config: WorkerConfig, logger: Logger, credentials: (() => Crede
       if (!credentials) throw new Error('websocktunnel needs the worker’s credentials')
       const fetchToken = (audience: string, clientId: string) => websocktunnelToken(config.rootURL, credentials(), audience, clientId)
       // ws and the tunnel are loaded with the first task that needs the URL, not by an idle worker
-      let tunnel: Promise<WebsocktunnelExposure> | undefined
+      let tunnel: Promise<{ exposure: WebsocktunnelExposure; websocketUrl: (url: string) => string }> | undefined
       const opened = () =>
-        (tunnel ??= import('../servers/websocktunnel.js').then(({ WebsocktunnelExposure }) => {
-          const t = new WebsocktunnelExposure({ fetchToken, serverUrl: config.wstServerURL, audience: config.wstAudience, workerGroup: config.workerGroup, workerId: config.workerId, targetPort: port, logger })
-          closers.push(async () => t.close())
-          return t
+        (tunnel ??= import('../servers/websocktunnel.js').then(({ WebsocktunnelExposure, websocketUrl }) => {
+          const exposure = new WebsocktunnelExposure({ fetchToken, serverUrl: config.wstServerURL, audience: config.wstAudience, workerGroup: config.workerGroup, workerId: config.workerId, targetPort: port, logger })
+          closers.push(async () => exposure.close())
+          return { exposure, websocketUrl }
         }))
       // interactive_feature.go:146-157: the shell's socket is the tunnel URL as ws(s)
       return async () => {
-        const url = (await (await opened()).url()).replace(/\/$/, '')
-        return scheme === 'ws' ? url.replace(/^http/, 'ws') : url
+        const { exposure, websocketUrl } = await opened()
+        const url = (await exposure.url()).replace(/\/$/, '')
+        return scheme === 'ws' ? websocketUrl(url) : url
       }
     },
   }
