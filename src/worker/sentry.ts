@@ -4,9 +4,8 @@
 // credentials (scope `auth:sentry:<project>`); then one event sent to it the way raven-go v0.2.0
 // (go.mod) sends one, and waited for (CapturePanicAndWait).
 //
-// The event is raven-go's packet (client.go Packet, Init, JSON; exception.go; http.go's
-// serializedPacket): message, a 32-hex event_id, the DSN's project, a UTC timestamp with
-// hundredths, level `error`, logger `root`, server_name the host name, the worker's debug facts as
+// The event is raven-go's packet (client.go Packet, Init, JSON, serializedPacket; exception.go):
+// message, a 32-hex event_id, the DSN's project, a UTC timestamp with hundredths, level `error`, logger `root`, server_name the host name, the worker's debug facts as
 // tags (the same facts the error-report carries), and an `exception` with the stack. What is
 // Go's alone is said as Node's: platform `node`, the frames V8 gives, and `runtime.Version` /
 // `runtime.NumCPU` in `extra` (raven's GOMAXPROCS and NumGoroutine have no counterpart).
@@ -111,7 +110,7 @@ export function sentryEvent(err: unknown, projectId: string, tags: Record<string
   }
 }
 
-/** http.go serializedPacket: JSON, or over 1000 bytes base64 of its zlib (BestCompression). */
+/** raven's serializedPacket (client.go:953-971): JSON, or over 1000 bytes base64 of its zlib (BestCompression). */
 export function serializeEvent(event: Record<string, unknown>): { body: Buffer; contentType: string } {
   const json = Buffer.from(JSON.stringify(event))
   if (json.length <= 1000) return { body: json, contentType: 'application/json' }

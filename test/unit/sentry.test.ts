@@ -1,6 +1,7 @@
 // A worker crash reported to Sentry as generic-worker reports a panic (sentry.go:9-31): the DSN
 // from auth.sentryDSN with the worker's credentials, then raven-go v0.2.0's packet and transport
-// (client.go SetDSN, Packet.Init, HTTPTransport.Send, serializedPacket; exception.go).
+// (client.go SetDSN, Packet.Init, HTTPTransport.Send, serializedPacket; exception.go), cited by line
+// in each test.
 import assert from 'node:assert/strict'
 import { inflateSync } from 'node:zlib'
 import { silentLogger } from '../../src/lib/logger.js'
@@ -17,7 +18,7 @@ function recordingLogger(): { logger: ReturnType<typeof silentLogger>; lines: st
 }
 
 describe('crash reports to Sentry (sentry.go, raven-go v0.2.0)', () => {
-  it('a DSN gives the store URL and the auth header as raven’s SetDSN makes them', () => {
+  it('a DSN gives the store URL and the auth header as raven’s SetDSN makes them (raven-go v0.2.0 client.go:456-493)', () => {
     assert.deepEqual(parseDsn('https://pub:sec@sentry.example.com/prefix/42'), {
       storeUrl: 'https://sentry.example.com/prefix/api/42/store/',
       authHeader: 'Sentry sentry_version=4, sentry_key=pub, sentry_secret=sec',
@@ -28,7 +29,7 @@ describe('crash reports to Sentry (sentry.go, raven-go v0.2.0)', () => {
     assert.throws(() => parseDsn('https://pub:sec@sentry.example.com/'), /missing project id/)
   })
 
-  it('the event carries Packet.Init’s fields, the facts as tags and the exception (module split as exception.go)', () => {
+  it('the event carries Packet.Init’s fields, the facts as tags and the exception (client.go:33, 207-246; exception.go:8-21)', () => {
     const e = sentryEvent(new Error('fork: resource temporarily unavailable'), '42', { workerId: 'w1', engine: 'multiuser' }, new Date('2026-12-04T10:11:12.345Z'))
     assert.match(String(e.event_id), /^[0-9a-f]{32}$/)
     assert.deepEqual(
@@ -45,7 +46,7 @@ describe('crash reports to Sentry (sentry.go, raven-go v0.2.0)', () => {
     assert.deepEqual([s.message, (s.exception as { value: string }).value], ['plain text', 'plain text'])
   })
 
-  it('serialises as http.go: JSON up to 1000 bytes, above that base64 of zlib', () => {
+  it('serialises as raven does: JSON up to 1000 bytes, above that base64 of zlib (client.go:953-971)', () => {
     const small = serializeEvent({ message: 'x' })
     assert.deepEqual([small.contentType, small.body.toString()], ['application/json', '{"message":"x"}'])
     const bigEvent = { message: 'y'.repeat(2000) }

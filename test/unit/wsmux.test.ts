@@ -47,7 +47,7 @@ const readAll = (s: WsmuxStream): Promise<Buffer> =>
   })
 
 describe('wsmux (websocktunnel)', () => {
-  it('frames: a 5-byte header, little-endian id; frame.go’s malformed cases refused', () => {
+  it('frames: a 5-byte header, little-endian id; frame.go’s malformed cases refused (frame.go:42-47, 76-104)', () => {
     const f = encodeFrame(MSG_ACK, 0x01020304, Buffer.from([0, 0, 64, 0]))
     assert.deepEqual([...f.subarray(0, 5)], [MSG_ACK, 4, 3, 2, 1])
     assert.deepEqual(decodeFrame(f), { msg: MSG_ACK, id: 0x01020304, payload: Buffer.from([0, 0, 64, 0]) })
@@ -59,7 +59,7 @@ describe('wsmux (websocktunnel)', () => {
     assert.throws(() => decodeFrame(Buffer.from([MSG_ACK, 1, 0, 0, 0, 9])), /malformed payload/)
   })
 
-  it('carries bytes both ways, byte for byte, and ends each half with FIN; the server opens even ids', async () => {
+  it('carries bytes both ways, byte for byte, and ends each half with FIN; the server opens even ids (session.go:77-119, 152)', async () => {
     const p = await pair()
     try {
       const accepted = new Promise<WsmuxStream>((r) => p.client.once('stream', r))
@@ -79,7 +79,7 @@ describe('wsmux (websocktunnel)', () => {
     }
   })
 
-  it('flow control: a reader that does not read holds the writer to one buffer (stream.go)', async () => {
+  it('flow control: a reader that does not read holds the writer to one buffer (stream.go:304-339 Read’s ACK, 343-382 Write’s wait)', async () => {
     const bufferSize = 64 * 1024
     const p = await pair(bufferSize)
     try {
@@ -104,7 +104,7 @@ describe('wsmux (websocktunnel)', () => {
     }
   })
 
-  it('the acceptor grants its own window and assumes the peer’s for what it sends', async () => {
+  it('the acceptor grants its own window and assumes the peer’s for what it sends (session.go:122-143 Accept, stream.go:227-235 acceptStream)', async () => {
     const p = await pair(undefined, { bufferSize: 1024, peerBufferSize: 8192 })
     try {
       const serverFrames: Buffer[] = []
@@ -124,7 +124,7 @@ describe('wsmux (websocktunnel)', () => {
     }
   })
 
-  it('a malformed frame closes the session with 1008, policy violation (session.go abortProtocol)', async () => {
+  it('a malformed frame closes the session with 1008, policy violation (session.go:406-410 abortProtocol)', async () => {
     const p = await pair()
     try {
       const closed = new Promise<number>((r) => p.serverWs.once('close', (code: number) => r(code)))

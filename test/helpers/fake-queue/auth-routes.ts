@@ -8,12 +8,12 @@ import { FakeAuth, HttpError } from './auth.js'
 import { signJwt } from '../fake-websocktunnel.js'
 import { route, sendJson, type Route } from './http.js'
 
-/** An event the fake Sentry store received: what raven's HTTPTransport.Send puts on the wire. */
+/** An event the fake Sentry store received: what raven's HTTPTransport.Send (client.go) puts on the wire. */
 export interface SentryEvent {
   projectId: string
   authHeader: string
   contentType: string
-  /** The packet, decoded from JSON or from base64 of zlib (http.go serializedPacket). */
+  /** The packet, decoded from JSON or from base64 of zlib (raven-go client.go serializedPacket). */
   packet: Record<string, unknown>
 }
 
