@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import taskcluster from 'taskcluster-client'
 import { deploymentEnv } from './deployment-env.js'
-import { silentLogger } from '../../src/lib/logger.js'
+import { recordingLogger } from '../helpers/recording-logger.js'
 import { reportCrashToSentry } from '../../src/worker/sentry.js'
 import { createTask, download, runTask, startWorker, status, tail, waitForStatus, runResolved, type TaskStatus } from './harness.js'
 
@@ -27,9 +27,7 @@ describe('deployment: features', function () {
       [env.worker, /^WARNING: Could not get sentry DSN: .*(auth:sentry:generic-worker|InsufficientScopes|sufficient scopes)/s],
       [env.creator, /^WARNING: Could not get sentry DSN: .*(Sentry credentials not found|ResourceNotFound)/s],
     ] as const) {
-      const lines: string[] = []
-      const logger = silentLogger()
-      logger.warn = ((msg: unknown) => void lines.push(String(msg))) as typeof logger.warn
+      const { logger, lines } = recordingLogger()
       await reportCrashToSentry(new Error('deployment probe'), { rootUrl: env.rootUrl, credentials, project: 'generic-worker', tags: {}, logger })
       assert.equal(lines.length, 1, lines.join('\n'))
       assert.match(lines[0]!, expected)

@@ -13,7 +13,10 @@ import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import { WsmuxSession } from '../../src/lib/wsmux.js'
 
-const CLIENT_ID = /^[a-zA-Z0-9_~.%-]+$/
+/** websocktunnel's client id format (proxy.go:29), which auth.websocktunnelToken also checks. */
+export const CLIENT_ID = /^[a-zA-Z0-9_~.%-]+$/
+/** The secret a FakeWebsocktunnel checks tokens with, and the fake Auth signs them with by default. */
+export const FAKE_WEBSOCKTUNNEL_SECRET = 'fake-websocktunnel-secret-0123456789'
 const MONTH_SECS = 31 * 24 * 3600
 
 export function signJwt(claims: Record<string, unknown>, secret: string): string {
@@ -38,7 +41,7 @@ export interface Registration {
 }
 
 export class FakeWebsocktunnel {
-  readonly secret = 'fake-websocktunnel-secret-0123456789'
+  readonly secret = FAKE_WEBSOCKTUNNEL_SECRET
   readonly audience = 'fake-wst'
   readonly registrations: Registration[] = []
   private readonly sessions = new Map<string, WsmuxSession>()

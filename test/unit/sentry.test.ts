@@ -4,18 +4,9 @@
 // in each test.
 import assert from 'node:assert/strict'
 import { inflateSync } from 'node:zlib'
-import { silentLogger } from '../../src/lib/logger.js'
 import { parseDsn, reportCrashToSentry, sentryEvent, serializeEvent } from '../../src/worker/sentry.js'
 import { FakeQueue, WORKER } from '../helpers/fake-queue/index.js'
-
-/** A logger that keeps what is logged at info and warn. */
-function recordingLogger(): { logger: ReturnType<typeof silentLogger>; lines: string[] } {
-  const lines: string[] = []
-  const logger = silentLogger()
-  logger.info = ((msg: unknown) => void lines.push(String(msg))) as typeof logger.info
-  logger.warn = ((a: unknown, b?: unknown) => void lines.push(typeof a === 'string' ? a : String(b))) as typeof logger.warn
-  return { logger, lines }
-}
+import { recordingLogger } from '../helpers/recording-logger.js'
 
 describe('crash reports to Sentry (sentry.go, raven-go v0.2.0)', () => {
   it('a DSN gives the store URL and the auth header as raven’s SetDSN makes them (raven-go v0.2.0 client.go:456-493)', () => {

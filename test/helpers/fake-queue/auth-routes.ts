@@ -5,7 +5,7 @@
 // role's scopes is replaced by what that `*` matched; expansion repeats until nothing new comes.
 import { inflateSync } from 'node:zlib'
 import { FakeAuth, HttpError } from './auth.js'
-import { signJwt } from '../fake-websocktunnel.js'
+import { CLIENT_ID, signJwt } from '../fake-websocktunnel.js'
 import { route, sendJson, type Route } from './http.js'
 
 /** An event the fake Sentry store received: what raven's HTTPTransport.Send (client.go) puts on the wire. */
@@ -61,7 +61,7 @@ export function authRoutes(roles: ReadonlyMap<string, readonly string[]>, sentry
     // services/auth/src/websocktunnel.js: an HS256 JWT with the deployment's websocktunnel secret
     route('websocktunnelToken', 'GET', '/api/auth/v1/websocktunnel/:wstAudience/:wstClient', (r) => {
       const [wstAudience, wstClient] = [decodeURIComponent(r.params[0]!), decodeURIComponent(r.params[1]!)]
-      if (!/^[a-zA-Z0-9_-]{1,38}$/.test(wstAudience) || !/^[a-zA-Z0-9_~.%-]+$/.test(wstClient)) throw new HttpError(400, 'InvalidRequestArguments', 'bad wstAudience or wstClient')
+      if (!/^[a-zA-Z0-9_-]{1,38}$/.test(wstAudience) || !CLIENT_ID.test(wstClient)) throw new HttpError(400, 'InvalidRequestArguments', 'bad wstAudience or wstClient')
       FakeAuth.require(r.caller, `auth:websocktunnel-token:${wstAudience}/${wstClient}`)
       const now = Math.floor(Date.now() / 1000)
       const exp = now + 96 * 3600

@@ -10,6 +10,7 @@ import taskcluster from 'taskcluster-client'
 import type { TaskDefinition } from '../../../src/contract/taskcluster.js'
 import { FakeAuth, HttpError } from './auth.js'
 import { authRoutes, type SentryEvent } from './auth-routes.js'
+import { FAKE_WEBSOCKTUNNEL_SECRET } from '../fake-websocktunnel.js'
 import { parseJson, readBody, route, sendError, sendJson, type Route } from './http.js'
 import { objectRoutes } from './object-routes.js'
 import { queueRoutes } from './queue-routes.js'
@@ -107,7 +108,7 @@ export class FakeQueue {
   /** Set to serve worker-manager's registerWorker/reregisterWorker (static provider). */
   workerManager: WorkerManagerSettings | undefined
   /** The secret websocktunnelToken signs with (a FakeWebsocktunnel's, to reach one). */
-  websocktunnelSecret = 'fake-websocktunnel-secret-0123456789'
+  websocktunnelSecret = FAKE_WEBSOCKTUNNEL_SECRET
   /** Events posted to the Sentry store that sentryDSN's DSNs point at. */
   readonly sentryEvents: SentryEvent[] = []
   /** Set to serve worker-manager's shouldWorkerTerminate: the answer to each call. */
