@@ -48,9 +48,10 @@ export class FakeWebsocktunnel {
   private readonly server = http.createServer((req, res) => void this.serveHttp(req, res))
   private readonly wss = new WebSocketServer({ noServer: true })
 
-  async start(): Promise<this> {
+  /** Listens on 127.0.0.1:`port` (0: any free port). */
+  async start(port = 0): Promise<this> {
     this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head))
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r))
+    await new Promise<void>((r) => this.server.listen(port, '127.0.0.1', r))
     return this
   }
 
