@@ -31,8 +31,9 @@ export function lazyDockerEngine(load: () => Promise<DockerEngine> = async () =>
  * Whether the local engine has containers or networks carrying `label=value`, asked with one
  * plain request each over the engine's unix socket (the Engine API's list filters), so a worker
  * that starts with nothing to clean up never loads the client. `undefined` when the question
- * cannot be asked this way (DOCKER_HOST names a TCP or SSH engine, or the socket does not answer):
- * the caller then does the full sweep through the client, as before.
+ * cannot be asked this way (DOCKER_HOST names a TCP or SSH engine, or the engine's answer is not
+ * one understood here): the caller then does the full sweep through the client, as before. No
+ * socket, or nobody listening on it, is `false`.
  */
 export async function engineHasLabelled(label: string, value: string): Promise<boolean | undefined> {
   const host = process.env.DOCKER_HOST
@@ -44,7 +45,12 @@ export async function engineHasLabelled(label: string, value: string): Promise<b
       if ((await listLength(socketPath, path)) > 0) return true
     }
     return false
-  } catch {
+  } catch (err) {
+    // No engine at that socket (none installed, or its daemon is down): nothing of ours can be
+    // running there, and the full sweep could not reach it either; the client stays unloaded,
+    // as on a host that runs native tasks only.
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') return false
     return undefined
   }
 }

@@ -1,7 +1,13 @@
 // The engine client loads on first use (executors/docker/lazy-engine.ts), and the start-up
 // probe answers from the real engine's socket without it.
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
 import { engineHasLabelled, lazyDockerEngine } from '../../executors/docker/lazy-engine.js'
 import { dockerodeEngine } from '../../executors/docker/dockerode-engine.js'
 import { FakeDockerEngine } from '../helpers/fake-docker-engine.js'
@@ -37,16 +43,46 @@ describe('lazy docker engine', () => {
     }
   })
 
-  it('says it cannot tell (undefined) for an engine that is not a unix socket, so the caller does the full sweep', async () => {
+  /** Runs `body` with DOCKER_HOST set to `host`, restoring it after. */
+  async function withDockerHost(host: string, body: () => Promise<void>): Promise<void> {
     const saved = process.env.DOCKER_HOST
     try {
-      process.env.DOCKER_HOST = 'tcp://127.0.0.1:2375'
-      assert.equal(await engineHasLabelled('a', 'b'), undefined)
-      process.env.DOCKER_HOST = 'unix:///nonexistent/docker.sock'
-      assert.equal(await engineHasLabelled('a', 'b'), undefined)
+      process.env.DOCKER_HOST = host
+      await body()
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST
       else process.env.DOCKER_HOST = saved
+    }
+  }
+
+  it('says it cannot tell (undefined) for an engine that is not a unix socket, or whose answer it does not understand, so the caller does the full sweep', async () => {
+    await withDockerHost('tcp://127.0.0.1:2375', async () => assert.equal(await engineHasLabelled('a', 'b'), undefined))
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'megalodon-engine-'))
+    const socket = path.join(dir, 'docker.sock')
+    const server = createServer((_req, res) => res.writeHead(500).end('{"message":"no"}'))
+    await new Promise<void>((resolve) => server.listen(socket, resolve))
+    try {
+      await withDockerHost(`unix://${socket}`, async () => assert.equal(await engineHasLabelled('a', 'b'), undefined))
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('answers false where no engine listens (no socket, or a socket nobody answers on): the client is not loaded for a host without Docker', async () => {
+    await withDockerHost('unix:///nonexistent/docker.sock', async () => assert.equal(await engineHasLabelled('a', 'b'), false))
+    // a socket file left by a daemon that was killed: connect(2) is refused
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'megalodon-engine-'))
+    const socket = path.join(dir, 'docker.sock')
+    const daemon = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
+    await once(daemon.stdout!, 'data')
+    daemon.kill('SIGKILL')
+    await once(daemon, 'exit')
+    try {
+      assert.ok((await stat(socket)).isSocket(), 'the killed daemon left its socket file')
+      await withDockerHost(`unix://${socket}`, async () => assert.equal(await engineHasLabelled('a', 'b'), false))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
     }
   })
 })
