@@ -22,10 +22,15 @@ let fifoDir: string | undefined
 let mkfifo: string | undefined
 
 /**
- * FIFOs made ahead of need, a few per `mkfifo` run: making one when a command starts spawned a
+ * FIFOs made ahead of need, many per `mkfifo` run: making one when a command starts spawned a
  * process on every command's critical path (3 ms or more of a trivial task's time; issue #18).
+ * Node forks synchronously (about 2 ms of a blocked event loop here), so even a refill behind
+ * the stock stalls whichever task is running then: 4 per run cost a trivial task ~0.7 ms on
+ * average, 32 cost a tenth of that. A name in the worker's 0700 directory costs nothing else.
  */
-const STOCK_BATCH = 4
+const STOCK_BATCH = 32
+/** The stock is topped up when it falls below this (a few commands starting at once still find one). */
+const STOCK_LOW = 8
 const stock: string[] = []
 let refilling: Promise<void> | undefined
 
@@ -48,7 +53,7 @@ async function takeFifo(): Promise<string> {
   while (stock.length === 0) await refill()
   const file = stock.shift()!
   // a failure here is met again, and thrown, by the next command that finds the stock empty
-  if (stock.length < 2) refill().catch(() => undefined)
+  if (stock.length < STOCK_LOW) refill().catch(() => undefined)
   return file
 }
 
