@@ -25,8 +25,8 @@ let mkfifo: string | undefined
  * FIFOs made ahead of need, many per `mkfifo` run: making one when a command starts spawned a
  * process on every command's critical path (3 ms or more of a trivial task's time; issue #18).
  * Node forks synchronously (about 2 ms of a blocked event loop here), so even a refill behind
- * the stock stalls whichever task is running then: 4 per run cost a trivial task ~0.7 ms on
- * average, 32 cost a tenth of that. A name in the worker's 0700 directory costs nothing else.
+ * the stock stalls whichever task is running then: with 4 per run one command in four met that
+ * stall, with 32 one in 32. A name in the worker's 0700 directory costs nothing else.
  */
 const STOCK_BATCH = 32
 /** The stock is topped up when it falls below this (a few commands starting at once still find one). */

@@ -4,15 +4,17 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { createServer } from 'node:http'
-import os from 'node:os'
 import path from 'node:path'
 import { engineHasLabelled, lazyDockerEngine } from '../../executors/docker/lazy-engine.js'
 import { dockerodeEngine } from '../../executors/docker/dockerode-engine.js'
 import { FakeDockerEngine } from '../helpers/fake-docker-engine.js'
+import { useTempDir } from '../helpers/temp-dir.js'
 
 describe('lazy docker engine', () => {
+  const tempDir = useTempDir('megalodon-engine-')
+
   it('loads the client once, on the first call, and forwards every call to it', async () => {
     let loads = 0
     const fake = new FakeDockerEngine()
@@ -57,32 +59,25 @@ describe('lazy docker engine', () => {
 
   it('says it cannot tell (undefined) for an engine that is not a unix socket, or whose answer it does not understand, so the caller does the full sweep', async () => {
     await withDockerHost('tcp://127.0.0.1:2375', async () => assert.equal(await engineHasLabelled('a', 'b'), undefined))
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'megalodon-engine-'))
-    const socket = path.join(dir, 'docker.sock')
+    const socket = path.join(tempDir(), 'docker.sock')
     const server = createServer((_req, res) => res.writeHead(500).end('{"message":"no"}'))
     await new Promise<void>((resolve) => server.listen(socket, resolve))
     try {
       await withDockerHost(`unix://${socket}`, async () => assert.equal(await engineHasLabelled('a', 'b'), undefined))
     } finally {
       await new Promise((resolve) => server.close(resolve))
-      await rm(dir, { recursive: true, force: true })
     }
   })
 
   it('answers false where no engine listens (no socket, or a socket nobody answers on): the client is not loaded for a host without Docker', async () => {
     await withDockerHost('unix:///nonexistent/docker.sock', async () => assert.equal(await engineHasLabelled('a', 'b'), false))
     // a socket file left by a daemon that was killed: connect(2) is refused
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'megalodon-engine-'))
-    const socket = path.join(dir, 'docker.sock')
+    const socket = path.join(tempDir(), 'docker.sock')
     const daemon = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] })
     await once(daemon.stdout!, 'data')
     daemon.kill('SIGKILL')
     await once(daemon, 'exit')
-    try {
-      assert.ok((await stat(socket)).isSocket(), 'the killed daemon left its socket file')
-      await withDockerHost(`unix://${socket}`, async () => assert.equal(await engineHasLabelled('a', 'b'), false))
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    assert.ok((await stat(socket)).isSocket(), 'the killed daemon left its socket file')
+    await withDockerHost(`unix://${socket}`, async () => assert.equal(await engineHasLabelled('a', 'b'), false))
   })
 })

@@ -1,5 +1,5 @@
 // The output pipe of a native command (executors/native/output-pipe.ts): FIFOs are made ahead
-// of need, a few per mkfifo run (issue #18: one mkfifo process per command was on every
+// of need, a batch (32) per mkfifo run (issue #18: one mkfifo process per command was on every
 // command's critical path). More commands starting at once than the stock holds still get a
 // pipe each, and each pipe carries only its own command's bytes.
 import assert from 'node:assert/strict'
@@ -13,9 +13,9 @@ async function readAll(socket: NodeJS.ReadableStream): Promise<string> {
 }
 
 describe('native output pipe', () => {
-  it('ten pipes at once (more than one batch of FIFOs), each its own', async () => {
-    const pipes = await Promise.all(Array.from({ length: 10 }, () => outputPipe()))
-    assert.equal(new Set(pipes.map((p) => p.writer)).size, 10)
+  it('forty pipes at once (more than one batch of FIFOs), each its own', async () => {
+    const pipes = await Promise.all(Array.from({ length: 40 }, () => outputPipe()))
+    assert.equal(new Set(pipes.map((p) => p.writer)).size, 40)
     for (const [i, p] of pipes.entries()) writeSync(p.writer, `pipe ${i}\n`)
     const texts = await Promise.all(pipes.map((p) => readAll(p.started())))
     assert.deepEqual(texts, pipes.map((_p, i) => `pipe ${i}\n`))
